@@ -1,0 +1,4 @@
+//! Vislab's engine. Nothing here knows about the UI: the app depends on this
+//! crate, never the other way round.
+
+pub mod geometry;
