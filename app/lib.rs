@@ -1,0 +1,1 @@
+//! The Vislab desktop program: shell, labs and renderers.
