@@ -1,1 +1,9 @@
-//! The Vislab desktop program: shell, labs and renderers.
+//! The Vislab desktop program: shell, labs and renderers. `main.rs` only
+//! parses arguments; everything else is here so tests can drive it.
+
+pub mod cli;
+pub mod headless;
+pub mod labs;
+pub mod render;
+pub mod shell;
+pub mod widgets;

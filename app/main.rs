@@ -1,1 +1,58 @@
-fn main() {}
+use std::process::ExitCode;
+
+use vislab::cli;
+use vislab::shell::{StartOptions, VislabApp};
+
+fn main() -> ExitCode {
+    let args = match cli::parse(std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.help {
+        print!("{}", cli::USAGE);
+        return ExitCode::SUCCESS;
+    }
+    let labs = vislab::labs::all();
+    if args.list_labs {
+        for lab in &labs {
+            println!("{}\t{}", lab.name(), lab.title());
+        }
+        return ExitCode::SUCCESS;
+    }
+    if let Some(name) = &args.lab {
+        if !labs.iter().any(|l| l.name() == name) {
+            let names: Vec<&str> = labs.iter().map(|l| l.name()).collect();
+            eprintln!("error: no lab named {name}; labs are: {}", names.join(", "));
+            return ExitCode::from(2);
+        }
+    }
+    drop(labs);
+    let start = StartOptions { lab: args.lab.clone(), open: args.open.clone() };
+
+    if let Some(out) = &args.screenshot {
+        return match vislab::headless::screenshot(start, out, args.size.unwrap_or([1280.0, 800.0])) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Wgpu,
+        viewport: egui::ViewportBuilder::default().with_inner_size([1400.0, 860.0]).with_title("Vislab").with_drag_and_drop(true),
+        ..Default::default()
+    };
+    let result = eframe::run_native("vislab", options, Box::new(|cc| Ok(Box::new(VislabApp::new(cc, start)))));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: could not open the window: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

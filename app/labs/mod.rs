@@ -1,0 +1,67 @@
+//! Labs: one module each behind the `Lab` trait. `all()` is the navigator's
+//! list, in syllabus order; only labs that really work are in it.
+
+use vislab_engine::geometry::Asset;
+
+pub mod depth;
+pub mod mesh;
+pub mod points;
+pub mod voxels;
+
+/// Everything the shell needs from a lab.
+pub trait Lab {
+    /// Short name, as `--lab` takes it.
+    fn name(&self) -> &'static str;
+    fn title(&self) -> &'static str;
+    /// Syllabus section the navigator files it under.
+    fn section(&self) -> &'static str;
+    /// Whether an opened file of this kind belongs in this lab.
+    fn accepts(&self, asset: &Asset) -> bool;
+    /// Show an opened asset; `source` names where it came from.
+    fn open(&mut self, asset: Asset, source: &str);
+    /// Controls, in the right-hand panel.
+    fn controls(&mut self, ui: &mut egui::Ui);
+    /// The lab's main view, in the central area.
+    fn view(&mut self, ui: &mut egui::Ui);
+    /// One line for the status bar: what is open.
+    fn summary(&self) -> String;
+    /// Work still running that a screenshot should wait for.
+    fn busy(&self) -> bool {
+        false
+    }
+}
+
+/// Every lab, in syllabus order.
+pub fn all() -> Vec<Box<dyn Lab>> {
+    vec![
+        Box::new(depth::DepthLab::new()),
+        Box::new(voxels::VoxelLab::new()),
+        Box::new(points::PointsLab::new()),
+        Box::new(mesh::MeshLab::new()),
+    ]
+}
+
+/// Load one of the engine's built-in scenes, or say why not.
+pub fn builtin(name: &str) -> Option<Asset> {
+    match vislab_engine::geometry::scenes::load(name) {
+        Ok(a) => Some(a),
+        Err(e) => {
+            eprintln!("built-in scene {name}: {e}");
+            None
+        }
+    }
+}
+
+/// Built-in scene picker shared by the 3D labs; returns the scene to open.
+pub fn builtin_picker(ui: &mut egui::Ui, names: &[(&str, &str)]) -> Option<Asset> {
+    let mut chosen = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Built-in:");
+        for (name, title) in names {
+            if ui.small_button(*title).clicked() {
+                chosen = builtin(name);
+            }
+        }
+    });
+    chosen
+}

@@ -1,0 +1,3 @@
+//! Reusable egui pieces.
+
+pub mod legend;

@@ -1,0 +1,39 @@
+// Scalar images (depth maps) drawn through a colormap, invalid pixels in a flat color.
+
+struct Image {
+    // x, y: value range; z: 1 when invalid pixels are shown checkered
+    range: vec4<f32>,
+    // image size in pixels (x, y)
+    size: vec4<f32>,
+};
+
+@group(0) @binding(0) var<uniform> img: Image;
+@group(0) @binding(1) var values: texture_2d<f32>;
+@group(0) @binding(2) var lut: texture_2d<f32>;
+@group(0) @binding(3) var lut_sampler: sampler;
+
+struct VsOut {
+    @builtin(position) pos: vec4<f32>,
+    @location(0) uv: vec2<f32>,
+};
+
+@vertex
+fn vs_main(@builtin(vertex_index) vi: u32) -> VsOut {
+    let x = f32((vi << 1u) & 2u);
+    let y = f32(vi & 2u);
+    var out: VsOut;
+    out.pos = vec4<f32>(x * 2.0 - 1.0, 1.0 - y * 2.0, 0.0, 1.0);
+    out.uv = vec2<f32>(x, y);
+    return out;
+}
+
+@fragment
+fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
+    let px = vec2<i32>(clamp(in.uv * img.size.xy, vec2<f32>(0.0), img.size.xy - 1.0));
+    let v = textureLoad(values, px, 0).r;
+    if !(v > 0.0) || v != v {
+        return vec4<f32>(0.12, 0.12, 0.14, 1.0);
+    }
+    let t = clamp((v - img.range.x) / max(img.range.y - img.range.x, 1e-12), 0.0, 1.0);
+    return vec4<f32>(textureSampleLevel(lut, lut_sampler, vec2<f32>(t, 0.5), 0.0).rgb, 1.0);
+}
