@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub struct Args {
     pub list_labs: bool,
     pub help: bool,
+    /// `vislab bench`: viewport frame-time benchmark.
+    pub bench: bool,
     pub lab: Option<String>,
     pub open: Option<PathBuf>,
     pub screenshot: Option<PathBuf>,
@@ -22,6 +24,7 @@ usage:
   vislab --lab NAME [--open FILE] --screenshot OUT.png [--size WxH]
                                         render a lab offscreen to a PNG and exit
   vislab --list-labs                    print each lab's name and title
+  vislab bench                          viewport frame times (100k..5M points, 100k-triangle mesh)
 ";
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
@@ -31,6 +34,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
     while let Some(a) = it.next() {
         match a.as_str() {
             "--list-labs" => out.list_labs = true,
+            "bench" if out.open.is_none() => out.bench = true,
             "-h" | "--help" => out.help = true,
             "--lab" => out.lab = Some(value(&mut it, "--lab")?),
             "--open" => out.open = Some(value(&mut it, "--open")?.into()),

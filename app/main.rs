@@ -15,6 +15,15 @@ fn main() -> ExitCode {
         print!("{}", cli::USAGE);
         return ExitCode::SUCCESS;
     }
+    if args.bench {
+        return match vislab::bench::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let labs = vislab::labs::all();
     if args.list_labs {
         for lab in &labs {

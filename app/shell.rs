@@ -88,6 +88,11 @@ impl VislabApp {
         self.loading.is_some() || self.current_lab().busy()
     }
 
+    /// Turn the current lab's camera (benchmarks and tests drive it this way).
+    pub fn orbit_current(&mut self, dx: f32) {
+        self.labs[self.current].orbit(dx);
+    }
+
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }

@@ -169,6 +169,9 @@ impl Lab for DepthLab {
             });
         });
     }
+    fn orbit(&mut self, dx: f32) {
+        self.viewport.settings.camera.orbit(dx, 0.0);
+    }
     fn summary(&self) -> String {
         format!("{} · {} x {}", self.source, self.image.width, self.image.height)
     }

@@ -69,6 +69,9 @@ impl Lab for MeshLab {
     fn view(&mut self, ui: &mut egui::Ui) {
         self.viewport.show(ui, &self.scene);
     }
+    fn orbit(&mut self, dx: f32) {
+        self.viewport.settings.camera.orbit(dx, 0.0);
+    }
     fn summary(&self) -> String {
         format!("{} · {} faces", self.source, self.scene.triangle_count())
     }

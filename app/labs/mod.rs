@@ -25,6 +25,8 @@ pub trait Lab {
     fn view(&mut self, ui: &mut egui::Ui);
     /// One line for the status bar: what is open.
     fn summary(&self) -> String;
+    /// Turn the lab's 3D camera, if it has one.
+    fn orbit(&mut self, _dx: f32) {}
     /// Work still running that a screenshot should wait for.
     fn busy(&self) -> bool {
         false

@@ -1,4 +1,4 @@
-//! Point clouds: one instanced quad per point (screen-space size, round when big).
+//! Point clouds: one instanced screen-space triangle per point, cut to a disc.
 
 use eframe::egui_wgpu::wgpu;
 
@@ -38,7 +38,7 @@ impl PointsRenderer {
         if let Some(b) = &points.buffer {
             pass.set_pipeline(&self.pipeline);
             pass.set_vertex_buffer(0, b.slice(..));
-            pass.draw(0..6, 0..points.len);
+            pass.draw(0..3, 0..points.len);
         }
     }
 }

@@ -19,6 +19,8 @@ use super::voxels::VoxelsRenderer;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Layers {
     pub points: bool,
+    /// Draw the preview subset of a big cloud (the camera is moving).
+    pub preview: bool,
     pub mesh: bool,
     pub wireframe: bool,
     pub normals: bool,
@@ -54,10 +56,14 @@ struct ViewGpu {
     frame_group: wgpu::BindGroup,
     generation: u64,
     points: GpuBuffer,
+    points_preview: GpuBuffer,
     mesh: MeshGpu,
     voxels: GpuBuffer,
     normals: GpuBuffer,
     overlay: GpuBuffer,
+    /// What the target holds now: an unchanged frame is not drawn again
+    /// (egui repaints on every mouse move; the 3D view rarely changes).
+    drawn: Option<u64>,
 }
 
 /// Create the shared pipelines once per render state.
@@ -141,10 +147,12 @@ impl Renderer3d {
             frame_group,
             generation: 0,
             points: empty(),
+            points_preview: empty(),
             mesh: MeshGpu { vertices: empty(), triangles: empty(), edges: empty() },
             voxels: empty(),
             normals: empty(),
             overlay: empty(),
+            drawn: None,
         }
     }
 
@@ -178,6 +186,23 @@ pub struct View3dCallback {
     pub background: [f64; 3],
 }
 
+impl View3dCallback {
+    /// A hash of everything that decides the picture.
+    fn content_key(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.scene.generation.hash(&mut h);
+        self.size.hash(&mut h);
+        bytemuck::bytes_of(&self.frame).hash(&mut h);
+        (self.colormap as u8).hash(&mut h);
+        let l = self.layers;
+        [l.points, l.preview, l.mesh, l.wireframe, l.normals, l.voxels].hash(&mut h);
+        bytemuck::cast_slice::<_, u8>(&self.overlay).hash(&mut h);
+        self.background.map(f64::to_bits).hash(&mut h);
+        h.finish()
+    }
+}
+
 impl egui_wgpu::CallbackTrait for View3dCallback {
     fn prepare(
         &self,
@@ -198,10 +223,17 @@ impl egui_wgpu::CallbackTrait for View3dCallback {
         let Some(view) = r.views.get_mut(&self.key) else { return Vec::new() };
         if let Some(t) = new_target {
             view.target = Some(t);
+            view.drawn = None;
         }
+        let key = self.content_key();
+        if view.drawn == Some(key) {
+            return Vec::new();
+        }
+        view.drawn = Some(key);
         if view.generation != self.scene.generation {
             let s = &self.scene;
             view.points = PointsRenderer::upload(device, &s.points);
+            view.points_preview = PointsRenderer::upload(device, &s.points_preview);
             view.mesh = MeshRenderer::upload(device, s);
             view.voxels = VoxelsRenderer::upload(device, &s.voxels);
             view.normals = GpuBuffer::new(device, "normals", &s.normal_lines, wgpu::BufferUsages::VERTEX);
@@ -247,7 +279,8 @@ impl egui_wgpu::CallbackTrait for View3dCallback {
             r.lines.draw(&mut pass, &view.normals);
         }
         if l.points {
-            r.points.draw(&mut pass, &view.points);
+            let preview = l.preview && view.points_preview.len > 0;
+            r.points.draw(&mut pass, if preview { &view.points_preview } else { &view.points });
         }
         Vec::new()
     }

@@ -43,6 +43,9 @@ pub struct VoxelInstance {
 pub struct Scene3d {
     pub generation: u64,
     pub points: Vec<PointVertex>,
+    /// A spread-out subset of big clouds, drawn while the camera moves so
+    /// millions of points stay interactive even on a software adapter.
+    pub points_preview: Vec<PointVertex>,
     pub mesh_vertices: Vec<MeshVertex>,
     pub mesh_indices: Vec<u32>,
     /// Unique edges as index pairs into `mesh_vertices`.
@@ -75,7 +78,7 @@ impl Scene3d {
 
     pub fn from_points(pc: &PointCloud) -> Self {
         let scalars = pc.scalar.as_ref().map(|(_, s)| s);
-        let points = pc
+        let points: Vec<PointVertex> = pc
             .positions
             .iter()
             .enumerate()
@@ -87,6 +90,7 @@ impl Scene3d {
             .collect();
         Scene3d {
             generation: next_generation(),
+            points_preview: preview(&points),
             points,
             bounds: Aabb::from_points(&pc.positions),
             scalar_range: scalars.and_then(|s| finite_range(s.iter().copied())),
@@ -186,6 +190,24 @@ impl Scene3d {
     }
 }
 
+/// Points drawn while the camera moves, at most this many.
+pub const PREVIEW_POINTS: usize = 250_000;
+
+/// One point from each run of `stride` (a hashed pick within the run, so
+/// scan lines in the file don't turn into visible bands); empty when the
+/// cloud is small enough to draw whole.
+fn preview(points: &[PointVertex]) -> Vec<PointVertex> {
+    if points.len() <= PREVIEW_POINTS {
+        return Vec::new();
+    }
+    let stride = points.len().div_ceil(PREVIEW_POINTS);
+    points
+        .chunks(stride)
+        .enumerate()
+        .map(|(i, run)| run[(i.wrapping_mul(2_654_435_761) >> 7) % run.len()])
+        .collect()
+}
+
 pub fn finite_range(values: impl Iterator<Item = f32>) -> Option<[f32; 2]> {
     let (lo, hi) = values.filter(|v| v.is_finite()).fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
     (lo <= hi).then_some([lo, hi])
@@ -243,6 +265,18 @@ mod tests {
         for v in &s.mesh_vertices {
             assert_eq!(v.normal, [0.0, 0.0, 1.0]);
         }
+    }
+
+    #[test]
+    fn big_clouds_get_a_spread_out_preview() {
+        let pc = PointCloud { positions: (0..1_000_000).map(|i| [i as f32, 0.0, 0.0]).collect(), ..Default::default() };
+        let s = Scene3d::from_points(&pc);
+        assert!(s.points_preview.len() <= PREVIEW_POINTS && s.points_preview.len() > PREVIEW_POINTS / 2);
+        // one per run of 4, covering the whole cloud
+        assert!(s.points_preview.windows(2).all(|w| w[1].pos[0] > w[0].pos[0]));
+        assert!(s.points_preview.last().unwrap().pos[0] >= 999_996.0);
+        let small = PointCloud { positions: vec![[0.0; 3]; 10], ..Default::default() };
+        assert!(Scene3d::from_points(&small).points_preview.is_empty());
     }
 
     #[test]

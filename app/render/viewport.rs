@@ -73,6 +73,9 @@ pub struct Viewport3d {
     pub measure: Vec<Pick>,
     /// Frame the next scene shown (set when a lab opens new data).
     fit_pending: bool,
+    /// When the camera last moved: big clouds draw a preview until it rests.
+    moved_at: Option<f64>,
+    last_camera: Option<OrbitCamera>,
 }
 
 const BACKGROUND: [f64; 3] = [0.075, 0.078, 0.09];
@@ -190,6 +193,18 @@ impl Viewport3d {
             overlay.push(LineVertex { pos: a.pos, color: c });
             overlay.push(LineVertex { pos: b.pos, color: c });
         }
+        // full quality 0.2 s after the last camera move, whatever moved it
+        let now = ui.input(|i| i.time);
+        if self.last_camera.is_some_and(|c| c != self.settings.camera) {
+            self.moved_at = Some(now);
+        }
+        self.last_camera = Some(self.settings.camera);
+        let preview = self.moved_at.is_some_and(|t| now - t < 0.2);
+        if preview {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+        } else {
+            self.moved_at = None;
+        }
         let s = &self.settings;
         let callback = View3dCallback {
             key: response.id.value(),
@@ -197,7 +212,7 @@ impl Viewport3d {
             scene: scene.clone(),
             frame,
             colormap: s.colormap,
-            layers: Layers { points: true, mesh: true, wireframe: s.wireframe, normals: s.normals, voxels: true },
+            layers: Layers { points: true, preview, mesh: true, wireframe: s.wireframe, normals: s.normals, voxels: true },
             overlay,
             background: BACKGROUND,
         };
@@ -228,6 +243,7 @@ impl Viewport3d {
                 cam.fit(&b);
             }
         }
+        let cam = &self.settings.camera;
         let pick_at = |pos: egui::Pos2| {
             let p = pos - rect.min;
             pick::pick(scene, cam, p.x, p.y, rect.width(), rect.height(), 8.0)
