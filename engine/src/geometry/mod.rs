@@ -1,6 +1,65 @@
 //! 3D data: meshes, point clouds, voxel grids and depth maps, their file
 //! formats and the built-in procedural shapes.
 
+mod depth;
+mod error;
+pub mod formats;
+mod mesh_ops;
+pub mod scenes;
+pub mod shapes;
 mod types;
 
+pub use error::{FormatError, LoadError};
+pub use mesh_ops::triangle_normal;
 pub use types::*;
+
+use std::path::Path;
+
+/// Extensions `load_path` understands (lowercase, no dot), for file dialogs.
+pub const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "ply", "obj", "off", "stl", "gltf", "glb", "xyz", "txt", "pts", "csv", "pcd", "binvox", "vol", "npy", "png", "exr",
+];
+
+/// Load a geometry file; the format comes from its magic bytes or its extension.
+/// glTF files may refer to buffers beside them, which are read too.
+pub fn load_path(path: &Path) -> Result<Asset, LoadError> {
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let bytes = std::fs::read(path).map_err(|e| LoadError::new(&name, FormatError::Io(e.to_string())))?;
+    decode(&name, &bytes, Some(path)).map_err(|e| LoadError::new(name, e))
+}
+
+/// Load a geometry file held in memory; `file_name` supplies the extension and
+/// names the file in errors.
+pub fn load_bytes(file_name: &str, bytes: &[u8]) -> Result<Asset, LoadError> {
+    decode(file_name, bytes, None).map_err(|e| LoadError::new(file_name, e))
+}
+
+fn decode(file_name: &str, bytes: &[u8], path: Option<&Path>) -> Result<Asset, FormatError> {
+    use formats::*;
+    // Magic bytes win over the extension: a misnamed file still opens.
+    if ply::sniff(bytes) {
+        return ply::read(bytes);
+    }
+    if binvox::sniff(bytes) {
+        return binvox::read(bytes);
+    }
+    if npy::sniff(bytes) {
+        return npy::read(bytes);
+    }
+    let ext = text::extension(file_name);
+    match ext.as_str() {
+        "ply" => ply::read(bytes),
+        "obj" => obj::read(bytes),
+        "off" => off::read(bytes),
+        "stl" => stl::read(bytes),
+        "xyz" | "txt" | "pts" | "csv" => xyz::read(bytes),
+        "pcd" => pcd::read(bytes),
+        "binvox" => binvox::read(bytes),
+        "vol" => vol::read(bytes),
+        "npy" => npy::read(bytes),
+        "png" => depth_image::read_png(bytes),
+        "exr" => depth_image::read_exr(bytes),
+        "gltf" | "glb" => gltf::read(file_name, bytes, path),
+        _ => Err(FormatError::UnsupportedExtension(ext)),
+    }
+}
