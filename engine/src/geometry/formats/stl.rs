@@ -121,8 +121,8 @@ fn facet_normal(mesh: &Mesh, t: &[u32; 3]) -> [f32; 3] {
 
 /// Encode a mesh as binary STL.
 pub fn write_binary(mesh: &Mesh) -> Vec<u8> {
-    let mut out = vec![0u8; 80];
-    out[..19].copy_from_slice(b"binary STL, vislab");
+    let mut out = b"binary STL written by vislab".to_vec();
+    out.resize(80, b' ');
     out.extend_from_slice(&(mesh.triangles.len() as u32).to_le_bytes());
     for t in &mesh.triangles {
         let corners = t.map(|i| mesh.positions.get(i as usize).copied().unwrap_or_default());
