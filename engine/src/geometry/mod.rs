@@ -1,34 +1,65 @@
 //! 3D data: meshes, point clouds, voxel grids and depth maps, their file
 //! formats and the built-in procedural shapes.
 
+mod depth;
+mod error;
+pub mod formats;
+mod mesh_ops;
+pub mod scenes;
+pub mod shapes;
 mod types;
 
+pub use error::{FormatError, LoadError};
+pub use mesh_ops::triangle_normal;
 pub use types::*;
 
-// TEMPORARY STUB (not committed): replaced by the geom branch.
-pub const SUPPORTED_EXTENSIONS: &[&str] = &["ply", "obj"];
-pub fn load_path(p: &std::path::Path) -> Result<Asset, String> { Err(format!("{}: stub", p.display())) }
-pub mod scenes {
-    use super::*;
-    pub fn load(name: &str) -> Result<Asset, String> {
-        let mut positions = vec![]; let mut triangles = vec![];
-        let n = 24;
-        for i in 0..=n { for j in 0..=n { let (t, p) = (i as f32 / n as f32 * 6.283, j as f32 / n as f32 * 3.1416);
-            positions.push([p.sin() * t.cos(), p.cos(), p.sin() * t.sin()]); } }
-        for i in 0..n { for j in 0..n { let a = (i * (n + 1) + j) as u32; let b = a + n as u32 + 1; triangles.push([a, b, a + 1]); triangles.push([a + 1, b, b + 1]); } }
-        Ok(match name {
-            "points" => Asset::Points(PointCloud { positions, ..Default::default() }),
-            "voxels" => { let d = 16; let values = (0..d*d*d).map(|i| { let (x,y,z) = ((i % d) as f32 - 7.5, ((i / d) % d) as f32 - 7.5, (i / d / d) as f32 - 7.5); if x*x+y*y+z*z < 50.0 {1.0} else {0.0} }).collect(); Asset::Voxels(VoxelGrid { dims: [d,d,d], values, origin: [0.0;3], voxel_size: 0.1 }) }
-            "depth" => { let (w, h) = (64, 48); Asset::Depth(DepthMap { width: w, height: h, values: (0..w*h).map(|i| 1000.0 + (i % w) as f32 * 10.0).collect(), intrinsics: Intrinsics::default_for(w, h, 1000.0) }) }
-            _ => Asset::Mesh(Mesh { positions, triangles, ..Default::default() }),
-        })
-    }
+use std::path::Path;
+
+/// Extensions `load_path` understands (lowercase, no dot), for file dialogs.
+pub const SUPPORTED_EXTENSIONS: &[&str] = &[
+    "ply", "obj", "off", "stl", "gltf", "glb", "xyz", "txt", "pts", "csv", "pcd", "binvox", "vol", "npy", "png", "exr",
+];
+
+/// Load a geometry file; the format comes from its magic bytes or its extension.
+/// glTF files may refer to buffers beside them, which are read too.
+pub fn load_path(path: &Path) -> Result<Asset, LoadError> {
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let bytes = std::fs::read(path).map_err(|e| LoadError::new(&name, FormatError::Io(e.to_string())))?;
+    decode(&name, &bytes, Some(path)).map_err(|e| LoadError::new(name, e))
 }
-impl DepthMap {
-    pub fn to_point_cloud(&self, i: &Intrinsics, _c: Option<&[[f32; 3]]>) -> PointCloud {
-        let mut positions = vec![];
-        for y in 0..self.height { for x in 0..self.width { if let Some(z) = self.metres(x, y) {
-            positions.push([(x as f32 - i.cx) * z / i.fx, (y as f32 - i.cy) * z / i.fy, z]); } } }
-        PointCloud { positions, ..Default::default() }
+
+/// Load a geometry file held in memory; `file_name` supplies the extension and
+/// names the file in errors.
+pub fn load_bytes(file_name: &str, bytes: &[u8]) -> Result<Asset, LoadError> {
+    decode(file_name, bytes, None).map_err(|e| LoadError::new(file_name, e))
+}
+
+fn decode(file_name: &str, bytes: &[u8], path: Option<&Path>) -> Result<Asset, FormatError> {
+    use formats::*;
+    // Magic bytes win over the extension: a misnamed file still opens.
+    if ply::sniff(bytes) {
+        return ply::read(bytes);
+    }
+    if binvox::sniff(bytes) {
+        return binvox::read(bytes);
+    }
+    if npy::sniff(bytes) {
+        return npy::read(bytes);
+    }
+    let ext = text::extension(file_name);
+    match ext.as_str() {
+        "ply" => ply::read(bytes),
+        "obj" => obj::read(bytes),
+        "off" => off::read(bytes),
+        "stl" => stl::read(bytes),
+        "xyz" | "txt" | "pts" | "csv" => xyz::read(bytes),
+        "pcd" => pcd::read(bytes),
+        "binvox" => binvox::read(bytes),
+        "vol" => vol::read(bytes),
+        "npy" => npy::read(bytes),
+        "png" => depth_image::read_png(bytes),
+        "exr" => depth_image::read_exr(bytes),
+        "gltf" | "glb" => gltf::read(file_name, bytes, path),
+        _ => Err(FormatError::UnsupportedExtension(ext)),
     }
 }

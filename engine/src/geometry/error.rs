@@ -1,0 +1,40 @@
+//! Errors from loading geometry: one line naming the file and what is wrong.
+
+/// What is wrong with a file, without its name (formats return this).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FormatError {
+    #[error("cannot read file: {0}")]
+    Io(String),
+    #[error("unsupported file type {0:?} (supported: {list})", list = super::SUPPORTED_EXTENSIONS.join(", "))]
+    UnsupportedExtension(String),
+    #[error("truncated {format}: {detail}")]
+    Truncated { format: &'static str, detail: String },
+    #[error("invalid {format}: {detail}")]
+    Invalid { format: &'static str, detail: String },
+    #[error("no built-in scene named {0:?}")]
+    UnknownScene(String),
+}
+
+impl FormatError {
+    pub(crate) fn invalid(format: &'static str, detail: impl Into<String>) -> Self {
+        FormatError::Invalid { format, detail: detail.into() }
+    }
+    pub(crate) fn truncated(format: &'static str, detail: impl Into<String>) -> Self {
+        FormatError::Truncated { format, detail: detail.into() }
+    }
+}
+
+/// A failed load: `"<file>: <what is wrong>"`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{file}: {error}")]
+pub struct LoadError {
+    /// File name as given (no directories), or the scene name.
+    pub file: String,
+    pub error: FormatError,
+}
+
+impl LoadError {
+    pub fn new(file: impl Into<String>, error: FormatError) -> Self {
+        LoadError { file: file.into(), error }
+    }
+}
