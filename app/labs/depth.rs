@@ -45,7 +45,7 @@ impl DepthLab {
             hover: None,
         };
         if let Some(a) = super::builtin("depth") {
-            lab.open(a, "built-in: depth");
+            lab.open(a, &super::builtin_source("depth"));
         }
         lab
     }
@@ -99,8 +99,8 @@ impl Lab for DepthLab {
         }
     }
     fn controls(&mut self, ui: &mut egui::Ui) {
-        if let Some(a) = super::builtin_picker(ui, &[("depth", "Sphere before a plane")]) {
-            self.open(a, "built-in: depth");
+        if let Some((a, source)) = super::builtin_picker(ui, &["depth"]) {
+            self.open(a, &source);
         }
         ui.separator();
         let Some(d) = &self.depth else {

@@ -22,7 +22,7 @@ impl MeshLab {
         let mut lab = MeshLab { mesh: None, source: String::new(), scene: Arc::new(Scene3d::empty()), viewport: Viewport3d::default() };
         lab.viewport.settings.wireframe = true;
         if let Some(a) = super::builtin("teapot") {
-            lab.open(a, "built-in: teapot");
+            lab.open(a, &super::builtin_source("teapot"));
         }
         lab
     }
@@ -50,9 +50,8 @@ impl Lab for MeshLab {
         }
     }
     fn controls(&mut self, ui: &mut egui::Ui) {
-        if let Some(a) = super::builtin_picker(ui, &[("teapot", "Teapot"), ("shapes", "Sphere, torus, cube")]) {
-            let name = if matches!(&a, Asset::Mesh(m) if m.colors.is_some()) { "built-in: shapes" } else { "built-in: teapot" };
-            self.open(a, name);
+        if let Some((a, source)) = super::builtin_picker(ui, &["teapot", "shapes"]) {
+            self.open(a, &source);
         }
         ui.separator();
         if let Some(m) = &self.mesh {

@@ -54,16 +54,21 @@ pub fn builtin(name: &str) -> Option<Asset> {
     }
 }
 
-/// Built-in scene picker shared by the 3D labs; returns the scene to open.
-pub fn builtin_picker(ui: &mut egui::Ui, names: &[(&str, &str)]) -> Option<Asset> {
+/// How the status bar names a built-in scene.
+pub fn builtin_source(name: &str) -> String {
+    let title = vislab_engine::geometry::scenes::list().into_iter().find(|(n, _)| *n == name).map_or(name, |(_, t)| t);
+    format!("built-in: {title}")
+}
+
+/// Built-in scene buttons shared by the 3D labs; returns the scene to open
+/// and its source line.
+pub fn builtin_picker(ui: &mut egui::Ui, names: &[&str]) -> Option<(Asset, String)> {
     let mut chosen = None;
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Built-in:");
-        for (name, title) in names {
-            if ui.small_button(*title).clicked() {
-                chosen = builtin(name);
-            }
+    ui.label("Built-in scenes:");
+    for (name, title) in vislab_engine::geometry::scenes::list() {
+        if names.contains(&name) && ui.small_button(title).clicked() {
+            chosen = builtin(name).map(|a| (a, builtin_source(name)));
         }
-    });
+    }
     chosen
 }

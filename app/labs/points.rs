@@ -21,7 +21,7 @@ impl PointsLab {
     pub fn new() -> Self {
         let mut lab = PointsLab { cloud: None, source: String::new(), scene: Arc::new(Scene3d::empty()), viewport: Viewport3d::default() };
         if let Some(a) = super::builtin("points") {
-            lab.open(a, "built-in: points");
+            lab.open(a, &super::builtin_source("points"));
         }
         lab
     }
@@ -57,8 +57,8 @@ impl Lab for PointsLab {
         }
     }
     fn controls(&mut self, ui: &mut egui::Ui) {
-        if let Some(a) = super::builtin_picker(ui, &[("points", "Teapot samples")]) {
-            self.open(a, "built-in: points");
+        if let Some((a, source)) = super::builtin_picker(ui, &["points"]) {
+            self.open(a, &source);
         }
         ui.separator();
         if let Some(pc) = &self.cloud {

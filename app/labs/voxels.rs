@@ -22,7 +22,7 @@ impl VoxelLab {
     pub fn new() -> Self {
         let mut lab = VoxelLab { grid: None, source: String::new(), threshold: 0.5, scene: Arc::new(Scene3d::empty()), viewport: Viewport3d::default() };
         if let Some(a) = super::builtin("voxels") {
-            lab.open(a, "built-in: voxels");
+            lab.open(a, &super::builtin_source("voxels"));
         }
         lab
     }
@@ -61,8 +61,8 @@ impl Lab for VoxelLab {
         }
     }
     fn controls(&mut self, ui: &mut egui::Ui) {
-        if let Some(a) = super::builtin_picker(ui, &[("voxels", "Voxelized torus")]) {
-            self.open(a, "built-in: voxels");
+        if let Some((a, source)) = super::builtin_picker(ui, &["voxels"]) {
+            self.open(a, &source);
         }
         ui.separator();
         let mut changed = false;

@@ -54,8 +54,9 @@ pub struct Scene3d {
     pub normal_lines: Vec<LineVertex>,
     pub voxels: Vec<VoxelInstance>,
     pub bounds: Option<Aabb>,
-    /// Range of the per-point scalar, when there is one.
+    /// Range of the per-point scalar, when there is one, and its name.
     pub scalar_range: Option<[f32; 2]>,
+    pub scalar_name: String,
 }
 
 fn next_generation() -> u64 {
@@ -94,6 +95,7 @@ impl Scene3d {
             points,
             bounds: Aabb::from_points(&pc.positions),
             scalar_range: scalars.and_then(|s| finite_range(s.iter().copied())),
+            scalar_name: pc.scalar.as_ref().map_or_else(String::new, |(n, _)| n.clone()),
             ..Default::default()
         }
     }

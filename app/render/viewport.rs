@@ -89,7 +89,7 @@ impl Viewport3d {
     }
 
     /// Colormap range for the current mode.
-    pub fn color_range(&self, scene: &Scene3d) -> Option<([f32; 2], &'static str)> {
+    pub fn color_range<'a>(&self, scene: &'a Scene3d) -> Option<([f32; 2], &'a str)> {
         let b = scene.bounds?;
         let axis = self.settings.camera.up_axis;
         match self.settings.color_mode {
@@ -101,7 +101,7 @@ impl Viewport3d {
                 let r = 0.5 * b.diagonal();
                 Some(([(d - r).max(0.0), d + r], "distance to camera"))
             }
-            ColorMode::Scalar => scene.scalar_range.map(|r| (r, "scalar")),
+            ColorMode::Scalar => scene.scalar_range.map(|r| (r, if scene.scalar_name.is_empty() { "scalar" } else { scene.scalar_name.as_str() })),
         }
     }
 

@@ -67,3 +67,16 @@ pub fn colored(img: &image::RgbaImage, rect: [u32; 4]) -> usize {
     }
     n
 }
+
+/// A fresh scratch folder for one test.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vislab-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The committed Utah teapot.
+pub fn teapot_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/teapot.obj")
+}
