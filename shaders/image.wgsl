@@ -12,21 +12,6 @@ struct Image {
 @group(0) @binding(2) var lut: texture_2d<f32>;
 @group(0) @binding(3) var lut_sampler: sampler;
 
-struct VsOut {
-    @builtin(position) pos: vec4<f32>,
-    @location(0) uv: vec2<f32>,
-};
-
-@vertex
-fn vs_main(@builtin(vertex_index) vi: u32) -> VsOut {
-    let x = f32((vi << 1u) & 2u);
-    let y = f32(vi & 2u);
-    var out: VsOut;
-    out.pos = vec4<f32>(x * 2.0 - 1.0, 1.0 - y * 2.0, 0.0, 1.0);
-    out.uv = vec2<f32>(x, y);
-    return out;
-}
-
 @fragment
 fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
     let px = vec2<i32>(clamp(in.uv * img.size.xy, vec2<f32>(0.0), img.size.xy - 1.0));

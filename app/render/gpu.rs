@@ -29,10 +29,22 @@ pub fn shader_3d(device: &wgpu::Device, name: &str, source: &str) -> wgpu::Shade
     })
 }
 
-pub fn shader_plain(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
+const FULLSCREEN: &str = include_str!("../../shaders/fullscreen.wgsl");
+
+/// A shader drawing over a whole viewport: fullscreen.wgsl's vertex stage first.
+pub fn shader_fullscreen(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
     device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some(name),
-        source: wgpu::ShaderSource::Wgsl(source.into()),
+        source: wgpu::ShaderSource::Wgsl(format!("{FULLSCREEN}\n{source}").into()),
+    })
+}
+
+pub fn uniform_buffer<T>(device: &wgpu::Device, label: &str) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: std::mem::size_of::<T>() as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
     })
 }
 

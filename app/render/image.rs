@@ -65,7 +65,7 @@ impl ImageRenderer {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let module = gpu::shader_plain(device, "image", include_str!("../../shaders/image.wgsl"));
+        let module = gpu::shader_fullscreen(device, "image", include_str!("../../shaders/image.wgsl"));
         let pipeline = gpu::pipeline(device, &pipeline_layout, PipelineSpec {
             label: "image",
             module: &module,
@@ -83,12 +83,7 @@ impl ImageRenderer {
         let values = gpu::texture_2d(device, "image values", image.width, image.height, wgpu::TextureFormat::R32Float, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
         gpu::write_texture(queue, &values, 4, bytemuck::cast_slice(&image.values));
         let lut = gpu::lut_texture(device);
-        let uniform = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("image"),
-            size: std::mem::size_of::<ImageUniform>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let uniform = gpu::uniform_buffer::<ImageUniform>(device, "image");
         let values_view = values.create_view(&Default::default());
         let lut_view = lut.create_view(&Default::default());
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {

@@ -5,6 +5,7 @@ pub mod camera;
 pub mod colormap;
 pub mod gpu;
 pub mod image;
+pub mod instanced;
 pub mod lines;
 pub mod mesh;
 pub mod pick;

@@ -11,9 +11,9 @@ use super::colormap::Colormap;
 use super::gpu::{self, FrameUniform, GpuBuffer, PipelineSpec};
 use super::lines::LinesRenderer;
 use super::mesh::{MeshGpu, MeshRenderer};
-use super::points::PointsRenderer;
+use super::instanced::InstancedRenderer;
 use super::scene::{LineVertex, Scene3d};
-use super::voxels::VoxelsRenderer;
+use super::{points, voxels};
 
 /// Which parts of a scene to draw.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,9 +34,9 @@ pub struct Renderer3d {
     blit_layout: wgpu::BindGroupLayout,
     blit: wgpu::RenderPipeline,
     sampler: wgpu::Sampler,
-    points: PointsRenderer,
+    points: InstancedRenderer,
     mesh: MeshRenderer,
-    voxels: VoxelsRenderer,
+    voxels: InstancedRenderer,
     lines: LinesRenderer,
     views: HashMap<u64, ViewGpu>,
 }
@@ -95,7 +95,7 @@ impl Renderer3d {
             bind_group_layouts: &[Some(&blit_layout)],
             immediate_size: 0,
         });
-        let blit_module = gpu::shader_plain(device, "blit", include_str!("../../shaders/blit.wgsl"));
+        let blit_module = gpu::shader_fullscreen(device, "blit", include_str!("../../shaders/blit.wgsl"));
         let blit = gpu::pipeline(device, &blit_pipeline_layout, PipelineSpec {
             label: "blit",
             module: &blit_module,
@@ -108,9 +108,9 @@ impl Renderer3d {
         });
         Renderer3d {
             format,
-            points: PointsRenderer::new(device, &layout, format),
+            points: points::renderer(device, &layout, format),
             mesh: MeshRenderer::new(device, &layout, format),
-            voxels: VoxelsRenderer::new(device, &layout, format),
+            voxels: voxels::renderer(device, &layout, format),
             lines: LinesRenderer::new(device, &layout, format),
             sampler: gpu::linear_sampler(device),
             frame_layout,
@@ -121,12 +121,7 @@ impl Renderer3d {
     }
 
     fn new_view(&self, device: &wgpu::Device) -> ViewGpu {
-        let uniform = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("frame"),
-            size: std::mem::size_of::<FrameUniform>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let uniform = gpu::uniform_buffer::<FrameUniform>(device, "frame");
         let lut = gpu::lut_texture(device);
         let lut_view = lut.create_view(&Default::default());
         let frame_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -232,10 +227,10 @@ impl egui_wgpu::CallbackTrait for View3dCallback {
         view.drawn = Some(key);
         if view.generation != self.scene.generation {
             let s = &self.scene;
-            view.points = PointsRenderer::upload(device, &s.points);
-            view.points_preview = PointsRenderer::upload(device, &s.points_preview);
+            view.points = InstancedRenderer::upload(device, "points", &s.points);
+            view.points_preview = InstancedRenderer::upload(device, "points preview", &s.points_preview);
             view.mesh = MeshRenderer::upload(device, s);
-            view.voxels = VoxelsRenderer::upload(device, &s.voxels);
+            view.voxels = InstancedRenderer::upload(device, "voxels", &s.voxels);
             view.normals = GpuBuffer::new(device, "normals", &s.normal_lines, wgpu::BufferUsages::VERTEX);
             view.generation = s.generation;
         }

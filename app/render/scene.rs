@@ -270,6 +270,14 @@ mod tests {
     }
 
     #[test]
+    fn points_and_voxels_share_one_instance_layout() {
+        use std::mem::{offset_of, size_of};
+        assert_eq!(size_of::<PointVertex>(), size_of::<VoxelInstance>());
+        assert_eq!(offset_of!(PointVertex, color), offset_of!(VoxelInstance, color));
+        assert_eq!(offset_of!(PointVertex, scalar), offset_of!(VoxelInstance, size));
+    }
+
+    #[test]
     fn big_clouds_get_a_spread_out_preview() {
         let pc = PointCloud { positions: (0..1_000_000).map(|i| [i as f32, 0.0, 0.0]).collect(), ..Default::default() };
         let s = Scene3d::from_points(&pc);
