@@ -134,3 +134,58 @@ pub fn gradcheck(
     }
     Ok(rep)
 }
+
+/// Worst disagreement between our CPU program (f32) and the reference (f64).
+#[derive(Debug, Clone)]
+pub struct CpuReport {
+    pub max_rel_err: f64,
+    pub compared: usize,
+    pub worst: String,
+    /// Kernels that ran as GEMM.
+    pub gemms: usize,
+}
+
+/// Build a graph plus its gradients, run it through our CPU program and the
+/// reference evaluator on the same random leaves, and compare the loss and
+/// every gradient. Relative error is `|a - r| / max(|a|, |r|, 1e-2)`.
+pub fn compare_cpu(
+    build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>,
+    batch: usize,
+    seed: u64,
+    init: LeafInit,
+) -> Result<CpuReport, EngineError> {
+    let mut g = Graph::new();
+    let (loss, wrt) = build(&mut g)?;
+    let grads = g.backward(loss, &wrt)?;
+    let env = DimValues(vec![('B', batch)]);
+    let mut rng = Rng::new(seed);
+    let vals = random_leaves(&g, &env, &mut rng, init)?;
+    let mut outs = vec![loss.id];
+    outs.extend(grads.iter().flatten().map(|t| t.id));
+    let reference = evaluate(&g, &vals, &env, &outs)?;
+    let mut prog = crate::cpu::Program::new(&g, &outs)?;
+    prog.set_dims(&env)?;
+    for (id, v) in &vals {
+        if prog.has_node(*id) {
+            prog.set_leaf(*id, &v.iter().map(|&x| x as f32).collect::<Vec<_>>())?;
+        }
+    }
+    prog.run()?;
+    let mut rep = CpuReport { max_rel_err: 0.0, compared: 0, worst: String::new(), gemms: prog.gemm_count() };
+    for (oi, o) in outs.iter().enumerate() {
+        let (a, r) = (prog.buffer(*o), &reference[o]);
+        if a.len() != r.len() {
+            return Err(EngineError::Shape(format!("output {oi}: cpu {} values, reference {}", a.len(), r.len())));
+        }
+        for (k, (&x, &y)) in a.iter().zip(r).enumerate() {
+            let x = x as f64;
+            let err = (x - y).abs() / x.abs().max(y.abs()).max(1e-2);
+            rep.compared += 1;
+            if err > rep.max_rel_err || err.is_nan() {
+                rep.max_rel_err = if err.is_nan() { f64::INFINITY } else { err };
+                rep.worst = format!("output {oi} element {k}: cpu {x:.6e} vs reference {y:.6e}");
+            }
+        }
+    }
+    Ok(rep)
+}

@@ -2,6 +2,7 @@
 //! crate, never the other way round.
 
 pub mod check;
+pub mod cpu;
 pub mod error;
 pub mod geometry;
 pub mod graph;

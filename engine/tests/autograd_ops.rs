@@ -1,7 +1,8 @@
-//! Finite-difference checks of autograd for every primitive op and view op,
-//! on the f64 reference evaluator, with a dynamic batch dim at several sizes.
+//! Every primitive op and view op: autograd against finite differences (f64
+//! reference evaluator), and our CPU program against the reference, with a
+//! dynamic batch dim at several sizes.
 
-use vislab_engine::check::{gradcheck, project, Rng};
+use vislab_engine::check::{compare_cpu, gradcheck, project, Rng};
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
 
@@ -16,6 +17,12 @@ fn check(name: &str, build: &Build) {
         let rep = gradcheck(build, batch, seed, &no_init).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(rep.checked > 0, "{name}: nothing checked");
         assert!(rep.max_rel_err < 1e-3, "{name} batch {batch}: rel err {:.2e} at {}", rep.max_rel_err, rep.worst);
+        // The same graph through our CPU program against the reference.
+        let c = compare_cpu(build, batch, seed + 10, &no_init).unwrap_or_else(|e| panic!("{name}: cpu: {e}"));
+        assert!(c.max_rel_err < 2e-4, "{name} batch {batch}: cpu vs reference {:.2e} at {}", c.max_rel_err, c.worst);
+        if name.contains("matmul") {
+            assert!(c.gemms >= 2, "{name}: forward and gradient contractions should run as GEMM, got {}", c.gemms);
+        }
     }
 }
 
