@@ -6,3 +6,5 @@ pub mod cpu;
 pub mod error;
 pub mod geometry;
 pub mod graph;
+pub mod model;
+pub mod nn;

@@ -54,6 +54,8 @@ pub enum LeafKind {
     State,
     /// Fixed data baked into the graph (index ramps, masks).
     Fixed(Vec<f32>),
+    /// Uniform [0, 1) noise refilled by the model before every train step (dropout).
+    Noise,
 }
 
 /// A named leaf of the graph.
@@ -233,6 +235,11 @@ impl Graph {
     pub fn state(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
         let s: Vec<Dim> = shape.iter().map(|&d| d.into()).collect();
         self.new_leaf(name, &s, LeafKind::State)
+    }
+
+    /// Fresh uniform [0, 1) values every training step, e.g. `[B, 256]`.
+    pub fn noise(&mut self, name: &str, shape: &[Dim]) -> Result<Tensor, EngineError> {
+        self.new_leaf(name, shape, LeafKind::Noise)
     }
 
     /// Fixed data stored in the graph.

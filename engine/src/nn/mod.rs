@@ -1,0 +1,22 @@
+//! Layers, activations and losses built from the graph's primitive ops. Every
+//! layer registers its parameters with PyTorch-style names (`fc1.weight`
+//! `[out, in]`, `fc1.bias` `[out]`, `conv1.weight` `[Cout, Cin, kH, kW]`) and
+//! builds its forward pass with [`Mode`]: a model calls `forward` once per
+//! mode on the same graph, so both branches share the parameter leaves.
+
+pub mod activation;
+pub mod linear;
+pub mod loss;
+
+pub use activation::*;
+pub use linear::Linear;
+pub use loss::*;
+
+/// Which branch of the graph a forward call builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Batch statistics, dropout on.
+    Train,
+    /// Running statistics, dropout off.
+    Eval,
+}
