@@ -92,7 +92,7 @@ impl Graph {
     }
     /// Product of dims as a scalar tensor (constant-folded when concrete).
     pub fn count(&mut self, dims: &[Dim]) -> Tensor {
-        let prod = dims.iter().fold(Dim::from(1usize), |acc, &d| acc * d);
+        let prod = super::dim_product(dims);
         match prod.to_usize() {
             Some(n) => self.scalar(n as f32),
             None => self.dim_scalar(prod),

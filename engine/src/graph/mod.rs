@@ -22,6 +22,7 @@ mod math;
 mod ops;
 pub mod reference;
 pub mod view;
+pub mod windows;
 
 use std::collections::HashMap;
 
@@ -86,6 +87,23 @@ impl Default for Graph {
 /// The dynamic batch dimension used by every layer in this crate.
 pub fn batch_dim() -> Dim {
     Dim::from('B')
+}
+
+/// Product of dims, folded to a number when every dim is concrete (luminal
+/// compares expressions structurally, so `1*6*16` would not equal `96`).
+pub fn dim_product(dims: &[Dim]) -> Dim {
+    let concrete: Option<usize> = dims.iter().map(|d| d.to_usize()).try_fold(1usize, |a, x| Some(a * x?));
+    match concrete {
+        Some(n) => n.into(),
+        None => {
+            let mut it = dims.iter().copied().filter(|d| d.to_usize() != Some(1));
+            let first = it.next().unwrap_or_else(|| 1usize.into());
+            let (c, syms): (Vec<Dim>, Vec<Dim>) = it.partition(|d| d.to_usize().is_some());
+            let k: usize = c.iter().filter_map(|d| d.to_usize()).product();
+            let p = syms.into_iter().fold(first, |a, d| a * d);
+            if k == 1 { p } else { p * k }
+        }
+    }
 }
 
 /// A contiguous tracker over `shape`.

@@ -5,11 +5,15 @@
 //! mode on the same graph, so both branches share the parameter leaves.
 
 pub mod activation;
+pub mod conv;
 pub mod linear;
 pub mod loss;
+pub mod pool;
 
 pub use activation::*;
+pub use conv::{Conv2d, Conv2dConfig};
 pub use linear::Linear;
+pub use pool::{flatten, Pool2d, PoolKind};
 pub use loss::*;
 
 /// Which branch of the graph a forward call builds.
