@@ -10,7 +10,7 @@ use vislab_engine::check::Rng;
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Graph};
 use vislab_engine::model::{Model, ModelSpec};
-use vislab_engine::nn::{self, Linear};
+use vislab_engine::nn::{self, flatten, Conv2d, Conv2dConfig, Linear, Pool2d};
 
 const B: usize = 64;
 
@@ -23,6 +23,34 @@ fn mlp() -> Result<(Graph, ModelSpec), EngineError> {
     let h = fc1.forward(&mut g, x)?;
     let h = nn::relu(&mut g, h)?;
     let logits = fc2.forward(&mut g, h)?;
+    let loss = nn::softmax_cross_entropy(&mut g, logits, labels)?;
+    Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
+}
+
+/// LeNet-style: conv 1->6 k5, relu, maxpool 2, conv 6->16 k5, relu, maxpool 2,
+/// fc 256-120-84-10 (relu between), softmax cross-entropy.
+fn lenet() -> Result<(Graph, ModelSpec), EngineError> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), 1usize.into(), 28usize.into(), 28usize.into()])?;
+    let labels = g.input("labels", &[batch_dim()])?;
+    let c1 = Conv2d::new(&mut g, "conv1", Conv2dConfig::new(1, 6, 5))?;
+    let c2 = Conv2d::new(&mut g, "conv2", Conv2dConfig::new(6, 16, 5))?;
+    let f1 = Linear::new(&mut g, "fc1", 256, 120, true)?;
+    let f2 = Linear::new(&mut g, "fc2", 120, 84, true)?;
+    let f3 = Linear::new(&mut g, "fc3", 84, 10, true)?;
+    let pool = Pool2d::max(2, 2);
+    let h = c1.forward(&mut g, x)?;
+    let h = nn::relu(&mut g, h)?;
+    let h = pool.forward(&mut g, h)?;
+    let h = c2.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let h = pool.forward(&mut g, h)?;
+    let h = flatten(&mut g, h)?;
+    let h = f1.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let h = f2.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let logits = f3.forward(&mut g, h)?;
     let loss = nn::softmax_cross_entropy(&mut g, logits, labels)?;
     Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
 }
@@ -82,6 +110,13 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_l
         ts.push(t.elapsed().as_secs_f64() * 1e3);
     }
     ts.sort_by(|a, b| a.total_cmp(b));
+    if std::env::var_os("VISLAB_PROFILE").is_some() {
+        let prof = model.program_mut().profile(20)?;
+        let total: f64 = prof.iter().map(|p| p.1).sum();
+        for (d, t) in prof.iter().take(15) {
+            println!("  {:6.3} ms {:4.1}%  {d}", t * 1e3, 100.0 * t / total);
+        }
+    }
     let ours = ts[ts.len() / 2];
     println!(
         "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM)",
@@ -111,5 +146,6 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_l
 
 fn main() -> Result<(), EngineError> {
     bench("mlp", mlp, 784, 300)?;
+    bench("cnn", lenet, 784, 50)?;
     Ok(())
 }

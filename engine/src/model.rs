@@ -246,6 +246,10 @@ impl Model {
         &self.program
     }
 
+    pub fn program_mut(&mut self) -> &mut Program {
+        &mut self.program
+    }
+
     /// Reseed the noise used by dropout.
     pub fn seed(&mut self, seed: u64) {
         self.rng = Rng::new(seed);

@@ -23,6 +23,56 @@ fn read(buf: &[f32], v: &View, idx: &[usize]) -> f32 {
     v.index(idx).and_then(|i| buf.get(i).copied()).unwrap_or(0.0)
 }
 
+/// For views with pad bounds: for each innermost row, `f(out_offset, row)`
+/// gets `None` when the whole row is padding, else `(base, lo, hi)`: the
+/// valid inner range and the physical offset of inner index 0.
+fn bounded_rows(v: &View, mut f: impl FnMut(usize, Option<(isize, usize, usize)>)) {
+    let nd = v.shape.len();
+    if nd == 0 {
+        f(0, v.index(&[]).map(|i| (i as isize, 0, 1)));
+        return;
+    }
+    let inner = v.shape[nd - 1];
+    let all = vec![(0, usize::MAX); nd];
+    let bounds = v.bounds.as_ref().unwrap_or(&all);
+    let lo = bounds[nd - 1].0.min(inner);
+    let hi = bounds[nd - 1].1.clamp(lo, inner);
+    let mut k = 0;
+    for_each_index(&v.shape[..nd - 1], |idx| {
+        let valid = idx.iter().zip(bounds).all(|(&d, &(l, h))| d >= l && d < h);
+        let base = v.offset + idx.iter().zip(&v.strides).map(|(&d, &st)| d as isize * st).sum::<isize>();
+        f(k, valid.then_some((base, lo, hi)));
+        k += inner;
+    });
+}
+
+/// Copy one bounded row into `dst` (zeros outside the valid range).
+#[inline]
+fn fill_row(a: &[f32], stride: isize, row: Option<(isize, usize, usize)>, dst: &mut [f32]) {
+    match row {
+        None => dst.fill(0.0),
+        Some((base, lo, hi)) => {
+            dst[..lo].fill(0.0);
+            dst[hi..].fill(0.0);
+            if stride == 1 {
+                let b = (base + lo as isize) as usize;
+                dst[lo..hi].copy_from_slice(&a[b..b + hi - lo]);
+            } else {
+                for (j, r) in dst[lo..hi].iter_mut().enumerate() {
+                    *r = a[(base + (lo + j) as isize * stride) as usize];
+                }
+            }
+        }
+    }
+}
+
+/// Materialize a bounded view into `out`.
+fn copy_bounded(a: &[f32], va: &View, out: &mut [f32]) {
+    let inner = va.shape.last().copied().unwrap_or(1);
+    let s = va.strides.last().copied().unwrap_or(0);
+    bounded_rows(va, |k, row| fill_row(a, s, row, &mut out[k..k + inner]));
+}
+
 pub(crate) fn unary(p: Prim, x: &[f32], out: &mut [f32]) {
     macro_rules! map {
         ($f:expr) => {
@@ -43,11 +93,14 @@ pub(crate) fn unary(p: Prim, x: &[f32], out: &mut [f32]) {
 /// out (contiguous, shape of `va`) = a op b.
 pub(crate) fn binary(p: Prim, a: &[f32], va: &View, b: &[f32], vb: &View, out: &mut [f32]) {
     if va.bounds.is_some() || vb.bounds.is_some() {
-        let mut k = 0;
-        for_each_index(&va.shape, |i| {
-            out[k] = bin(p, read(a, va, i), read(b, vb, i));
-            k += 1;
-        });
+        // Materialize both operands row by row, then combine.
+        let mut ta = vec![0f32; va.numel()];
+        copy(a, va, &mut ta);
+        let mut tb = vec![0f32; vb.numel()];
+        copy(b, vb, &mut tb);
+        for ((o, &x), &y) in out.iter_mut().zip(&ta).zip(&tb) {
+            *o = bin(p, x, y);
+        }
         return;
     }
     match p {
@@ -96,11 +149,7 @@ fn binary_strided(f: impl Fn(f32, f32) -> f32 + Copy, a: &[f32], va: &View, b: &
 /// out (contiguous) = materialized view of a.
 pub(crate) fn copy(a: &[f32], va: &View, out: &mut [f32]) {
     if va.bounds.is_some() {
-        let mut k = 0;
-        for_each_index(&va.shape, |i| {
-            out[k] = read(a, va, i);
-            k += 1;
-        });
+        copy_bounded(a, va, out);
         return;
     }
     let os = crate::graph::view::contiguous_strides(&va.shape);
@@ -139,7 +188,13 @@ pub(crate) fn reduce(is_max: bool, a: &[f32], va: &View, axis: usize, out: &mut 
         });
         return;
     }
-    let lp = Loop::new(&va.shape, [&os, &va.strides], [0, va.offset]);
+    // Innermost dim = smallest input stride, so strided reductions
+    // accumulate whole contiguous rows instead of short strided dots.
+    let mut order: Vec<usize> = (0..va.shape.len()).collect();
+    order.sort_by_key(|&d| std::cmp::Reverse(va.strides[d].unsigned_abs()));
+    let shape: Vec<usize> = order.iter().map(|&d| va.shape[d]).collect();
+    let (so_p, sa_p): (Vec<isize>, Vec<isize>) = order.iter().map(|&d| (os[d], va.strides[d])).unzip();
+    let lp = Loop::new(&shape, [&so_p, &sa_p], [0, va.offset]);
     lp.runs(|[o, ia], n, [so, sa]| {
         let (o, ia) = (o as usize, ia as isize);
         if so == 0 {
@@ -155,10 +210,19 @@ pub(crate) fn reduce(is_max: bool, a: &[f32], va: &View, axis: usize, out: &mut 
             }
             out[o] = r;
         } else {
-            for j in 0..n {
-                let x = a[(ia + j as isize * sa) as usize];
-                let r = &mut out[(o as isize + j as isize * so) as usize];
-                *r = if is_max { r.max(x) } else { *r + x };
+            if so == 1 && sa == 1 {
+                let (dst, src) = (&mut out[o..o + n], &a[ia as usize..ia as usize + n]);
+                if is_max {
+                    dst.iter_mut().zip(src).for_each(|(r, &x)| *r = r.max(x));
+                } else {
+                    dst.iter_mut().zip(src).for_each(|(r, &x)| *r += x);
+                }
+            } else {
+                for j in 0..n {
+                    let x = a[(ia + j as isize * sa) as usize];
+                    let r = &mut out[(o as isize + j as isize * so) as usize];
+                    *r = if is_max { r.max(x) } else { *r + x };
+                }
             }
         }
     });

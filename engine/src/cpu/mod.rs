@@ -347,3 +347,33 @@ impl Program {
         self.kernels.iter().filter(|k| !matches!(k, Kernel::Nop)).count()
     }
 }
+
+impl Program {
+    /// Run every kernel `reps` times, timing each: (description, mean
+    /// seconds per run), slowest first.
+    pub fn profile(&mut self, reps: usize) -> Result<Vec<(String, f64)>, EngineError> {
+        let mut out: Vec<(String, f64)> = vec![];
+        let mut times = vec![0f64; self.kernels.len()];
+        for _ in 0..reps.max(1) {
+            for (i, t) in times.iter_mut().enumerate() {
+                let t0 = std::time::Instant::now();
+                self.run_subset(&[i])?;
+                *t += t0.elapsed().as_secs_f64() / reps.max(1) as f64;
+            }
+        }
+        for i in 0..self.kernels.len() {
+            let desc = match &self.kernels[i] {
+                Kernel::Nop => continue,
+                Kernel::Const { .. } => "const".to_string(),
+                Kernel::Unary { prim, x, .. } => format!("{prim:?} n={}", self.bufs[*x].len()),
+                Kernel::Binary { prim, va, vb, .. } => format!("{prim:?} {:?} a{:?}{} b{:?}{}", va.shape, va.strides, if va.bounds.is_some() { "B" } else { "" }, vb.strides, if vb.bounds.is_some() { "B" } else { "" }),
+                Kernel::Copy { va, .. } => format!("copy {:?} {:?}{}", va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
+                Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
+                Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
+            };
+            out.push((desc, times[i]));
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+}
