@@ -189,3 +189,32 @@ pub fn compare_cpu(
     }
     Ok(rep)
 }
+
+/// Gradient tolerance used by `verify` (relative, vs finite differences).
+pub const GRAD_TOL: f64 = 1e-3;
+/// CPU program tolerance used by `verify` (relative, f32 vs f64 reference).
+pub const CPU_TOL: f64 = 5e-4;
+
+/// The standard check for an op or layer: for each (batch, seed), autograd
+/// against finite differences (< `GRAD_TOL`) and our CPU program against the
+/// reference (< `CPU_TOL`). Returns a message naming the worst element on failure.
+pub fn verify(
+    name: &str,
+    build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>,
+    cases: &[(usize, u64)],
+    init: LeafInit,
+) -> Result<CpuReport, String> {
+    let mut last = None;
+    for &(batch, seed) in cases {
+        let rep = gradcheck(build, batch, seed, init).map_err(|e| format!("{name}: {e}"))?;
+        if rep.checked == 0 || rep.max_rel_err >= GRAD_TOL || rep.max_rel_err.is_nan() {
+            return Err(format!("{name} batch {batch}: gradient rel err {:.2e} at {} ({} checked)", rep.max_rel_err, rep.worst, rep.checked));
+        }
+        let c = compare_cpu(build, batch, seed, init).map_err(|e| format!("{name}: cpu: {e}"))?;
+        if c.max_rel_err >= CPU_TOL || c.max_rel_err.is_nan() {
+            return Err(format!("{name} batch {batch}: cpu vs reference {:.2e} at {}", c.max_rel_err, c.worst));
+        }
+        last = Some(c);
+    }
+    last.ok_or_else(|| format!("{name}: no cases"))
+}

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use vislab_engine::check::{compare_cpu, gradcheck, project, Rng};
+use vislab_engine::check::{project, verify, Rng};
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::reference::evaluate;
 use vislab_engine::graph::view::DimValues;
@@ -17,12 +17,7 @@ fn no_init(_: &str, _: usize, _: &mut Rng) -> Option<Vec<f64>> {
 }
 
 fn check(name: &str, build: &Build) {
-    for (batch, seed) in [(1usize, 21u64), (2, 22)] {
-        let rep = gradcheck(build, batch, seed, &no_init).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(rep.max_rel_err < 1e-3, "{name} batch {batch}: rel err {:.2e} at {}", rep.max_rel_err, rep.worst);
-        let c = compare_cpu(build, batch, seed, &no_init).unwrap_or_else(|e| panic!("{name}: cpu: {e}"));
-        assert!(c.max_rel_err < 5e-4, "{name} batch {batch}: cpu vs reference {:.2e} at {}", c.max_rel_err, c.worst);
-    }
+    verify(name, build, &[(1, 21), (2, 22)], &no_init).unwrap_or_else(|e| panic!("{e}"));
 }
 
 fn d(n: usize) -> Dim {

@@ -96,7 +96,11 @@ impl Program {
             if let Prim::SumReduce(_) = prim {
                 let (m, _, t) = srcs[0];
                 let mop = gr.node_weight(m).ok_or(EngineError::Cycle)?;
-                let perm_only = !view::has_bounds(&t) && t.fake.iter().all(|f| !f);
+                // The reduction must read the product through a pure permutation
+                // (not a reshape, broadcast, pad or slice).
+                let perm_only = !view::has_bounds(&t)
+                    && t.fake.iter().all(|f| !f)
+                    && t.dims.iter().copied().eq(g.buffer_shape(m).iter().copied());
                 if Prim::of(mop.as_ref()) == Some(Prim::Mul) && consumers(m) == 1 && !outputs.contains(&m) && perm_only {
                     let ms = g.cx.get_sources(m);
                     if ms.iter().all(|s| !view::has_bounds(&s.2)) {

@@ -6,13 +6,21 @@
 
 pub mod activation;
 pub mod conv;
+pub mod dropout;
+pub mod embedding;
 pub mod linear;
 pub mod loss;
+pub mod norm;
 pub mod pool;
+pub mod upsample;
 
 pub use activation::*;
 pub use conv::{Conv2d, Conv2dConfig};
+pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use linear::Linear;
+pub use norm::{BatchNorm, GroupNorm, LayerNorm};
+pub use upsample::upsample_nearest;
 pub use pool::{flatten, Pool2d, PoolKind};
 pub use loss::*;
 
