@@ -1,0 +1,151 @@
+//! Time per training step (forward + backward) of our engine against a numpy
+//! reference (`step_ref.py`, same models written by hand) in the same run.
+//! Python: `$VISLAB_PYTHON`, else /work/venv-bench/bin/python, else python3.
+//! Run: `cargo bench -p vislab-engine --bench step`.
+
+use std::process::Command;
+use std::time::Instant;
+
+use vislab_engine::check::Rng;
+use vislab_engine::error::EngineError;
+use vislab_engine::graph::{batch_dim, Graph};
+use vislab_engine::model::{Model, ModelSpec};
+use vislab_engine::nn::{self, flatten, Conv2d, Conv2dConfig, Linear, Pool2d};
+
+const B: usize = 64;
+
+fn mlp() -> Result<(Graph, ModelSpec), EngineError> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), 784usize.into()])?;
+    let labels = g.input("labels", &[batch_dim()])?;
+    let fc1 = Linear::new(&mut g, "fc1", 784, 256, true)?;
+    let fc2 = Linear::new(&mut g, "fc2", 256, 10, true)?;
+    let h = fc1.forward(&mut g, x)?;
+    let h = nn::relu(&mut g, h)?;
+    let logits = fc2.forward(&mut g, h)?;
+    let loss = nn::softmax_cross_entropy(&mut g, logits, labels)?;
+    Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
+}
+
+/// LeNet-style: conv 1->6 k5, relu, maxpool 2, conv 6->16 k5, relu, maxpool 2,
+/// fc 256-120-84-10 (relu between), softmax cross-entropy.
+fn lenet() -> Result<(Graph, ModelSpec), EngineError> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), 1usize.into(), 28usize.into(), 28usize.into()])?;
+    let labels = g.input("labels", &[batch_dim()])?;
+    let c1 = Conv2d::new(&mut g, "conv1", Conv2dConfig::new(1, 6, 5))?;
+    let c2 = Conv2d::new(&mut g, "conv2", Conv2dConfig::new(6, 16, 5))?;
+    let f1 = Linear::new(&mut g, "fc1", 256, 120, true)?;
+    let f2 = Linear::new(&mut g, "fc2", 120, 84, true)?;
+    let f3 = Linear::new(&mut g, "fc3", 84, 10, true)?;
+    let pool = Pool2d::max(2, 2);
+    let h = c1.forward(&mut g, x)?;
+    let h = nn::relu(&mut g, h)?;
+    let h = pool.forward(&mut g, h)?;
+    let h = c2.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let h = pool.forward(&mut g, h)?;
+    let h = flatten(&mut g, h)?;
+    let h = f1.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let h = f2.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let logits = f3.forward(&mut g, h)?;
+    let loss = nn::softmax_cross_entropy(&mut g, logits, labels)?;
+    Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
+}
+
+fn python() -> String {
+    if let Ok(p) = std::env::var("VISLAB_PYTHON") {
+        return p;
+    }
+    let venv = "/work/venv-bench/bin/python";
+    if std::path::Path::new(venv).exists() { venv.into() } else { "python3".into() }
+}
+
+/// Median ms per step of the numpy reference, or None if it cannot run.
+/// `threads` limits OpenBLAS (None: its default, all cores).
+fn reference(which: &str, iters: usize, threads: Option<usize>) -> Option<f64> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/step_ref.py");
+    let mut cmd = Command::new(python());
+    cmd.args([script, which, &iters.to_string()]);
+    if let Some(t) = threads {
+        cmd.env("OPENBLAS_NUM_THREADS", t.to_string());
+    }
+    let out = cmd.output().ok()?;
+    if !out.status.success() {
+        eprintln!("numpy reference failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1)?.parse().ok()
+}
+
+fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_len: usize, iters: usize) -> Result<(), EngineError> {
+    let t0 = Instant::now();
+    let (g, spec) = build()?;
+    let t_build = t0.elapsed();
+    let mut model = Model::compile(g, spec)?;
+    let mut rng = Rng::new(3);
+    for p in model.params() {
+        let bound = 1.0 / (p.shape.iter().skip(1).product::<usize>().max(1) as f64).sqrt();
+        let v: Vec<f32> = (0..p.shape.iter().product()).map(|_| rng.range(-bound, bound) as f32).collect();
+        model.set_param(&p.name, &v)?;
+    }
+    let t1 = Instant::now();
+    model.set_batch(B)?;
+    let t_plan = t1.elapsed();
+    let x: Vec<f32> = (0..B * x_len).map(|_| rng.uniform() as f32).collect();
+    let y: Vec<f32> = (0..B).map(|_| rng.below(10) as f32).collect();
+    model.set_input("x", &x)?;
+    model.set_input("labels", &y)?;
+    for _ in 0..10 {
+        model.train_step()?;
+    }
+    let mut ts = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let t = Instant::now();
+        model.set_input("x", &x)?;
+        model.set_input("labels", &y)?;
+        model.train_step()?;
+        ts.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ts.sort_by(|a, b| a.total_cmp(b));
+    if std::env::var_os("VISLAB_PROFILE").is_some() {
+        let prof = model.program_mut().profile(20)?;
+        let total: f64 = prof.iter().map(|p| p.1).sum();
+        for (d, t) in prof.iter().take(15) {
+            println!("  {:6.3} ms {:4.1}%  {d}", t * 1e3, 100.0 * t / total);
+        }
+    }
+    let ours = ts[ts.len() / 2];
+    println!(
+        "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM)",
+        t_build.as_secs_f64() * 1e3,
+        model.compile_time().as_secs_f64() * 1e3,
+        t_plan.as_secs_f64() * 1e3,
+        model.program().kernel_count(),
+        model.program().gemm_count()
+    );
+    // OpenBLAS' threads sometimes stall for tens of ms on a loaded 2-core
+    // machine, so numpy runs both with its default threads and with one; the
+    // ratio is against the faster (our engine runs on one thread).
+    let (r_all, r_one) = (reference(name, iters, None), reference(name, iters, Some(1)));
+    let best = [r_all, r_one].into_iter().flatten().min_by(|a, b| a.total_cmp(b));
+    let show = |r: Option<f64>| r.map(|v| format!("{v:.3} ms")).unwrap_or_else(|| "n/a".into());
+    match best {
+        Some(r) => println!(
+            "{name}: step {ours:.3} ms; numpy {} (default threads), {} (1 thread); ratio ours/best numpy {:.2}x",
+            show(r_all),
+            show(r_one),
+            ours / r
+        ),
+        None => println!("{name}: step {ours:.3} ms (numpy reference unavailable)"),
+    }
+    Ok(())
+}
+
+fn main() -> Result<(), EngineError> {
+    bench("mlp", mlp, 784, 300)?;
+    bench("cnn", lenet, 784, 50)?;
+    Ok(())
+}

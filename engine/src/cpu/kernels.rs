@@ -1,0 +1,382 @@
+//! CPU kernels over resolved views. Fast paths for plain and strided views;
+//! views with pad bounds go through the per-element fallback.
+
+use crate::graph::reference::for_each_index;
+use crate::graph::view::View;
+use crate::graph::Prim;
+
+use super::strided::Loop;
+
+#[inline(always)]
+fn bin(p: Prim, x: f32, y: f32) -> f32 {
+    match p {
+        Prim::Add => x + y,
+        Prim::Mul => x * y,
+        Prim::Mod => x % y,
+        _ => (x < y) as i32 as f32,
+    }
+}
+
+/// Read through a bounded view, one element at a time.
+#[inline]
+fn read(buf: &[f32], v: &View, idx: &[usize]) -> f32 {
+    v.index(idx).and_then(|i| buf.get(i).copied()).unwrap_or(0.0)
+}
+
+/// For views with pad bounds: for each innermost row, `f(out_offset, row)`
+/// gets `None` when the whole row is padding, else `(base, lo, hi)`: the
+/// valid inner range and the physical offset of inner index 0.
+fn bounded_rows(v: &View, mut f: impl FnMut(usize, Option<(isize, usize, usize)>)) {
+    let nd = v.shape.len();
+    if nd == 0 {
+        f(0, v.index(&[]).map(|i| (i as isize, 0, 1)));
+        return;
+    }
+    let inner = v.shape[nd - 1];
+    let all = vec![(0, usize::MAX); nd];
+    let bounds = v.bounds.as_ref().unwrap_or(&all);
+    let lo = bounds[nd - 1].0.min(inner);
+    let hi = bounds[nd - 1].1.clamp(lo, inner);
+    let mut k = 0;
+    for_each_index(&v.shape[..nd - 1], |idx| {
+        let valid = idx.iter().zip(bounds).all(|(&d, &(l, h))| d >= l && d < h);
+        let base = v.offset + idx.iter().zip(&v.strides).map(|(&d, &st)| d as isize * st).sum::<isize>();
+        f(k, valid.then_some((base, lo, hi)));
+        k += inner;
+    });
+}
+
+/// Copy one bounded row into `dst` (zeros outside the valid range).
+#[inline]
+fn fill_row(a: &[f32], stride: isize, row: Option<(isize, usize, usize)>, dst: &mut [f32]) {
+    match row {
+        None => dst.fill(0.0),
+        Some((base, lo, hi)) => {
+            dst[..lo].fill(0.0);
+            dst[hi..].fill(0.0);
+            if stride == 1 {
+                let b = (base + lo as isize) as usize;
+                dst[lo..hi].copy_from_slice(&a[b..b + hi - lo]);
+            } else {
+                for (j, r) in dst[lo..hi].iter_mut().enumerate() {
+                    *r = a[(base + (lo + j) as isize * stride) as usize];
+                }
+            }
+        }
+    }
+}
+
+/// Materialize a bounded view into `out`.
+fn copy_bounded(a: &[f32], va: &View, out: &mut [f32]) {
+    let inner = va.shape.last().copied().unwrap_or(1);
+    let s = va.strides.last().copied().unwrap_or(0);
+    bounded_rows(va, |k, row| fill_row(a, s, row, &mut out[k..k + inner]));
+}
+
+pub(crate) fn unary(p: Prim, x: &[f32], out: &mut [f32]) {
+    macro_rules! map {
+        ($f:expr) => {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = $f(v);
+            }
+        };
+    }
+    match p {
+        Prim::Log2 => map!(f32::log2),
+        Prim::Exp2 => map!(f32::exp2),
+        Prim::Sin => map!(f32::sin),
+        Prim::Sqrt => map!(f32::sqrt),
+        _ => map!(|v: f32| 1.0 / v),
+    }
+}
+
+/// out (contiguous, shape of `va`) = a op b.
+pub(crate) fn binary(p: Prim, a: &[f32], va: &View, b: &[f32], vb: &View, out: &mut [f32]) {
+    if va.bounds.is_some() || vb.bounds.is_some() {
+        // Materialize both operands row by row, then combine.
+        let mut ta = vec![0f32; va.numel()];
+        copy(a, va, &mut ta);
+        let mut tb = vec![0f32; vb.numel()];
+        copy(b, vb, &mut tb);
+        for ((o, &x), &y) in out.iter_mut().zip(&ta).zip(&tb) {
+            *o = bin(p, x, y);
+        }
+        return;
+    }
+    match p {
+        Prim::Add => binary_strided(|x, y| x + y, a, va, b, vb, out),
+        Prim::Mul => binary_strided(|x, y| x * y, a, va, b, vb, out),
+        Prim::Mod => binary_strided(|x, y| x % y, a, va, b, vb, out),
+        _ => binary_strided(|x, y| (x < y) as i32 as f32, a, va, b, vb, out),
+    }
+}
+
+#[inline(always)]
+fn binary_strided(f: impl Fn(f32, f32) -> f32 + Copy, a: &[f32], va: &View, b: &[f32], vb: &View, out: &mut [f32]) {
+    let os = crate::graph::view::contiguous_strides(&va.shape);
+    let lp = Loop::new(&va.shape, [&os, &va.strides, &vb.strides], [0, va.offset, vb.offset]);
+    lp.runs(|[o, ia, ib], n, [_, sa, sb]| {
+        let (o, ia, ib) = (o as usize, ia as usize, ib as usize);
+        let out = &mut out[o..o + n];
+        match (sa, sb) {
+            (1, 1) => {
+                for ((r, &x), &y) in out.iter_mut().zip(&a[ia..ia + n]).zip(&b[ib..ib + n]) {
+                    *r = f(x, y);
+                }
+            }
+            (1, 0) => {
+                let y = b[ib];
+                for (r, &x) in out.iter_mut().zip(&a[ia..ia + n]) {
+                    *r = f(x, y);
+                }
+            }
+            (0, 1) => {
+                let x = a[ia];
+                for (r, &y) in out.iter_mut().zip(&b[ib..ib + n]) {
+                    *r = f(x, y);
+                }
+            }
+            _ => {
+                for (j, r) in out.iter_mut().enumerate() {
+                    let j = j as isize;
+                    *r = f(a[(ia as isize + j * sa) as usize], b[(ib as isize + j * sb) as usize]);
+                }
+            }
+        }
+    });
+}
+
+/// out (contiguous) = materialized view of a.
+pub(crate) fn copy(a: &[f32], va: &View, out: &mut [f32]) {
+    if va.bounds.is_some() {
+        copy_bounded(a, va, out);
+        return;
+    }
+    let os = crate::graph::view::contiguous_strides(&va.shape);
+    let lp = Loop::new(&va.shape, [&os, &va.strides], [0, va.offset]);
+    lp.runs(|[o, ia], n, [_, sa]| {
+        let (o, ia) = (o as usize, ia as usize);
+        if sa == 1 {
+            out[o..o + n].copy_from_slice(&a[ia..ia + n]);
+        } else {
+            for (j, r) in out[o..o + n].iter_mut().enumerate() {
+                *r = a[(ia as isize + j as isize * sa) as usize];
+            }
+        }
+    });
+}
+
+/// Sum or max of `a` (view `va`) over `axis` into contiguous `out`.
+pub(crate) fn reduce(is_max: bool, a: &[f32], va: &View, axis: usize, out: &mut [f32]) {
+    let init = if is_max { f32::NEG_INFINITY } else { 0.0 };
+    out.fill(init);
+    // Output strides over the input's logical axes, 0 on the reduced axis.
+    let mut os = vec![0isize; va.shape.len()];
+    let mut acc = 1isize;
+    for d in (0..va.shape.len()).rev() {
+        if d != axis {
+            os[d] = acc;
+            acc *= va.shape[d] as isize;
+        }
+    }
+    if va.bounds.is_some() {
+        for_each_index(&va.shape, |i| {
+            let o: isize = i.iter().zip(&os).map(|(&x, &s)| x as isize * s).sum();
+            let x = read(a, va, i);
+            let r = &mut out[o as usize];
+            *r = if is_max { r.max(x) } else { *r + x };
+        });
+        return;
+    }
+    // Innermost dim = smallest input stride, so strided reductions
+    // accumulate whole contiguous rows instead of short strided dots.
+    let mut order: Vec<usize> = (0..va.shape.len()).collect();
+    order.sort_by_key(|&d| std::cmp::Reverse(va.strides[d].unsigned_abs()));
+    let shape: Vec<usize> = order.iter().map(|&d| va.shape[d]).collect();
+    let (so_p, sa_p): (Vec<isize>, Vec<isize>) = order.iter().map(|&d| (os[d], va.strides[d])).unzip();
+    let lp = Loop::new(&shape, [&so_p, &sa_p], [0, va.offset]);
+    lp.runs(|[o, ia], n, [so, sa]| {
+        let (o, ia) = (o as usize, ia as isize);
+        if so == 0 {
+            let mut r = out[o];
+            if sa == 1 {
+                let s = &a[ia as usize..ia as usize + n];
+                r = if is_max { s.iter().fold(r, |m, &x| m.max(x)) } else { r + sum_fast(s) };
+            } else {
+                for j in 0..n as isize {
+                    let x = a[(ia + j * sa) as usize];
+                    r = if is_max { r.max(x) } else { r + x };
+                }
+            }
+            out[o] = r;
+        } else {
+            if so == 1 && sa == 1 {
+                let (dst, src) = (&mut out[o..o + n], &a[ia as usize..ia as usize + n]);
+                if is_max {
+                    dst.iter_mut().zip(src).for_each(|(r, &x)| *r = r.max(x));
+                } else {
+                    dst.iter_mut().zip(src).for_each(|(r, &x)| *r += x);
+                }
+            } else {
+                for j in 0..n {
+                    let x = a[(ia + j as isize * sa) as usize];
+                    let r = &mut out[(o as isize + j as isize * so) as usize];
+                    *r = if is_max { r.max(x) } else { *r + x };
+                }
+            }
+        }
+    });
+}
+
+/// Sum with 8 independent accumulators (vectorizes, and is more accurate
+/// than one running sum).
+fn sum_fast(s: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = s.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for k in 0..8 {
+            acc[k] += c[k];
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
+}
+
+/// A contraction `out[..] = sum_r a[..] * b[..]` planned as batched GEMM.
+#[derive(Debug, Clone)]
+pub(crate) struct GemmPlan {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    /// (row, col) strides of A (m x k), B (k x n), C (m x n).
+    pub a_rc: (isize, isize),
+    pub b_rc: (isize, isize),
+    pub c_rc: (isize, isize),
+    /// Remaining loop dims: sizes and strides of (a, b, c).
+    pub batch: Vec<(usize, [isize; 3])>,
+    pub offsets: [isize; 3],
+}
+
+impl GemmPlan {
+    /// `va`, `vb` view the product's logical shape (already permuted to the
+    /// reduction's axis order); `axis` is reduced; the output is contiguous.
+    pub fn new(va: &View, vb: &View, axis: usize) -> GemmPlan {
+        let nd = va.shape.len();
+        let mut oshape: Vec<usize> = va.shape.clone();
+        oshape.remove(axis);
+        let ostr = crate::graph::view::contiguous_strides(&oshape);
+        // (size, [sa, sb, sc]) for every dim but the reduced one, merged where possible.
+        let mut dims: Vec<(usize, [isize; 3])> = vec![];
+        let mut k = 0;
+        for d in 0..nd {
+            if d == axis {
+                continue;
+            }
+            let s = [va.strides[d], vb.strides[d], ostr[k]];
+            k += 1;
+            let len = va.shape[d];
+            if len == 1 {
+                continue;
+            }
+            if let Some(last) = dims.last_mut() {
+                if (0..3).all(|i| last.1[i] == s[i] * len as isize) {
+                    last.0 *= len;
+                    last.1 = s;
+                    continue;
+                }
+            }
+            dims.push((len, s));
+        }
+        let pick = |dims: &[(usize, [isize; 3])], want_a: bool| {
+            dims.iter()
+                .enumerate()
+                .filter(|(_, (_, s))| if want_a { s[0] != 0 && s[1] == 0 } else { s[1] != 0 && s[0] == 0 })
+                .max_by_key(|(_, (n, _))| *n)
+                .map(|(i, _)| i)
+        };
+        let mi = pick(&dims, true);
+        let ni = pick(&dims, false);
+        let (m, am, cm) = mi.map(|i| (dims[i].0, dims[i].1[0], dims[i].1[2])).unwrap_or((1, 0, 0));
+        let (n, bn, cn) = ni.map(|i| (dims[i].0, dims[i].1[1], dims[i].1[2])).unwrap_or((1, 0, 0));
+        let batch = dims.iter().enumerate().filter(|(i, _)| Some(*i) != mi && Some(*i) != ni).map(|(_, d)| *d).collect();
+        GemmPlan {
+            m,
+            n,
+            k: va.shape[axis],
+            a_rc: (am, va.strides[axis]),
+            b_rc: (vb.strides[axis], bn),
+            c_rc: (if m == 1 { n as isize } else { cm }, if n == 1 { 1 } else { cn }),
+            batch,
+            offsets: [va.offset, vb.offset, 0],
+        }
+    }
+
+    /// Every (a, b, c) base offset of the batch loop.
+    fn bases(&self) -> Vec<[isize; 3]> {
+        let shape: Vec<usize> = self.batch.iter().map(|d| d.0).collect();
+        let mut out = vec![];
+        for_each_index(&shape, |i| {
+            let mut o = self.offsets;
+            for (x, (_, s)) in i.iter().zip(&self.batch) {
+                for q in 0..3 {
+                    o[q] += *x as isize * s[q];
+                }
+            }
+            out.push(o);
+        });
+        out
+    }
+
+    /// Largest index read/written per operand, to validate before `run`.
+    pub fn extents(&self) -> [(isize, isize); 3] {
+        let mut ext = [(isize::MAX, isize::MIN); 3];
+        let mats = [
+            [(self.m, self.a_rc.0), (self.k, self.a_rc.1)],
+            [(self.k, self.b_rc.0), (self.n, self.b_rc.1)],
+            [(self.m, self.c_rc.0), (self.n, self.c_rc.1)],
+        ];
+        for base in self.bases() {
+            for q in 0..3 {
+                let (mut lo, mut hi) = (base[q], base[q]);
+                for &(len, s) in &mats[q] {
+                    let e = s * (len as isize - 1).max(0);
+                    if e < 0 { lo += e } else { hi += e }
+                }
+                ext[q] = (ext[q].0.min(lo), ext[q].1.max(hi));
+            }
+        }
+        ext
+    }
+
+    /// C = A B for every batch entry. The caller has checked `extents`
+    /// against the buffer lengths.
+    pub fn run(&self, a: &[f32], b: &[f32], c: &mut [f32]) {
+        if self.k == 0 {
+            c.fill(0.0);
+            return;
+        }
+        for [oa, ob, oc] in self.bases() {
+            // SAFETY: Program::resolve checked every offset these strides can
+            // reach against the three buffers' lengths (`extents`), and C's
+            // strides come from a contiguous layout so they never alias.
+            unsafe {
+                matrixmultiply::sgemm(
+                    self.m,
+                    self.k,
+                    self.n,
+                    1.0,
+                    a.as_ptr().offset(oa),
+                    self.a_rc.0,
+                    self.a_rc.1,
+                    b.as_ptr().offset(ob),
+                    self.b_rc.0,
+                    self.b_rc.1,
+                    0.0,
+                    c.as_mut_ptr().offset(oc),
+                    self.c_rc.0,
+                    self.c_rc.1,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Our CPU executor: the luminal graph (forward + autograd) is lowered once to
+//! a flat program of kernels over our own buffers, then run step after step.
+//!
+//! Why a program of our own rather than swapping luminal ops for custom
+//! `Operator`s: luminal's `execute()` re-walks the graph every step, copies
+//! `set` inputs, returns stale outputs unless dropped, renumbers ids on every
+//! compile pass and evaluates views through its (buggy) index expressions.
+//! Lowering sidesteps all of that: views are resolved to integer strides once
+//! per batch size, every buffer is preallocated and reused, parameters and
+//! gradients are plain `Vec<f32>`s the optimizer can touch directly, and the
+//! program is `Send` (the luminal graph is not), so training can run on a
+//! worker thread. A GPU backend lowers the same primitive graph to its own
+//! kernels.
+//!
+//! Lowering recognizes `SumReduce(Mul(a, b))` where the product has no other
+//! consumer and both views are unbounded as a (batched) GEMM: that is how
+//! both `matmul` and its gradients appear after autograd.
+
+mod kernels;
+pub(crate) mod strided;
+
+use std::collections::HashMap;
+
+use luminal::op::{Constant, ConstantValue};
+use luminal::prelude::petgraph::{stable_graph::NodeIndex, Direction};
+use luminal::prelude::ShapeTracker;
+
+use crate::error::EngineError;
+use crate::graph::reference::{dims_of, needed_nodes};
+use crate::graph::view::{self, DimValues, View};
+use crate::graph::{Dim, Graph, LeafKind, Prim};
+use kernels::GemmPlan;
+
+/// One lowered node.
+#[derive(Debug, Clone)]
+struct Step {
+    prim: Prim,
+    out: usize,
+    /// (buffer slot, view) per input.
+    inputs: Vec<(usize, ShapeTracker)>,
+    shape: Vec<Dim>,
+    constant: Option<ConstantValue>,
+    /// For a fused GEMM: the product's two inputs, permuted into this
+    /// reduction's axis order, and the reduced axis.
+    gemm: Option<(usize, ShapeTracker, usize, ShapeTracker)>,
+    /// A product consumed only by its GEMM: never runs, has no buffer.
+    fused: bool,
+}
+
+/// A step with its views resolved for the current dims.
+#[derive(Debug, Clone)]
+enum Kernel {
+    Nop,
+    Const { out: usize, value: f32 },
+    Unary { prim: Prim, x: usize, out: usize },
+    Binary { prim: Prim, a: usize, va: View, b: usize, vb: View, out: usize },
+    Copy { a: usize, va: View, out: usize },
+    Reduce { is_max: bool, a: usize, va: View, axis: usize, out: usize },
+    Gemm { a: usize, b: usize, plan: GemmPlan, out: usize },
+}
+
+/// A compiled program: buffers for every node and the kernels to fill them.
+#[derive(Debug, Clone)]
+pub struct Program {
+    steps: Vec<Step>,
+    slot: HashMap<NodeIndex, usize>,
+    leaf_slots: Vec<(String, usize, Vec<Dim>, LeafKind)>,
+    dims: Option<DimValues>,
+    kernels: Vec<Kernel>,
+    bufs: Vec<Vec<f32>>,
+}
+
+fn missing(d: &dyn std::fmt::Debug) -> EngineError {
+    EngineError::MissingDim(format!("{d:?}"))
+}
+
+impl Program {
+    /// Lower everything needed for `outputs`.
+    pub fn new(g: &Graph, outputs: &[NodeIndex]) -> Result<Program, EngineError> {
+        let order = needed_nodes(g, outputs)?;
+        let gr = &g.cx.graph;
+        let mut slot = HashMap::new();
+        for (i, &n) in order.iter().enumerate() {
+            slot.insert(n, i);
+        }
+        let consumers = |n: NodeIndex| gr.neighbors_directed(n, Direction::Outgoing).count();
+        let mut steps = Vec::with_capacity(order.len());
+        let mut fused_muls = vec![];
+        for &n in &order {
+            let op = gr.node_weight(n).ok_or(EngineError::Cycle)?;
+            let prim = Prim::of(op.as_ref()).ok_or_else(|| EngineError::Unsupported(format!("{op:?}")))?;
+            let srcs = g.cx.get_sources(n);
+            let inputs = srcs.iter().map(|(s, _, t)| (slot[s], *t)).collect();
+            let constant = op.as_any().downcast_ref::<Constant>().map(|c| c.0.clone());
+            let mut gemm = None;
+            if let Prim::SumReduce(_) = prim {
+                let (m, _, t) = srcs[0];
+                let mop = gr.node_weight(m).ok_or(EngineError::Cycle)?;
+                // The reduction must read the product through a pure permutation
+                // (not a reshape, broadcast, pad or slice).
+                let perm_only = !view::has_bounds(&t)
+                    && t.fake.iter().all(|f| !f)
+                    && t.dims.iter().copied().eq(g.buffer_shape(m).iter().copied());
+                if Prim::of(mop.as_ref()) == Some(Prim::Mul) && consumers(m) == 1 && !outputs.contains(&m) && perm_only {
+                    let ms = g.cx.get_sources(m);
+                    if ms.iter().all(|s| !view::has_bounds(&s.2)) {
+                        let (mut ta, mut tb) = (ms[0].2, ms[1].2);
+                        let perm: Vec<usize> = t.indexes.iter().copied().collect();
+                        ta.permute(&perm);
+                        tb.permute(&perm);
+                        gemm = Some((slot[&ms[0].0], ta, slot[&ms[1].0], tb));
+                        fused_muls.push(slot[&m]);
+                                            }
+                }
+            }
+            steps.push(Step { prim, out: slot[&n], inputs, shape: g.buffer_shape(n).to_vec(), constant, gemm, fused: false });
+        }
+        // A product consumed only by its GEMM never runs.
+        for s in fused_muls {
+            steps[s].fused = true;
+        }
+        let leaf_slots = g
+            .leaves()
+            .iter()
+            .filter_map(|l| slot.get(&l.id).map(|&s| (l.name.clone(), s, l.shape.clone(), l.kind.clone())))
+            .collect();
+        let bufs = vec![vec![]; steps.len()];
+        let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs };
+        for (_, s, shape, kind) in &p.leaf_slots {
+            if let LeafKind::Fixed(d) = kind {
+                p.bufs[*s] = d.clone();
+            } else if let Ok(dims) = dims_of(&DimValues::default(), shape) {
+                p.bufs[*s] = vec![0.0; dims.iter().product()];
+            }
+        }
+        Ok(p)
+    }
+
+    pub fn has_node(&self, id: NodeIndex) -> bool {
+        self.slot.contains_key(&id)
+    }
+
+    /// Current values of the dynamic dims.
+    pub fn dims(&self) -> Option<&DimValues> {
+        self.dims.as_ref()
+    }
+
+    /// Set the dynamic dims (e.g. `B`), re-planning only when they change.
+    /// Input buffers keep their contents only if their size did not change.
+    pub fn set_dims(&mut self, dims: &DimValues) -> Result<(), EngineError> {
+        if self.dims.as_ref() == Some(dims) {
+            return Ok(());
+        }
+        let mut kernels = Vec::with_capacity(self.steps.len());
+        for st in &self.steps {
+            if st.fused {
+                self.bufs[st.out] = vec![];
+                kernels.push(Kernel::Nop);
+                continue;
+            }
+            let len = st.shape_len(dims)?;
+            if self.bufs[st.out].len() != len {
+                self.bufs[st.out] = vec![0.0; len];
+            }
+            let res = |t: &ShapeTracker| view::resolve(t, dims).ok_or_else(|| missing(t));
+            let k = match st.prim {
+                Prim::Leaf => Kernel::Nop,
+                Prim::Constant => {
+                    let value = match &st.constant {
+                        Some(ConstantValue::Float(v)) => *v,
+                        Some(ConstantValue::Expression(e)) => {
+                            view::eval_terms(e.terms.iter(), dims).ok_or_else(|| missing(e))? as f32
+                        }
+                        None => 0.0,
+                    };
+                    Kernel::Const { out: st.out, value }
+                }
+                p if p.is_unary() => Kernel::Unary { prim: p, x: st.inputs[0].0, out: st.out },
+                p if p.is_binary() => Kernel::Binary {
+                    prim: p,
+                    a: st.inputs[0].0,
+                    va: res(&st.inputs[0].1)?,
+                    b: st.inputs[1].0,
+                    vb: res(&st.inputs[1].1)?,
+                    out: st.out,
+                },
+                Prim::Contiguous => Kernel::Copy { a: st.inputs[0].0, va: res(&st.inputs[0].1)?, out: st.out },
+                Prim::SumReduce(axis) | Prim::MaxReduce(axis) => match &st.gemm {
+                    Some((a, ta, b, tb)) => {
+                        Kernel::Gemm { a: *a, b: *b, plan: GemmPlan::new(&res(ta)?, &res(tb)?, axis), out: st.out }
+                    }
+                    None => Kernel::Reduce {
+                        is_max: matches!(st.prim, Prim::MaxReduce(_)),
+                        a: st.inputs[0].0,
+                        va: res(&st.inputs[0].1)?,
+                        axis,
+                        out: st.out,
+                    },
+                },
+                _ => return Err(EngineError::Unsupported(format!("{:?}", st.prim))),
+            };
+            kernels.push(k);
+        }
+        self.kernels = kernels;
+        self.dims = Some(dims.clone());
+        self.validate()
+    }
+
+    /// Check every view against its buffer once, so kernels may index freely
+    /// and GEMM may use raw pointers.
+    fn validate(&self) -> Result<(), EngineError> {
+        let bad = |what: &str| Err(EngineError::Shape(format!("internal: {what} reads outside its buffer")));
+        let len = |s: usize| self.bufs[s].len();
+        for k in &self.kernels {
+            match k {
+                Kernel::Binary { a, va, b, vb, out, .. } => {
+                    if !strided::fits(va, len(*a)) || !strided::fits(vb, len(*b)) || va.numel() > len(*out) {
+                        return bad("binary");
+                    }
+                }
+                Kernel::Copy { a, va, out } => {
+                    if !strided::fits(va, len(*a)) || va.numel() > len(*out) {
+                        return bad("copy");
+                    }
+                }
+                Kernel::Reduce { a, va, .. } => {
+                    if !strided::fits(va, len(*a)) {
+                        return bad("reduce");
+                    }
+                }
+                Kernel::Gemm { a, b, plan, out } => {
+                    let e = plan.extents();
+                    for (q, s) in [*a, *b, *out].iter().enumerate() {
+                        if e[q].0 <= e[q].1 && (e[q].0 < 0 || e[q].1 as usize >= len(*s)) {
+                            return bad("gemm");
+                        }
+                    }
+                }
+                Kernel::Unary { x, out, .. } => {
+                    if len(*x) > len(*out) {
+                        return bad("unary");
+                    }
+                }
+                Kernel::Nop | Kernel::Const { .. } => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Run every kernel.
+    pub fn run(&mut self) -> Result<(), EngineError> {
+        let all: Vec<usize> = (0..self.kernels.len()).collect();
+        self.run_subset(&all)
+    }
+
+    /// Kernel indices needed for `outputs` (for forward-only evaluation).
+    pub fn schedule_for(&self, outputs: &[NodeIndex]) -> Vec<usize> {
+        let mut need = vec![false; self.steps.len()];
+        for o in outputs {
+            if let Some(&s) = self.slot.get(o) {
+                need[s] = true;
+            }
+        }
+        for i in (0..self.steps.len()).rev() {
+            if need[i] {
+                for (s, _) in &self.steps[i].inputs {
+                    need[*s] = true;
+                }
+                if let Some((a, _, b, _)) = &self.steps[i].gemm {
+                    need[*a] = true;
+                    need[*b] = true;
+                }
+            }
+        }
+        (0..self.steps.len()).filter(|&i| need[i]).collect()
+    }
+
+    /// Run the given kernels in order.
+    pub fn run_subset(&mut self, which: &[usize]) -> Result<(), EngineError> {
+        if self.dims.is_none() {
+            self.set_dims(&DimValues::default())?;
+        }
+        for &i in which {
+            let Some(k) = self.kernels.get(i) else { continue };
+            let out_slot = match k {
+                Kernel::Nop => continue,
+                Kernel::Const { out, .. }
+                | Kernel::Unary { out, .. }
+                | Kernel::Binary { out, .. }
+                | Kernel::Copy { out, .. }
+                | Kernel::Reduce { out, .. }
+                | Kernel::Gemm { out, .. } => *out,
+            };
+            let mut out = std::mem::take(&mut self.bufs[out_slot]);
+            let b = &self.bufs;
+            match k {
+                Kernel::Nop => {}
+                Kernel::Const { value, .. } => out.fill(*value),
+                Kernel::Unary { prim, x, .. } => kernels::unary(*prim, &b[*x], &mut out),
+                Kernel::Binary { prim, a, va, b: bb, vb, .. } => kernels::binary(*prim, &b[*a], va, &b[*bb], vb, &mut out),
+                Kernel::Copy { a, va, .. } => kernels::copy(&b[*a], va, &mut out),
+                Kernel::Reduce { is_max, a, va, axis, .. } => kernels::reduce(*is_max, &b[*a], va, *axis, &mut out),
+                Kernel::Gemm { a, b: bb, plan, .. } => plan.run(&b[*a], &b[*bb], &mut out),
+            }
+            self.bufs[out_slot] = out;
+        }
+        Ok(())
+    }
+
+    /// A node's buffer (empty if the node is not part of this program).
+    pub fn buffer(&self, id: NodeIndex) -> &[f32] {
+        self.slot.get(&id).map(|&s| self.bufs[s].as_slice()).unwrap_or(&[])
+    }
+
+    /// A leaf's buffer for writing (parameters, inputs, state).
+    pub fn leaf_buffer_mut(&mut self, id: NodeIndex) -> Option<&mut Vec<f32>> {
+        let s = *self.slot.get(&id)?;
+        self.leaf_slots.iter().any(|l| l.1 == s).then(|| &mut self.bufs[s])
+    }
+
+    /// Copy `data` into a leaf, checking its length against the current dims.
+    pub fn set_leaf(&mut self, id: NodeIndex, data: &[f32]) -> Result<(), EngineError> {
+        let dims = self.dims.clone().unwrap_or_default();
+        let Some(&s) = self.slot.get(&id) else { return Ok(()) };
+        let Some((name, _, shape, _)) = self.leaf_slots.iter().find(|l| l.1 == s) else {
+            return Err(EngineError::UnknownName(format!("{id:?}")));
+        };
+        let n: usize = dims_of(&dims, shape)?.iter().product();
+        if data.len() != n {
+            return Err(EngineError::BadInput { name: name.clone(), msg: format!("{} values, expected {n}", data.len()) });
+        }
+        self.bufs[s].clear();
+        self.bufs[s].extend_from_slice(data);
+        Ok(())
+    }
+}
+
+impl Step {
+    fn shape_len(&self, dims: &DimValues) -> Result<usize, EngineError> {
+        Ok(dims_of(dims, &self.shape)?.iter().product())
+    }
+}
+
+impl Program {
+    /// Number of kernels that run as GEMM (for tests and reports).
+    pub fn gemm_count(&self) -> usize {
+        self.kernels.iter().filter(|k| matches!(k, Kernel::Gemm { .. })).count()
+    }
+    /// Number of kernels that do work.
+    pub fn kernel_count(&self) -> usize {
+        self.kernels.iter().filter(|k| !matches!(k, Kernel::Nop)).count()
+    }
+}
+
+impl Program {
+    /// Run every kernel `reps` times, timing each: (description, mean
+    /// seconds per run), slowest first.
+    pub fn profile(&mut self, reps: usize) -> Result<Vec<(String, f64)>, EngineError> {
+        let mut out: Vec<(String, f64)> = vec![];
+        let mut times = vec![0f64; self.kernels.len()];
+        for _ in 0..reps.max(1) {
+            for (i, t) in times.iter_mut().enumerate() {
+                let t0 = std::time::Instant::now();
+                self.run_subset(&[i])?;
+                *t += t0.elapsed().as_secs_f64() / reps.max(1) as f64;
+            }
+        }
+        for i in 0..self.kernels.len() {
+            let desc = match &self.kernels[i] {
+                Kernel::Nop => continue,
+                Kernel::Const { .. } => "const".to_string(),
+                Kernel::Unary { prim, x, .. } => format!("{prim:?} n={}", self.bufs[*x].len()),
+                Kernel::Binary { prim, va, vb, .. } => format!("{prim:?} {:?} a{:?}{} b{:?}{}", va.shape, va.strides, if va.bounds.is_some() { "B" } else { "" }, vb.strides, if vb.bounds.is_some() { "B" } else { "" }),
+                Kernel::Copy { va, .. } => format!("copy {:?} {:?}{}", va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
+                Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
+                Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
+            };
+            out.push((desc, times[i]));
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+}

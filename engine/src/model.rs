@@ -1,0 +1,263 @@
+//! A compiled model: graph + autograd + our CPU program, driven by name.
+//!
+//! Per training step: `set_batch`, `set_input` for each input, `train_step`
+//! (forward + backward, returns the loss), then read `grad(name)` and write
+//! `param_mut(name)`. `evaluate` runs only what the eval outputs need.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use luminal::prelude::petgraph::stable_graph::NodeIndex;
+
+use crate::check::Rng;
+use crate::cpu::Program;
+use crate::error::EngineError;
+use crate::graph::reference::dims_of;
+use crate::graph::view::DimValues;
+use crate::graph::{Graph, LeafKind, Tensor};
+
+/// A named parameter and its shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamInfo {
+    pub name: String,
+    pub shape: Vec<usize>,
+}
+
+/// What `Model::compile` needs besides the graph.
+pub struct ModelSpec {
+    /// Scalar training loss (built in `Mode::Train`).
+    pub loss: Tensor,
+    /// Named outputs computed by `train_step` (e.g. train-mode logits).
+    pub train_outputs: Vec<(String, Tensor)>,
+    /// Named outputs computed by `evaluate` (e.g. eval-mode logits, eval loss).
+    pub eval_outputs: Vec<(String, Tensor)>,
+    /// State updates applied after each train step: state leaf <- value
+    /// (e.g. BatchNorm running statistics).
+    pub state_updates: Vec<(Tensor, Tensor)>,
+}
+
+pub struct Model {
+    program: Program,
+    loss: NodeIndex,
+    params: Vec<(ParamInfo, NodeIndex, Option<NodeIndex>)>,
+    inputs: HashMap<String, NodeIndex>,
+    noise: Vec<NodeIndex>,
+    states: HashMap<String, NodeIndex>,
+    train_outputs: HashMap<String, NodeIndex>,
+    eval_outputs: HashMap<String, NodeIndex>,
+    state_updates: Vec<(NodeIndex, NodeIndex)>,
+    train_schedule: Vec<usize>,
+    eval_schedule: Vec<usize>,
+    zero_grads: HashMap<String, Vec<f32>>,
+    rng: Rng,
+    compile_time: Duration,
+}
+
+impl Model {
+    /// Differentiate the loss w.r.t. every parameter, lower the graph to our
+    /// CPU program, and index everything by name.
+    pub fn compile(mut g: Graph, spec: ModelSpec) -> Result<Model, EngineError> {
+        let t0 = Instant::now();
+        let param_leaves: Vec<_> = g.leaves().iter().filter(|l| l.kind == LeafKind::Param).cloned().collect();
+        let wrt: Vec<Tensor> = param_leaves.iter().map(|l| Tensor { id: l.id, view: luminal::prelude::ShapeTracker::new(&l.shape) }).collect();
+        let grads = g.backward(spec.loss, &wrt)?;
+        let mut params = vec![];
+        for (l, gr) in param_leaves.iter().zip(&grads) {
+            let shape = dims_of(&DimValues::default(), &l.shape)?;
+            params.push((ParamInfo { name: l.name.clone(), shape }, l.id, gr.map(|t| t.id)));
+        }
+        let mut train_nodes = vec![spec.loss.id];
+        train_nodes.extend(grads.iter().flatten().map(|t| t.id));
+        train_nodes.extend(spec.train_outputs.iter().map(|o| o.1.id));
+        train_nodes.extend(spec.state_updates.iter().map(|u| u.1.id));
+        // Eval outputs read from plain buffers; materialize views.
+        let plain = |g: &mut Graph, t: Tensor| if crate::graph::view::is_plain(&t.view) { t } else { g.contiguous(t) };
+        let eval_outputs: Vec<(String, NodeIndex)> = spec.eval_outputs.iter().map(|(n, t)| (n.clone(), plain(&mut g, *t).id)).collect();
+        let train_outputs: Vec<(String, NodeIndex)> = spec.train_outputs.iter().map(|(n, t)| (n.clone(), plain(&mut g, *t).id)).collect();
+        train_nodes.extend(train_outputs.iter().map(|o| o.1));
+        let mut all = train_nodes.clone();
+        all.extend(eval_outputs.iter().map(|o| o.1));
+        // Params and state must exist in the program even if unused.
+        all.extend(g.leaves().iter().map(|l| l.id));
+        let program = Program::new(&g, &all)?;
+        let train_schedule = program.schedule_for(&train_nodes);
+        let eval_ids: Vec<NodeIndex> = eval_outputs.iter().map(|o| o.1).collect();
+        let eval_schedule = program.schedule_for(&eval_ids);
+        let by_kind = |k: fn(&LeafKind) -> bool| -> HashMap<String, NodeIndex> {
+            g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect()
+        };
+        let inputs = by_kind(|k| *k == LeafKind::Input);
+        let states = by_kind(|k| *k == LeafKind::State);
+        let noise = g.leaves().iter().filter(|l| l.kind == LeafKind::Noise).map(|l| l.id).collect();
+        let zero_grads = params
+            .iter()
+            .filter(|p| p.2.is_none())
+            .map(|p| (p.0.name.clone(), vec![0.0; p.0.shape.iter().product()]))
+            .collect();
+        Ok(Model {
+            program,
+            loss: spec.loss.id,
+            params,
+            inputs,
+            noise,
+            states,
+            train_outputs: train_outputs.into_iter().collect(),
+            eval_outputs: eval_outputs.into_iter().collect(),
+            state_updates: spec.state_updates.iter().map(|(s, v)| (s.id, v.id)).collect(),
+            train_schedule,
+            eval_schedule,
+            zero_grads,
+            rng: Rng::new(0x5EED),
+            compile_time: t0.elapsed(),
+        })
+    }
+
+    /// Time spent in autograd + lowering.
+    pub fn compile_time(&self) -> Duration {
+        self.compile_time
+    }
+
+    pub fn params(&self) -> Vec<ParamInfo> {
+        self.params.iter().map(|p| p.0.clone()).collect()
+    }
+
+    pub fn input_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.inputs.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Set the batch size (the `B` dim). Cheap when unchanged.
+    pub fn set_batch(&mut self, batch: usize) -> Result<(), EngineError> {
+        if batch == 0 {
+            return Err(EngineError::BadInput { name: "batch".into(), msg: "batch size must be at least 1".into() });
+        }
+        let mut d = DimValues::default();
+        d.set('B', batch);
+        self.program.set_dims(&d)
+    }
+
+    pub fn batch(&self) -> Option<usize> {
+        self.program.dims().and_then(|d| d.get('B'))
+    }
+
+    /// Copy one input (length must match the current batch). Non-finite
+    /// values are rejected.
+    pub fn set_input(&mut self, name: &str, data: &[f32]) -> Result<(), EngineError> {
+        let id = *self.inputs.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
+        if let Some(i) = data.iter().position(|v| !v.is_finite()) {
+            return Err(EngineError::BadInput { name: name.into(), msg: format!("non-finite value at {i}") });
+        }
+        if self.program.dims().is_none() {
+            self.program.set_dims(&DimValues::default())?;
+        }
+        self.program.set_leaf(id, data)
+    }
+
+    fn fill_noise(&mut self) {
+        for &id in &self.noise {
+            if let Some(b) = self.program.leaf_buffer_mut(id) {
+                for v in b.iter_mut() {
+                    *v = self.rng.uniform() as f32;
+                }
+            }
+        }
+    }
+
+    /// Forward + backward. Returns the loss.
+    pub fn train_step(&mut self) -> Result<f32, EngineError> {
+        self.fill_noise();
+        self.program.run_subset(&self.train_schedule)?;
+        for &(s, v) in &self.state_updates {
+            let val = self.program.buffer(v).to_vec();
+            if let Some(b) = self.program.leaf_buffer_mut(s) {
+                b.copy_from_slice(&val);
+            }
+        }
+        Ok(self.loss())
+    }
+
+    /// Eval-mode forward for the eval outputs only.
+    pub fn evaluate(&mut self) -> Result<(), EngineError> {
+        self.program.run_subset(&self.eval_schedule)
+    }
+
+    /// Loss of the last `train_step`.
+    pub fn loss(&self) -> f32 {
+        self.program.buffer(self.loss).first().copied().unwrap_or(f32::NAN)
+    }
+
+    /// A named output from the last `train_step` or `evaluate`.
+    pub fn output(&self, name: &str) -> Result<&[f32], EngineError> {
+        let id = self.eval_outputs.get(name).or_else(|| self.train_outputs.get(name));
+        id.map(|&i| self.program.buffer(i)).ok_or_else(|| EngineError::UnknownName(name.into()))
+    }
+
+    fn param_entry(&self, name: &str) -> Result<&(ParamInfo, NodeIndex, Option<NodeIndex>), EngineError> {
+        self.params.iter().find(|p| p.0.name == name).ok_or_else(|| EngineError::UnknownName(name.into()))
+    }
+
+    pub fn param(&self, name: &str) -> Result<&[f32], EngineError> {
+        Ok(self.program.buffer(self.param_entry(name)?.1))
+    }
+
+    pub fn param_mut(&mut self, name: &str) -> Result<&mut [f32], EngineError> {
+        let id = self.param_entry(name)?.1;
+        self.program.leaf_buffer_mut(id).map(|b| b.as_mut_slice()).ok_or_else(|| EngineError::UnknownName(name.into()))
+    }
+
+    /// Overwrite a parameter (length must match its shape).
+    pub fn set_param(&mut self, name: &str, data: &[f32]) -> Result<(), EngineError> {
+        let dst = self.param_mut(name)?;
+        if dst.len() != data.len() {
+            return Err(EngineError::BadInput { name: name.into(), msg: format!("{} values, expected {}", data.len(), dst.len()) });
+        }
+        dst.copy_from_slice(data);
+        Ok(())
+    }
+
+    /// Gradient of the loss w.r.t. a parameter from the last `train_step`
+    /// (zeros when the loss does not depend on it).
+    pub fn grad(&self, name: &str) -> Result<&[f32], EngineError> {
+        match self.param_entry(name)?.2 {
+            Some(g) => Ok(self.program.buffer(g)),
+            None => Ok(self.zero_grads.get(name).map(|v| v.as_slice()).unwrap_or(&[])),
+        }
+    }
+
+    /// Non-trainable state (e.g. `bn1.running_mean`).
+    pub fn state(&self, name: &str) -> Result<&[f32], EngineError> {
+        self.states.get(name).map(|&i| self.program.buffer(i)).ok_or_else(|| EngineError::UnknownName(name.into()))
+    }
+
+    pub fn state_mut(&mut self, name: &str) -> Result<&mut [f32], EngineError> {
+        let id = *self.states.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
+        self.program.leaf_buffer_mut(id).map(|b| b.as_mut_slice()).ok_or_else(|| EngineError::UnknownName(name.into()))
+    }
+
+    pub fn state_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.states.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// The CPU program (kernel counts for reports).
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    pub fn program_mut(&mut self) -> &mut Program {
+        &mut self.program
+    }
+
+    /// Reseed the noise used by dropout.
+    pub fn seed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+    }
+
+    /// Number of values an input takes at the current batch size.
+    pub fn input_len(&self, name: &str) -> Result<usize, EngineError> {
+        let id = *self.inputs.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
+        Ok(self.program.buffer(id).len())
+    }
+}

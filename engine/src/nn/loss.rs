@@ -1,0 +1,99 @@
+//! Losses, each reduced to a scalar mean (over the batch, or over all
+//! elements where PyTorch's default `reduction="mean"` does so).
+
+use crate::error::EngineError;
+use crate::graph::{Dim, Graph, Tensor};
+
+use super::activation::{log_softmax, relu};
+
+type R = Result<Tensor, EngineError>;
+
+/// One-hot `[B, C]` from float class indices `[B]`, via equality with a fixed ramp.
+pub fn one_hot(g: &mut Graph, labels: Tensor, classes: usize) -> R {
+    let name = format!("__ramp{classes}_{}", g.leaves().len());
+    let ramp = g.fixed(&name, &[classes], (0..classes).map(|c| c as f32).collect())?;
+    let l = g.expand(labels, 1, classes.into())?;
+    g.equal(l, ramp)
+}
+
+fn classes(g: &Graph, logits: Tensor) -> Result<(Dim, usize), EngineError> {
+    let s = g.shape(logits);
+    match s.as_slice() {
+        [b, c] => Ok((*b, c.to_usize().ok_or_else(|| EngineError::Shape("class count must be concrete".into()))?)),
+        _ => Err(EngineError::Shape(format!("logits must be [B, C], got {s:?}"))),
+    }
+}
+
+/// Mean over the batch of `-log softmax(logits)[label]`; labels `[B]` hold class indices.
+pub fn softmax_cross_entropy(g: &mut Graph, logits: Tensor, labels: Tensor) -> R {
+    let (b, c) = classes(g, logits)?;
+    let oh = one_hot(g, labels, c)?;
+    let ls = log_softmax(g, logits, 1)?;
+    let p = g.mul(ls, oh)?;
+    let s = g.sum_all(p)?;
+    let n = g.count(&[b]);
+    let m = g.div(s, n)?;
+    g.neg(m)
+}
+
+/// Multiclass SVM (Weston-Watkins / cs231n): mean over the batch of
+/// `sum_{j != y} max(0, s_j - s_y + margin)`.
+pub fn multiclass_hinge(g: &mut Graph, scores: Tensor, labels: Tensor, margin: f32) -> R {
+    let (b, c) = classes(g, scores)?;
+    let oh = one_hot(g, labels, c)?;
+    let sy = g.mul(scores, oh)?;
+    let sy = g.sum_reduce(sy, 1)?;
+    let sy = g.expand(sy, 1, c.into())?;
+    let d = g.sub(scores, sy)?;
+    let d = g.add_scalar(d, margin)?;
+    let h = relu(g, d)?;
+    let not_y = g.neg(oh)?;
+    let not_y = g.add_scalar(not_y, 1.0)?;
+    let h = g.mul(h, not_y)?;
+    let s = g.sum_all(h)?;
+    let n = g.count(&[b]);
+    g.div(s, n)
+}
+
+/// Mean of `max(x, 0) - x y + ln(1 + e^-|x|)` (stable BCE on logits).
+pub fn bce_with_logits(g: &mut Graph, logits: Tensor, targets: Tensor) -> R {
+    let r = relu(g, logits)?;
+    let xy = g.mul(logits, targets)?;
+    let a = g.abs(logits)?;
+    let na = g.neg(a)?;
+    let e = g.exp(na)?;
+    let e1 = g.add_scalar(e, 1.0)?;
+    let l = g.ln(e1)?;
+    let t = g.sub(r, xy)?;
+    let t = g.add(t, l)?;
+    g.mean_all(t)
+}
+
+/// Mean squared error over all elements.
+pub fn mse(g: &mut Graph, pred: Tensor, target: Tensor) -> R {
+    let d = g.sub(pred, target)?;
+    let d2 = g.mul(d, d)?;
+    g.mean_all(d2)
+}
+
+/// Mean absolute error over all elements.
+pub fn l1(g: &mut Graph, pred: Tensor, target: Tensor) -> R {
+    let d = g.sub(pred, target)?;
+    let a = g.abs(d)?;
+    g.mean_all(a)
+}
+
+/// KL(N(mu, exp(logvar)) || N(0, 1)) summed over latent dims, mean over the
+/// batch: `-0.5 sum(1 + logvar - mu^2 - exp(logvar)) / B`. mu, logvar `[B, Z]`.
+pub fn gaussian_kl(g: &mut Graph, mu: Tensor, logvar: Tensor) -> R {
+    let b = g.shape(mu)[0];
+    let m2 = g.mul(mu, mu)?;
+    let ev = g.exp(logvar)?;
+    let t = g.add_scalar(logvar, 1.0)?;
+    let t = g.sub(t, m2)?;
+    let t = g.sub(t, ev)?;
+    let s = g.sum_all(t)?;
+    let n = g.count(&[b]);
+    let m = g.div(s, n)?;
+    g.mul_scalar(m, -0.5)
+}

@@ -1,0 +1,132 @@
+//! Layers, activations and losses: autograd against finite differences, our
+//! CPU program against the reference, plus hand-worked values.
+
+use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::error::EngineError;
+use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
+use vislab_engine::nn::{self, Linear};
+
+type Build = dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>;
+
+/// Labels get class indices in 0..4, targets values in [0, 1], the rest U(-2, 2).
+fn init(name: &str, n: usize, rng: &mut Rng) -> Option<Vec<f64>> {
+    match name {
+        "labels" => Some((0..n).map(|_| rng.below(4) as f64).collect()),
+        "targets" => Some((0..n).map(|_| rng.uniform()).collect()),
+        _ if name.starts_with("__proj") => None,
+        _ => Some((0..n).map(|_| rng.range(-2.0, 2.0)).collect()),
+    }
+}
+
+fn check(name: &str, build: &Build) {
+    verify(name, build, &[(1, 11), (4, 12), (7, 13)], &init).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn d(n: usize) -> Dim {
+    n.into()
+}
+
+#[test]
+fn linear_with_bias() {
+    check("linear", &|g| {
+        let x = g.input("x", &[batch_dim(), d(5)])?;
+        let fc = Linear::new(g, "fc1", 5, 3, true)?;
+        let y = fc.forward(g, x)?;
+        Ok((project(g, y)?, vec![x, fc.weight, fc.bias.unwrap()]))
+    });
+}
+
+#[test]
+fn activations() {
+    type A = fn(&mut Graph, Tensor) -> Result<Tensor, EngineError>;
+    let acts: [(&str, A); 9] = [
+        ("sigmoid", nn::sigmoid),
+        ("tanh", nn::tanh),
+        ("relu", nn::relu),
+        ("leaky_relu", |g, x| nn::leaky_relu(g, x, 0.1)),
+        ("elu", |g, x| nn::elu(g, x, 1.3)),
+        ("selu", nn::selu),
+        ("gelu", nn::gelu),
+        ("softmax", |g, x| nn::softmax(g, x, 1)),
+        ("log_softmax", |g, x| nn::log_softmax(g, x, 1)),
+    ];
+    for (name, f) in acts {
+        check(name, &move |g| {
+            let x = g.input("x", &[batch_dim(), d(5)])?;
+            let y = f(g, x)?;
+            Ok((project(g, y)?, vec![x]))
+        });
+    }
+}
+
+#[test]
+fn losses() {
+    check("softmax_cross_entropy", &|g| {
+        let x = g.input("x", &[batch_dim(), d(4)])?;
+        let l = g.input("labels", &[batch_dim()])?;
+        Ok((nn::softmax_cross_entropy(g, x, l)?, vec![x]))
+    });
+    check("multiclass_hinge", &|g| {
+        let x = g.input("x", &[batch_dim(), d(4)])?;
+        let l = g.input("labels", &[batch_dim()])?;
+        Ok((nn::multiclass_hinge(g, x, l, 1.0)?, vec![x]))
+    });
+    check("bce_with_logits", &|g| {
+        let x = g.input("x", &[batch_dim(), d(3)])?;
+        let t = g.input("targets", &[batch_dim(), d(3)])?;
+        Ok((nn::bce_with_logits(g, x, t)?, vec![x]))
+    });
+    check("mse", &|g| {
+        let x = g.input("x", &[batch_dim(), d(3)])?;
+        let t = g.input("t", &[batch_dim(), d(3)])?;
+        Ok((nn::mse(g, x, t)?, vec![x, t]))
+    });
+    check("l1", &|g| {
+        let x = g.input("x", &[batch_dim(), d(3)])?;
+        let t = g.input("t", &[batch_dim(), d(3)])?;
+        Ok((nn::l1(g, x, t)?, vec![x, t]))
+    });
+    check("gaussian_kl", &|g| {
+        let mu = g.input("mu", &[batch_dim(), d(3)])?;
+        let lv = g.input("logvar", &[batch_dim(), d(3)])?;
+        Ok((nn::gaussian_kl(g, mu, lv)?, vec![mu, lv]))
+    });
+}
+
+/// Evaluate a one-input scalar graph on the reference at fixed values.
+fn eval1(build: impl Fn(&mut Graph, Tensor, Tensor) -> Result<Tensor, EngineError>, x: &[f64], y: &[f64], shape: [usize; 2]) -> f64 {
+    use std::collections::HashMap;
+    use vislab_engine::graph::reference::evaluate;
+    use vislab_engine::graph::view::DimValues;
+    let mut g = Graph::new();
+    let xs: Vec<Dim> = shape.iter().map(|&v| v.into()).collect();
+    let xt = g.input("x", &xs).unwrap();
+    let yt = g.input("y", &if y.len() == shape[0] { vec![xs[0]] } else { xs.clone() }).unwrap();
+    let out = build(&mut g, xt, yt).unwrap();
+    let leaves: HashMap<_, _> = [(xt.id, x.to_vec()), (yt.id, y.to_vec())].into();
+    evaluate(&g, &leaves, &DimValues::default(), &[out.id]).unwrap()[&out.id][0]
+}
+
+#[test]
+fn loss_values_by_hand() {
+    // Cross-entropy of logits [0, ln 3] with label 1: -ln(3/4).
+    let ce = eval1(|g, x, y| nn::softmax_cross_entropy(g, x, y), &[0.0, 3f64.ln()], &[1.0], [1, 2]);
+    assert!((ce - (4.0f64 / 3.0).ln()).abs() < 1e-6, "{ce}");
+    // Huge logits stay finite (stable log-softmax): label 0 of [1000, 0] costs ~0.
+    let ce = eval1(|g, x, y| nn::softmax_cross_entropy(g, x, y), &[1000.0, 0.0], &[0.0], [1, 2]);
+    assert!(ce.abs() < 1e-6, "{ce}");
+    // Hinge: scores [3, 1, 2.5], label 0, margin 1: max(0, 1-3+1) + max(0, 2.5-3+1) = 0.5.
+    let h = eval1(|g, x, y| nn::multiclass_hinge(g, x, y, 1.0), &[3.0, 1.0, 2.5], &[0.0], [1, 3]);
+    assert!((h - 0.5).abs() < 1e-6, "{h}");
+    // MSE of [1, 2] vs [0, 0] = 2.5; L1 = 1.5.
+    let m = eval1(|g, x, y| nn::mse(g, x, y), &[1.0, 2.0], &[0.0, 0.0], [1, 2]);
+    assert!((m - 2.5).abs() < 1e-9);
+    let l = eval1(|g, x, y| nn::l1(g, x, y), &[1.0, -2.0], &[0.0, 0.0], [1, 2]);
+    assert!((l - 1.5).abs() < 1e-9);
+    // BCE with logit 0 is ln 2 whatever the target.
+    let b = eval1(|g, x, y| nn::bce_with_logits(g, x, y), &[0.0, 0.0], &[1.0, 0.0], [1, 2]);
+    assert!((b - 2f64.ln()).abs() < 1e-6, "{b}");
+    // KL of mu=1, logvar=0: -0.5 (1 + 0 - 1 - 1) = 0.5.
+    let k = eval1(|g, x, y| nn::gaussian_kl(g, x, y), &[1.0], &[0.0], [1, 1]);
+    assert!((k - 0.5).abs() < 1e-6, "{k}");
+}
