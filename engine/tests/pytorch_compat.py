@@ -6,7 +6,8 @@ layouts (Linear weight [out, in], Conv2d weight [Cout, Cin, kH, kW], f32
 little-endian, BatchNorm `num_batches_tracked` as int64). Optimizer buffers
 are extra tensors named `optim.<param>.<slot>` and are dropped here.
 
-Usage (needs `pip install torch safetensors`):
+Usage (needs `pip install torch safetensors`; without torch, with only
+`safetensors numpy`, the same checks run in numpy):
     python3 engine/tests/pytorch_compat.py mlp CKPT.safetensors [MNIST_DIR]
     python3 engine/tests/pytorch_compat.py softmax CKPT.safetensors [MNIST_DIR]
 
@@ -19,8 +20,44 @@ match what vislab reports for the same checkpoint.
 import struct
 import sys
 
-import torch
-from safetensors.torch import load_file
+try:
+    import torch
+    from safetensors.torch import load_file
+except ImportError:  # numpy fallback below
+    torch = None
+
+
+def numpy_check(kind, path, mnist_dir):
+    """Same checks without torch: names, dtypes, layouts, accuracy."""
+    import numpy as np
+    from safetensors.numpy import load_file as np_load
+
+    tensors = np_load(path)
+    state = {k: v for k, v in tensors.items() if not k.startswith("optim.")}
+    for k, v in sorted(tensors.items()):
+        print(k, v.dtype, v.shape)
+    names = ["fc.weight", "fc.bias"] if kind == "softmax" else ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert sorted(state) == sorted(names), sorted(state)
+    assert all(v.dtype == np.float32 for v in state.values())
+    if mnist_dir:
+        x = read_idx_np(f"{mnist_dir}/t10k-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255.0
+        y = read_idx_np(f"{mnist_dir}/t10k-labels-idx1-ubyte")
+        if kind == "softmax":
+            scores = x @ state["fc.weight"].T + state["fc.bias"]
+        else:
+            h = np.maximum(x @ state["fc1.weight"].T + state["fc1.bias"], 0)
+            scores = h @ state["fc2.weight"].T + state["fc2.bias"]
+        print(f"test accuracy {(scores.argmax(1) == y).mean():.4f}")
+
+
+def read_idx_np(path):
+    import numpy as np
+
+    with open(path, "rb") as f:
+        data = f.read()
+    nd = data[3]
+    dims = struct.unpack(">" + "I" * nd, data[4 : 4 + 4 * nd])
+    return np.frombuffer(data[4 + 4 * nd :], dtype=np.uint8).reshape(dims)
 
 
 def build(kind, state):
@@ -32,7 +69,7 @@ def build(kind, state):
     return _Named(fc1=torch.nn.Linear(in_f, hidden), relu=torch.nn.ReLU(), fc2=torch.nn.Linear(hidden, classes))
 
 
-class _Named(torch.nn.Module):
+class _Named(torch.nn.Module if torch else object):
     """Sequential with our parameter names (fc1.weight, not 0.weight)."""
 
     def __init__(self, **layers):
@@ -57,6 +94,9 @@ def read_idx(path):
 
 def main():
     kind, path = sys.argv[1], sys.argv[2]
+    if torch is None:
+        numpy_check(kind, path, sys.argv[3] if len(sys.argv) > 3 else None)
+        return
     tensors = load_file(path)
     state = {k: v for k, v in tensors.items() if not k.startswith("optim.")}
     model = build(kind, state)

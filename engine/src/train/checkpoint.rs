@@ -78,7 +78,13 @@ pub fn to_bytes(params: &[Param], optim: Option<&OptimState>, meta: &BTreeMap<St
     if let Some(o) = optim {
         for b in &o.buffers {
             let name = format!("{OPTIM_PREFIX}{}.{}", b.param, b.slot);
-            entries.push((name, Dtype::F32, vec![b.value.len()], f32_bytes(&b.value)));
+            // The parameter's shape, as PyTorch keeps optimizer state (flat if
+            // the parameter is not in `params`).
+            let shape = match params.iter().find(|p| p.name == b.param) {
+                Some(p) if p.numel() == b.value.len() => p.shape.clone(),
+                _ => vec![b.value.len()],
+            };
+            entries.push((name, Dtype::F32, shape, f32_bytes(&b.value)));
         }
         info.insert(META_KIND.into(), o.kind.clone());
         info.insert(META_STEP.into(), o.step.to_string());
@@ -244,6 +250,9 @@ mod tests {
         assert_eq!(st, opt.state());
         assert_eq!((st.kind.as_str(), st.step, st.lr), ("adam", 3, 0.0123));
         assert_eq!(st.buffers.len(), 8);
+        // Stored with the parameter's shape, like PyTorch's optimizer state.
+        let raw = SafeTensors::deserialize(&std::fs::read(&path).unwrap()).unwrap().tensor("optim.fc1.weight.m").unwrap().shape().to_vec();
+        assert_eq!(raw, vec![5, 6]);
         let mut m2 = Mlp::new(6, 5, 3, 99).unwrap();
         let mut opt2 = Adam::new(1.0);
         ck.restore(&mut m2, Some(&mut opt2)).unwrap();

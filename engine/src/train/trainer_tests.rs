@@ -218,3 +218,20 @@ fn bad_setups_are_errors_and_model_errors_are_reported() {
     assert!(matches!(ev.last(), Some(Event::Failed { .. })));
 }
 
+
+#[test]
+fn step_loss_includes_the_regularization() {
+    // lr 0: the weights stay put, so every step's loss is the data loss of
+    // its batch plus lambda * sum(w^2) of the initial weights.
+    let data = spiral();
+    let reg = Regularizer::new(Penalty::L2 { lambda: 0.01 });
+    let mut c = TrainConfig::new(1, 50, Schedule::constant(0.0));
+    c.regularizer = Some(reg.clone());
+    let (ev, _) = finish(Job::new(mlp(), Box::new(Sgd::new(0.0)), data.clone(), c).spawn().unwrap());
+    let mut m = mlp();
+    let penalty = reg.loss(m.params());
+    assert!(penalty > 0.01);
+    let want: Vec<f32> = data.shuffled_batches(50, 0, 0, false).unwrap().map(|b| m.eval(&b).unwrap().loss + penalty).collect();
+    let got: Vec<f32> = ev.iter().filter_map(|e| if let Event::Step { loss, .. } = e { Some(*loss) } else { None }).collect();
+    assert_eq!(got, want);
+}
