@@ -19,9 +19,10 @@ impl SeededRng {
 
     /// An independent stream for the same seed (e.g. one per epoch), so that
     /// reproducing epoch `k` does not require replaying epochs `0..k`.
+    /// Distinct from `new(seed)` (ChaCha stream 0) for every `stream`.
     pub fn stream(seed: u64, stream: u64) -> Self {
         let mut inner = ChaCha8Rng::seed_from_u64(seed);
-        inner.set_stream(stream);
+        inner.set_stream(stream.wrapping_add(1));
         SeededRng { inner, spare_normal: None }
     }
 
@@ -91,8 +92,11 @@ mod tests {
         let a: Vec<u64> = (0..5).map({ let mut r = SeededRng::new(7); move |_| r.next_u64() }).collect();
         let b: Vec<u64> = (0..5).map({ let mut r = SeededRng::new(7); move |_| r.next_u64() }).collect();
         let c: Vec<u64> = (0..5).map({ let mut r = SeededRng::stream(7, 1); move |_| r.next_u64() }).collect();
+        let d: Vec<u64> = (0..5).map({ let mut r = SeededRng::stream(7, 0); move |_| r.next_u64() }).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+        assert_ne!(a, d);
+        assert_ne!(c, d);
     }
 
     #[test]

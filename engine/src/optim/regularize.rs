@@ -42,7 +42,7 @@ impl Regularizer {
         match &self.selection {
             Selection::Weights => p.is_weight_matrix(),
             Selection::All => p.trainable,
-            Selection::Names(n) => p.trainable && n.iter().any(|n| *n == p.name),
+            Selection::Names(n) => p.trainable && n.contains(&p.name),
         }
     }
 

@@ -265,11 +265,10 @@ fn check_config(c: &TrainConfig, train: &Dataset, val: Option<&Dataset>) -> Resu
     if train.num_batches(c.batch_size, c.drop_last) == 0 {
         return bad(format!("{} training samples give no batch of {}", train.len(), c.batch_size));
     }
-    if let Some(v) = val {
-        if v.sample_shape() != train.sample_shape() {
+    if let Some(v) = val
+        && v.sample_shape() != train.sample_shape() {
             return bad(format!("validation samples {:?} differ from training samples {:?}", v.sample_shape(), train.sample_shape()));
         }
-    }
     if !(c.schedule.base_lr.is_finite() && c.schedule.base_lr >= 0.0) {
         return bad(format!("learning rate {} must be finite and >= 0", c.schedule.base_lr));
     }
@@ -315,11 +314,10 @@ impl<S> Worker<S> {
         let mut progress = self.job.config.start;
         let mut history = Vec::new();
         let (Ok(reason) | Err(reason)) = self.epochs(&mut progress, &mut history);
-        if let Some(p) = self.job.config.checkpoint.clone() {
-            if let Err(e) = save_training(&p, self.job.model.as_ref(), self.job.optimizer.as_ref(), progress) {
+        if let Some(p) = self.job.config.checkpoint.clone()
+            && let Err(e) = save_training(&p, self.job.model.as_ref(), self.job.optimizer.as_ref(), progress) {
                 self.send(Event::Failed { message: format!("saving checkpoint: {e}") });
             }
-        }
         match &reason {
             StopReason::Failed(m) => self.send(Event::Failed { message: m.clone() }),
             r => self.send(Event::Stopped { reason: r.clone() }),
@@ -387,7 +385,7 @@ impl<S> Worker<S> {
                 loss_sum += loss as f64 * out.count as f64;
                 correct += out.correct;
                 count += out.count;
-                if progress.step % self.job.config.log_every.max(1) == 0 {
+                if progress.step.is_multiple_of(self.job.config.log_every.max(1)) {
                     self.send(Event::Step { step: progress.step, epoch: epoch + 1, loss, lr });
                 }
             }
@@ -412,11 +410,10 @@ impl<S> Worker<S> {
             }
             history.push(m);
             self.send(Event::Epoch(m));
-            if let Some(hook) = &mut self.job.samples {
-                if let Some(data) = hook(self.job.model.as_mut(), *progress) {
+            if let Some(hook) = &mut self.job.samples
+                && let Some(data) = hook(self.job.model.as_mut(), *progress) {
                     let _ = self.events.send(Event::Samples { epoch: progress.epoch, step: progress.step, data });
                 }
-            }
             if let Some(p) = &self.job.config.checkpoint {
                 save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress).map_err(|e| fail(format!("saving checkpoint: {e}")))?;
             }
@@ -426,12 +423,11 @@ impl<S> Worker<S> {
                     Some((b, _, _)) if monitored > *b - es.min_delta => {}
                     _ => best = Some((monitored, m.epoch, super::model::snapshot(self.job.model.params()))),
                 }
-                if let Some((_, best_epoch, w)) = &best {
-                    if m.epoch - best_epoch >= es.patience {
+                if let Some((_, best_epoch, w)) = &best
+                    && m.epoch - best_epoch >= es.patience {
                         restore(self.job.model.params_mut(), w);
                         return Ok(StopReason::EarlyStopped { best_epoch: *best_epoch });
                     }
-                }
             }
         }
         if let Some((_, _, w)) = &best {

@@ -116,8 +116,8 @@ pub(crate) mod gradcheck {
         assert_eq!(out.loss, model.eval(batch).unwrap().loss);
         let h = 1e-2f32;
         let mut worst = 0.0f32;
-        for k in 0..analytic.len() {
-            for i in 0..analytic[k].len() {
+        for (k, grads) in analytic.iter().enumerate() {
+            for (i, &g) in grads.iter().enumerate() {
                 let orig = model.params()[k].value[i];
                 model.params_mut()[k].value[i] = orig + h;
                 let up = model.eval(batch).unwrap().loss;
@@ -125,10 +125,9 @@ pub(crate) mod gradcheck {
                 let down = model.eval(batch).unwrap().loss;
                 model.params_mut()[k].value[i] = orig;
                 let fd = (up - down) / (2.0 * h);
-                let g = analytic[k][i];
                 let err = (fd - g).abs() / (1e-2 + fd.abs().max(g.abs()));
                 worst = worst.max(err);
-                assert!(err < 2e-2, "{}[{i}]: analytic {g}, finite difference {fd}", model.params()[k].name);
+                assert!(err < 5e-3, "{}[{i}]: analytic {g}, finite difference {fd}", model.params()[k].name);
             }
         }
         assert!(analytic.iter().flatten().any(|g| g.abs() > 1e-3), "all gradients vanish: the check would be vacuous");
