@@ -102,9 +102,7 @@ impl Dataset {
         let mut x = Vec::with_capacity(indices.len() * n);
         let mut y = Vec::with_capacity(indices.len());
         for &i in indices {
-            let (s, l) = self
-                .get(i)
-                .ok_or_else(|| DataError::Invalid(format!("sample index {i} out of range (dataset has {})", self.len())))?;
+            let (s, l) = self.get(i).ok_or_else(|| DataError::Invalid(format!("sample index {i} out of range (dataset has {})", self.len())))?;
             x.extend_from_slice(s);
             y.push(l);
         }
@@ -123,12 +121,7 @@ impl Dataset {
     pub fn take(&self, n: usize) -> Dataset {
         let n = n.min(self.len());
         let per = self.sample_len();
-        Dataset {
-            x: self.x[..n * per].to_vec(),
-            sample_shape: self.sample_shape.clone(),
-            y: self.y[..n].to_vec(),
-            num_classes: self.num_classes,
-        }
+        Dataset { x: self.x[..n * per].to_vec(), sample_shape: self.sample_shape.clone(), y: self.y[..n].to_vec(), num_classes: self.num_classes }
     }
 
     /// Shuffle with `seed` and split into (train, validation) with

@@ -2,9 +2,9 @@
 //! gradient, `w -= lr * (m_hat / (sqrt(v_hat) + eps) + weight_decay * w)`,
 //! instead of adding an L2 term to the loss (which Adam would rescale).
 
+use super::OptimError;
 use super::adam::AdamRule;
 use super::rule::{Optim, Rule};
-use super::OptimError;
 
 #[derive(Clone, Debug)]
 pub struct AdamWRule(pub AdamRule);

@@ -14,9 +14,9 @@ pub mod momentum;
 pub mod nesterov;
 pub mod regularize;
 pub mod rmsprop;
+mod rule;
 pub mod schedule;
 pub mod sgd;
-mod rule;
 
 pub use adagrad::AdaGrad;
 pub use adam::Adam;
@@ -26,9 +26,9 @@ pub use momentum::Momentum;
 pub use nesterov::Nesterov;
 pub use regularize::{Penalty, Regularizer, Selection};
 pub use rmsprop::RmsProp;
+pub use rule::{Optim, Rule};
 pub use schedule::{Decay, Schedule};
 pub use sgd::Sgd;
-pub use rule::{Optim, Rule};
 
 use crate::train::Param;
 

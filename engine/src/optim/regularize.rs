@@ -9,10 +9,17 @@ use crate::train::Param;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Penalty {
-    L2 { lambda: f32 },
-    L1 { lambda: f32 },
+    L2 {
+        lambda: f32,
+    },
+    L1 {
+        lambda: f32,
+    },
     /// `lambda * sum(beta * w^2 + |w|)`.
-    ElasticNet { lambda: f32, beta: f32 },
+    ElasticNet {
+        lambda: f32,
+        beta: f32,
+    },
 }
 
 /// Which parameters are penalized.
@@ -70,7 +77,13 @@ impl Regularizer {
                 continue;
             }
             for (g, &w) in p.grad.iter_mut().zip(&p.value) {
-                let sign = if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
+                let sign = if w > 0.0 {
+                    1.0
+                } else if w < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
                 *g += l1 * sign + 2.0 * l2 * w;
             }
         }

@@ -1,7 +1,7 @@
 //! Vanilla SGD: `w -= lr * dw`.
 
-use super::rule::{Optim, Rule};
 use super::OptimError;
+use super::rule::{Optim, Rule};
 
 #[derive(Clone, Debug, Default)]
 pub struct SgdRule;

@@ -276,7 +276,12 @@ mod tests {
         q.iter_mut().for_each(|p| p.value.iter_mut().for_each(|v| *v = 9.0));
         ck.apply(&mut q).unwrap();
         for (a, b) in p.iter().zip(&q) {
-            assert_eq!(a.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{}", a.name);
+            assert_eq!(
+                a.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                b.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                "{}",
+                a.name
+            );
         }
         // A shape mismatch, a missing and an unexpected name are all listed; nothing changes.
         let mut r = vec![Param::new("conv1.weight", vec![8], vec![0.0; 8]), Param::new("fc.bias", vec![1], vec![0.0])];
@@ -305,7 +310,11 @@ mod tests {
         assert!(ck.meta.is_empty());
         // And our writer produces the same layout for these tensors.
         let ours = to_bytes(
-            &[Param::new("fc.weight", vec![2, 2], vec![1.0, 2.0, -3.5, 0.25]), Param::new("fc.bias", vec![2], vec![10.0, -10.0]), Param::buffer("bn.num_batches_tracked", vec![], vec![12.0])],
+            &[
+                Param::new("fc.weight", vec![2, 2], vec![1.0, 2.0, -3.5, 0.25]),
+                Param::new("fc.bias", vec![2], vec![10.0, -10.0]),
+                Param::buffer("bn.num_batches_tracked", vec![], vec![12.0]),
+            ],
             None,
             &BTreeMap::new(),
         )

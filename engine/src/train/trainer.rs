@@ -23,7 +23,7 @@ use std::time::Instant;
 use super::checkpoint::{self, Checkpoint, CheckpointError};
 use super::metrics_csv::{EpochMetrics, MetricsCsv};
 use super::model::{first_non_finite, restore};
-use super::{Model, StepOutput};
+use super::{Model, ModelError, StepOutput};
 use crate::data::{DataError, Dataset};
 use crate::optim::{Optimizer, Regularizer, Schedule, clip_grad_norm};
 
@@ -99,9 +99,15 @@ pub enum StopReason {
     StepLimit,
     /// `stop()` or the handle was dropped.
     Requested,
-    EarlyStopped { best_epoch: usize },
+    EarlyStopped {
+        best_epoch: usize,
+    },
     /// Loss or gradient became NaN/infinite; the message names the step.
-    Diverged { step: usize, epoch: usize, message: String },
+    Diverged {
+        step: usize,
+        epoch: usize,
+        message: String,
+    },
     /// The model, optimizer or a file write failed.
     Failed(String),
 }
@@ -124,11 +130,24 @@ impl std::fmt::Display for StopReason {
 pub enum Event<S = ()> {
     /// `step` optimizer steps done so far, in `epoch` (1-based); `loss`
     /// includes regularization.
-    Step { step: usize, epoch: usize, loss: f32, lr: f32 },
+    Step {
+        step: usize,
+        epoch: usize,
+        loss: f32,
+        lr: f32,
+    },
     Epoch(EpochMetrics),
-    Samples { epoch: usize, step: usize, data: S },
-    Stopped { reason: StopReason },
-    Failed { message: String },
+    Samples {
+        epoch: usize,
+        step: usize,
+        data: S,
+    },
+    Stopped {
+        reason: StopReason,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 /// Called after every epoch with the model in its current state; what it
@@ -266,9 +285,10 @@ fn check_config(c: &TrainConfig, train: &Dataset, val: Option<&Dataset>) -> Resu
         return bad(format!("{} training samples give no batch of {}", train.len(), c.batch_size));
     }
     if let Some(v) = val
-        && v.sample_shape() != train.sample_shape() {
-            return bad(format!("validation samples {:?} differ from training samples {:?}", v.sample_shape(), train.sample_shape()));
-        }
+        && v.sample_shape() != train.sample_shape()
+    {
+        return bad(format!("validation samples {:?} differ from training samples {:?}", v.sample_shape(), train.sample_shape()));
+    }
     if !(c.schedule.base_lr.is_finite() && c.schedule.base_lr >= 0.0) {
         return bad(format!("learning rate {} must be finite and >= 0", c.schedule.base_lr));
     }
@@ -315,9 +335,10 @@ impl<S> Worker<S> {
         let mut history = Vec::new();
         let (Ok(reason) | Err(reason)) = self.epochs(&mut progress, &mut history);
         if let Some(p) = self.job.config.checkpoint.clone()
-            && let Err(e) = save_training(&p, self.job.model.as_ref(), self.job.optimizer.as_ref(), progress) {
-                self.send(Event::Failed { message: format!("saving checkpoint: {e}") });
-            }
+            && let Err(e) = save_training(&p, self.job.model.as_ref(), self.job.optimizer.as_ref(), progress)
+        {
+            self.send(Event::Failed { message: format!("saving checkpoint: {e}") });
+        }
         match &reason {
             StopReason::Failed(m) => self.send(Event::Failed { message: m.clone() }),
             r => self.send(Event::Stopped { reason: r.clone() }),
@@ -351,8 +372,8 @@ impl<S> Worker<S> {
                     return Ok(StopReason::StepLimit);
                 }
                 let lr = self.job.config.schedule.lr_at(progress.step, total);
-                let here = format!("step {} (epoch {})", progress.step + 1, epoch + 1);
-                let out = self.job.model.train_step(&batch).map_err(|e| fail(format!("model failed at {here}: {e}")))?;
+                let here = || format!("step {} (epoch {})", progress.step + 1, epoch + 1);
+                let out = self.job.model.train_step(&batch).map_err(|e| fail(format!("model failed at {}: {e}", here())))?;
                 let loss = match &self.job.config.regularizer {
                     Some(r) => out.loss + r.apply(self.job.model.params_mut()),
                     None => out.loss,
@@ -369,7 +390,7 @@ impl<S> Worker<S> {
                         Some((s, l)) => format!("weights restored to those of step {s} (loss {})", fmt_loss(l)),
                         None => "weights left as they were at the start".into(),
                     };
-                    let message = format!("{what} at {here}; {restored}");
+                    let message = format!("{what} at {}; {restored}", here());
                     return Ok(StopReason::Diverged { step: progress.step + 1, epoch: epoch + 1, message });
                 }
                 if let Some(max) = self.job.config.clip_norm {
@@ -380,7 +401,7 @@ impl<S> Worker<S> {
                 }
                 good_step = Some((progress.step + 1, loss));
                 self.job.optimizer.set_lr(lr);
-                self.job.optimizer.step(self.job.model.params_mut()).map_err(|e| fail(format!("optimizer failed at {here}: {e}")))?;
+                self.job.optimizer.step(self.job.model.params_mut()).map_err(|e| fail(format!("optimizer failed at {}: {e}", here())))?;
                 progress.step += 1;
                 loss_sum += loss as f64 * out.count as f64;
                 correct += out.correct;
@@ -392,7 +413,8 @@ impl<S> Worker<S> {
             progress.epoch = epoch + 1;
             let (val_loss, val_acc) = match self.job.val.clone() {
                 Some(v) => {
-                    let s = evaluate(self.job.model.as_mut(), &v, self.job.config.eval_batch_size).map_err(|e| fail(format!("evaluation failed: {e}")))?;
+                    let s = evaluate(self.job.model.as_mut(), &v, self.job.config.eval_batch_size)
+                        .map_err(|e| fail(format!("evaluation failed: {e}")))?;
                     (Some(s.loss), Some(s.correct as f32 / s.count.max(1) as f32))
                 }
                 None => (None, None),
@@ -411,11 +433,13 @@ impl<S> Worker<S> {
             history.push(m);
             self.send(Event::Epoch(m));
             if let Some(hook) = &mut self.job.samples
-                && let Some(data) = hook(self.job.model.as_mut(), *progress) {
-                    let _ = self.events.send(Event::Samples { epoch: progress.epoch, step: progress.step, data });
-                }
+                && let Some(data) = hook(self.job.model.as_mut(), *progress)
+            {
+                let _ = self.events.send(Event::Samples { epoch: progress.epoch, step: progress.step, data });
+            }
             if let Some(p) = &self.job.config.checkpoint {
-                save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress).map_err(|e| fail(format!("saving checkpoint: {e}")))?;
+                save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress)
+                    .map_err(|e| fail(format!("saving checkpoint: {e}")))?;
             }
             if let Some(es) = self.job.config.early_stopping {
                 let monitored = m.val_loss.unwrap_or(m.train_loss);
@@ -424,10 +448,11 @@ impl<S> Worker<S> {
                     _ => best = Some((monitored, m.epoch, super::model::snapshot(self.job.model.params()))),
                 }
                 if let Some((_, best_epoch, w)) = &best
-                    && m.epoch - best_epoch >= es.patience {
-                        restore(self.job.model.params_mut(), w);
-                        return Ok(StopReason::EarlyStopped { best_epoch: *best_epoch });
-                    }
+                    && m.epoch - best_epoch >= es.patience
+                {
+                    restore(self.job.model.params_mut(), w);
+                    return Ok(StopReason::EarlyStopped { best_epoch: *best_epoch });
+                }
             }
         }
         if let Some((_, _, w)) = &best {
@@ -447,10 +472,10 @@ pub(crate) fn fmt_loss(l: f32) -> String {
 mod tests;
 
 /// Mean loss and accuracy of `model` over `data` in evaluation mode.
-pub fn evaluate(model: &mut dyn Model, data: &Dataset, batch_size: usize) -> Result<StepOutput, String> {
+pub fn evaluate(model: &mut dyn Model, data: &Dataset, batch_size: usize) -> Result<StepOutput, ModelError> {
     let (mut loss, mut correct, mut count) = (0.0f64, 0, 0);
-    for b in data.ordered_batches(batch_size).map_err(|e| e.to_string())? {
-        let s = model.eval(&b).map_err(|e| e.to_string())?;
+    for b in data.ordered_batches(batch_size)? {
+        let s = model.eval(&b)?;
         loss += s.loss as f64 * s.count as f64;
         correct += s.correct;
         count += s.count;

@@ -218,7 +218,6 @@ fn bad_setups_are_errors_and_model_errors_are_reported() {
     assert!(matches!(ev.last(), Some(Event::Failed { .. })));
 }
 
-
 #[test]
 fn step_loss_includes_the_regularization() {
     // lr 0: the weights stay put, so every step's loss is the data loss of
