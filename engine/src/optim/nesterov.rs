@@ -60,6 +60,22 @@ mod tests {
         assert_close(&w[2], &[0.79285, -1.8215], 1e-6);
     }
 
+    /// With a constant rate the slide's form equals PyTorch's
+    /// (`b = rho b + g; w -= lr (g + rho b)`) under v = -lr b.
+    #[test]
+    fn equals_the_look_ahead_form() {
+        let grads: [&[f32]; 4] = [&[0.5, -1.0], &[0.2, 0.4], &[-0.1, 0.3], &[0.7, 0.05]];
+        let ours = run(&mut Nesterov::new(0.1, 0.9), &[1.0, -2.0], &grads);
+        let (mut w, mut b) = ([1.0f32, -2.0], [0.0f32; 2]);
+        for (g, want) in grads.iter().zip(&ours) {
+            for i in 0..2 {
+                b[i] = 0.9 * b[i] + g[i];
+                w[i] -= 0.1 * (g[i] + 0.9 * b[i]);
+            }
+            assert_close(want, &w, 1e-6);
+        }
+    }
+
     #[test]
     fn converges_and_resumes() {
         converges_on_quadratic(&mut Nesterov::new(0.02, 0.9), 1000, 1e-3);

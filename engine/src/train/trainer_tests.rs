@@ -209,6 +209,10 @@ fn bad_setups_are_errors_and_model_errors_are_reported() {
     assert!(Job::new(mlp(), Box::new(Sgd::new(0.1)), data.clone(), c).spawn().is_err());
     let c = TrainConfig::new(1, 8, Schedule::constant(f32::NAN));
     assert!(Job::new(mlp(), Box::new(Sgd::new(0.1)), data.clone(), c).spawn().is_err());
+    let images = Arc::new(Dataset::new(vec![0.0; 4], vec![1, 2, 2], vec![0], 3).unwrap());
+    let c = TrainConfig::new(1, 8, Schedule::constant(0.1));
+    let e = Job::new(mlp(), Box::new(Sgd::new(0.1)), data.clone(), c).validate_on(images).spawn().err().unwrap().to_string();
+    assert!(e.contains("validation samples [1, 2, 2] differ from training samples [2]"), "{e}");
     // A model for 3 inputs fed 2-D points fails at the first step.
     let c = TrainConfig::new(1, 8, Schedule::constant(0.1));
     let wrong = Box::new(Mlp::new(3, 4, 3, 0).unwrap());
