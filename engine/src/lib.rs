@@ -3,8 +3,13 @@
 
 pub mod check;
 pub mod cpu;
+pub mod data;
 pub mod error;
 pub mod geometry;
 pub mod graph;
+pub mod init;
 pub mod model;
 pub mod nn;
+pub mod optim;
+pub mod rng;
+pub mod train;

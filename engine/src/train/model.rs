@@ -1,0 +1,131 @@
+//! The interface between a model and everything that trains it.
+//!
+//! A model exposes its parameters as plain host buffers with PyTorch-style
+//! names and shapes (`fc1.weight` is `[out, in]`, `conv1.weight` is
+//! `[Cout, Cin, kH, kW]`, `bn1.running_mean` is a non-trainable buffer).
+//! Optimizers, regularizers, checkpoints and the trainer only ever see these
+//! buffers, so any model (hand-written here, or a compiled graph) plugs in
+//! by implementing [`Model`].
+
+use crate::data::Batch;
+
+/// Errors a model reports from its steps. Boxed so that any error type
+/// converts with `?`.
+pub type ModelError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One named tensor of a model: a trainable parameter or a buffer such as
+/// BatchNorm running statistics (`trainable == false`, never updated by
+/// optimizers but saved in checkpoints).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Param {
+    pub name: String,
+    pub shape: Vec<usize>,
+    /// Row-major values, `shape.iter().product()` of them.
+    pub value: Vec<f32>,
+    /// Gradient of the loss of the last `train_step`, same layout as `value`
+    /// (may stay empty for buffers).
+    pub grad: Vec<f32>,
+    pub trainable: bool,
+}
+
+impl Param {
+    /// A trainable parameter with a zero gradient.
+    pub fn new(name: impl Into<String>, shape: Vec<usize>, value: Vec<f32>) -> Self {
+        let grad = vec![0.0; value.len()];
+        Param { name: name.into(), shape, value, grad, trainable: true }
+    }
+
+    /// A non-trainable buffer (e.g. `bn1.running_mean`).
+    pub fn buffer(name: impl Into<String>, shape: Vec<usize>, value: Vec<f32>) -> Self {
+        Param { name: name.into(), shape, value, grad: Vec::new(), trainable: false }
+    }
+
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Weights in the regularization sense: trainable with at least two
+    /// dims (linear and conv weights), not biases or norm scales.
+    pub fn is_weight_matrix(&self) -> bool {
+        self.trainable && self.shape.len() >= 2
+    }
+}
+
+/// Result of a training or evaluation step on one batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOutput {
+    /// Mean loss over the batch (data loss only; the trainer adds any
+    /// regularization itself).
+    pub loss: f32,
+    /// Correctly classified samples (0 for models that do not classify).
+    pub correct: usize,
+    /// Samples in the batch.
+    pub count: usize,
+}
+
+/// A trainable model.
+///
+/// Contract:
+/// - `params()` always returns the same names in the same order.
+/// - `train_step` runs forward and backward in training mode at the current
+///   `value`s and OVERWRITES every trainable `grad` (no accumulation); it
+///   may update buffers (BatchNorm running statistics).
+/// - `eval` and `predict` run in evaluation mode, change no value and need
+///   no gradient.
+/// - Values may be changed between calls (optimizer steps, checkpoint
+///   loads): every call must read the current `value`s.
+pub trait Model: Send {
+    fn params(&self) -> &[Param];
+    fn params_mut(&mut self) -> &mut [Param];
+    fn train_step(&mut self, batch: &Batch) -> Result<StepOutput, ModelError>;
+    fn eval(&mut self, batch: &Batch) -> Result<StepOutput, ModelError>;
+    /// Evaluation-mode outputs, row-major `[batch, ...]` (class scores for
+    /// a classifier).
+    fn predict(&mut self, batch: &Batch) -> Result<Vec<f32>, ModelError>;
+}
+
+/// Copies of every parameter value, in `params()` order.
+pub fn snapshot(params: &[Param]) -> Vec<Vec<f32>> {
+    params.iter().map(|p| p.value.clone()).collect()
+}
+
+/// Write back values taken by [`snapshot`] from the same model.
+pub fn restore(params: &mut [Param], values: &[Vec<f32>]) {
+    for (p, v) in params.iter_mut().zip(values) {
+        if p.value.len() == v.len() {
+            p.value.copy_from_slice(v);
+        }
+    }
+}
+
+/// Name of the first trainable parameter whose value or gradient holds a
+/// NaN or infinity.
+pub fn first_non_finite(params: &[Param]) -> Option<&str> {
+    params.iter().find(|p| !all_finite(&p.value) || (p.trainable && !all_finite(&p.grad))).map(|p| p.name.as_str())
+}
+
+/// Branch-free so it vectorizes: the trainer runs it on every step.
+fn all_finite(v: &[f32]) -> bool {
+    v.iter().fold(true, |ok, x| ok & x.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_non_finite_values_and_gradients() {
+        let mut ps = vec![Param::new("a", vec![20], vec![1.0; 20]), Param::buffer("b", vec![2], vec![0.0; 2])];
+        ps[1].grad = vec![f32::NAN];
+        assert_eq!(first_non_finite(&ps), None, "a buffer's gradient is ignored");
+        ps[0].grad[17] = f32::NEG_INFINITY;
+        assert_eq!(first_non_finite(&ps), Some("a"));
+        ps[0].grad[17] = 0.0;
+        ps[1].value[1] = f32::NAN;
+        assert_eq!(first_non_finite(&ps), Some("b"));
+        let snap = snapshot(&ps);
+        ps[0].value[0] = 5.0;
+        restore(&mut ps, &snap);
+        assert_eq!(ps[0].value[0], 1.0);
+    }
+}
