@@ -52,7 +52,8 @@ impl Field {
 
 /// LZF decompression (the scheme PCL's binary_compressed uses).
 fn lzf_decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(out_len);
+    // LZF expands at most ~33x; never trust the declared size for the allocation.
+    let mut out = Vec::with_capacity(out_len.min(input.len().saturating_mul(33)));
     let mut cur = Cursor::new(input);
     while let Some(ctrl) = cur.u8() {
         if ctrl < 32 {
