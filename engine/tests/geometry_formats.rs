@@ -8,28 +8,16 @@ use vislab_engine::geometry::formats::{binvox, depth_image, npy, obj, off, ply, 
 use vislab_engine::geometry::{self, shapes, Asset, DepthMap, Intrinsics, Mesh, PointCloud, VoxelGrid};
 
 fn mesh(a: Asset) -> Mesh {
-    match a {
-        Asset::Mesh(m) => m,
-        other => panic!("expected a mesh, got a {}", other.kind()),
-    }
+    a.into_mesh().expect("a mesh")
 }
 fn points(a: Asset) -> PointCloud {
-    match a {
-        Asset::Points(p) => p,
-        other => panic!("expected points, got a {}", other.kind()),
-    }
+    a.into_points().expect("a point cloud")
 }
 fn voxels(a: Asset) -> VoxelGrid {
-    match a {
-        Asset::Voxels(v) => v,
-        other => panic!("expected voxels, got a {}", other.kind()),
-    }
+    a.into_voxels().expect("a voxel grid")
 }
 fn depth(a: Asset) -> DepthMap {
-    match a {
-        Asset::Depth(d) => d,
-        other => panic!("expected a depth map, got a {}", other.kind()),
-    }
+    a.into_depth().expect("a depth map")
 }
 fn load(name: &str, bytes: &[u8]) -> Asset {
     geometry::load_bytes(name, bytes).unwrap_or_else(|e| panic!("{e}"))

@@ -357,6 +357,9 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
             "vertex" if layout.is_none() => {
                 let l = VertexLayout::new(el)?;
                 positions.reserve(cap);
+                normals.reserve(if l.normal.is_some() { cap } else { 0 });
+                colors.reserve(if l.color.is_some() { cap } else { 0 });
+                scalar_values.reserve(if l.scalar.is_some() { cap } else { 0 });
                 body.read_element(el, |s, _| {
                     let p = get3(s, l.xyz);
                     if !p.iter().all(|v| v.is_finite()) {
