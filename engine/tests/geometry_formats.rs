@@ -338,13 +338,38 @@ fn depth_png16_round_trip_and_gray8() {
 }
 
 #[test]
-fn depth_exr_round_trip() {
+fn depth_exr_single_z_channel_and_rgb() {
     let d = DepthMap { width: 3, height: 2, values: vec![0.5, 1.25, 0., 3.0, 2.5, 7.75], intrinsics: Intrinsics::default_for(3, 2, 1.0) };
     let back = depth(load("d.exr", &depth_image::write_exr(&d).unwrap()));
     assert_eq!(back, d);
+    // An RGB EXR (as image writes them): the depth is taken from R.
+    let rgb: Vec<f32> = d.values.iter().flat_map(|&v| [v, 99.0, -1.0]).collect();
+    let img = image::Rgb32FImage::from_raw(3, 2, rgb).unwrap();
+    let mut exr = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb32F(img).write_to(&mut exr, image::ImageFormat::OpenExr).unwrap();
+    assert_eq!(depth(load("rgb.exr", exr.get_ref())).values, d.values);
 }
 
 // ---------- glTF ----------
+
+#[test]
+fn gltf_with_external_buffer_from_disk() {
+    // The GLB's JSON and BIN chunks as a .gltf file beside its .bin buffer.
+    let glb = tiny_glb();
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&glb[20..20 + json_len]).unwrap().trim_end();
+    let json = json.replace(r#""buffers":[{"byteLength":44}]"#, r#""buffers":[{"byteLength":44,"uri":"tri.bin"}]"#);
+    let dir = std::env::temp_dir().join(format!("vislab-gltf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tri.gltf"), json).unwrap();
+    std::fs::write(dir.join("tri.bin"), &glb[20 + json_len + 8..]).unwrap();
+    let m = mesh(geometry::load_path(&dir.join("tri.gltf")).unwrap());
+    assert_eq!(m.positions, vec![[1., 0., 0.], [2., 0., 0.], [1., 1., 0.]]);
+    std::fs::remove_file(dir.join("tri.bin")).unwrap();
+    let e = geometry::load_path(&dir.join("tri.gltf")).unwrap_err();
+    assert_eq!(e.file, "tri.gltf");
+    std::fs::remove_dir_all(&dir).ok();
+}
 
 #[test]
 fn glb_hand_built_triangle() {
