@@ -135,6 +135,9 @@ fn fortran_to_c(shape: &[usize], flat: &[f32]) -> Vec<f32> {
 /// 3D arrays become voxel grids centred on the origin, fitting a unit cube.
 pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let a = read_array(bytes)?;
+    if a.values.is_empty() {
+        return Err(FormatError::invalid(NPY, format!("shape {:?} holds no values", a.shape)));
+    }
     match a.shape[..] {
         [h, w] => Ok(Asset::Depth(DepthMap {
             width: w,
