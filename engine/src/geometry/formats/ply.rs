@@ -248,6 +248,10 @@ impl Body<'_> {
         let short = |done: usize| {
             FormatError::truncated(format, format!("expected {} {}, file ends after {done}", el.count, el.noun()))
         };
+        if el.props.is_empty() {
+            // Records of nothing occupy no data: skip them rather than loop `count` times.
+            return Ok(());
+        }
         let mut scalars = vec![f64::NAN; el.props.len()];
         let mut list = Vec::new();
         if let (Body::Binary(cur, e), Some(stride)) = (&mut *self, el.stride()) {
