@@ -43,3 +43,17 @@ impl LoadError {
         LoadError { file: file.into(), error }
     }
 }
+
+/// Another crate's error with its causes, "outer: inner: innermost".
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !s.contains(&c_text) {
+            s = format!("{s}: {c_text}");
+        }
+        cause = c.source();
+    }
+    s
+}

@@ -2,13 +2,14 @@
 //! depth_scale 1000: millimetres), 8-bit grey PNG (depth_scale 255: relative
 //! depth in 0..1) and float EXR (its depth channel, metres).
 
+use crate::geometry::error::with_causes;
 use crate::geometry::{Asset, DepthMap, FormatError, Intrinsics};
 use image::{DynamicImage, ImageFormat};
 
 fn decode(bytes: &[u8], format: ImageFormat, name: &'static str) -> Result<DynamicImage, FormatError> {
     image::load_from_memory_with_format(bytes, format).map_err(|e| match e {
-        image::ImageError::IoError(e) => FormatError::truncated(name, e.to_string()),
-        e => FormatError::invalid(name, e.to_string()),
+        image::ImageError::IoError(e) => FormatError::truncated(name, with_causes(&e)),
+        e => FormatError::invalid(name, with_causes(&e)),
     })
 }
 
@@ -44,7 +45,7 @@ pub fn read_exr(bytes: &[u8]) -> Result<Asset, FormatError> {
         .first_valid_layer()
         .all_attributes()
         .from_buffered(std::io::Cursor::new(bytes))
-        .map_err(|e| FormatError::invalid(EXR, e.to_string()))?;
+        .map_err(|e| FormatError::invalid(EXR, with_causes(&e)))?;
     let layer = image.layer_data;
     let (w, h) = (layer.size.width(), layer.size.height());
     let channels = &layer.channel_data.list;
