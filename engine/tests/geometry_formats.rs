@@ -79,6 +79,17 @@ element face 1\nproperty list uchar uint vertex_indices\nproperty uchar flags\ne
 }
 
 #[test]
+fn ply_rejects_non_finite_vertices() {
+    let mut pc = PointCloud { positions: vec![[0., 0., 0.], [1., f32::NAN, 0.], [2., 0., 0.]], ..Default::default() };
+    for enc in [ply::PlyEncoding::Ascii, ply::PlyEncoding::BinaryLittleEndian] {
+        let e = geometry::load_bytes("n.ply", &ply::write_points(&pc, enc)).unwrap_err().to_string();
+        assert!(e.contains("vertex 1 is not finite"), "{e}");
+    }
+    pc.positions[1][1] = f32::INFINITY;
+    assert!(geometry::load_bytes("i.ply", &ply::write_points(&pc, ply::PlyEncoding::BinaryLittleEndian)).is_err());
+}
+
+#[test]
 fn ply_truncation_message_names_file_and_counts() {
     let teapot = geometry::scenes::teapot().unwrap();
     let bytes = ply::write_mesh(&teapot, ply::PlyEncoding::BinaryLittleEndian);
