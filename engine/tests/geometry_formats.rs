@@ -8,28 +8,16 @@ use vislab_engine::geometry::formats::{binvox, depth_image, npy, obj, off, ply, 
 use vislab_engine::geometry::{self, shapes, Asset, DepthMap, Intrinsics, Mesh, PointCloud, VoxelGrid};
 
 fn mesh(a: Asset) -> Mesh {
-    match a {
-        Asset::Mesh(m) => m,
-        other => panic!("expected a mesh, got a {}", other.kind()),
-    }
+    a.into_mesh().expect("a mesh")
 }
 fn points(a: Asset) -> PointCloud {
-    match a {
-        Asset::Points(p) => p,
-        other => panic!("expected points, got a {}", other.kind()),
-    }
+    a.into_points().expect("a point cloud")
 }
 fn voxels(a: Asset) -> VoxelGrid {
-    match a {
-        Asset::Voxels(v) => v,
-        other => panic!("expected voxels, got a {}", other.kind()),
-    }
+    a.into_voxels().expect("a voxel grid")
 }
 fn depth(a: Asset) -> DepthMap {
-    match a {
-        Asset::Depth(d) => d,
-        other => panic!("expected a depth map, got a {}", other.kind()),
-    }
+    a.into_depth().expect("a depth map")
 }
 fn load(name: &str, bytes: &[u8]) -> Asset {
     geometry::load_bytes(name, bytes).unwrap_or_else(|e| panic!("{e}"))
@@ -88,6 +76,17 @@ element face 1\nproperty list uchar uint vertex_indices\nproperty uchar flags\ne
     b[at..at + 4].copy_from_slice(&3u32.to_le_bytes());
     let e = geometry::load_bytes("t.ply", &b).unwrap_err().to_string();
     assert!(e.starts_with("t.ply: invalid binary PLY: face 0: vertex index 3 out of range"), "{e}");
+}
+
+#[test]
+fn ply_rejects_non_finite_vertices() {
+    let mut pc = PointCloud { positions: vec![[0., 0., 0.], [1., f32::NAN, 0.], [2., 0., 0.]], ..Default::default() };
+    for enc in [ply::PlyEncoding::Ascii, ply::PlyEncoding::BinaryLittleEndian] {
+        let e = geometry::load_bytes("n.ply", &ply::write_points(&pc, enc)).unwrap_err().to_string();
+        assert!(e.contains("vertex 1 is not finite"), "{e}");
+    }
+    pc.positions[1][1] = f32::INFINITY;
+    assert!(geometry::load_bytes("i.ply", &ply::write_points(&pc, ply::PlyEncoding::BinaryLittleEndian)).is_err());
 }
 
 #[test]
@@ -350,39 +349,37 @@ fn depth_png16_round_trip_and_gray8() {
 }
 
 #[test]
-fn depth_exr_round_trip() {
+fn depth_exr_single_z_channel_and_rgb() {
     let d = DepthMap { width: 3, height: 2, values: vec![0.5, 1.25, 0., 3.0, 2.5, 7.75], intrinsics: Intrinsics::default_for(3, 2, 1.0) };
     let back = depth(load("d.exr", &depth_image::write_exr(&d).unwrap()));
     assert_eq!(back, d);
+    // An RGB EXR (as image writes them): the depth is taken from R.
+    let rgb: Vec<f32> = d.values.iter().flat_map(|&v| [v, 99.0, -1.0]).collect();
+    let img = image::Rgb32FImage::from_raw(3, 2, rgb).unwrap();
+    let mut exr = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb32F(img).write_to(&mut exr, image::ImageFormat::OpenExr).unwrap();
+    assert_eq!(depth(load("rgb.exr", exr.get_ref())).values, d.values);
 }
 
 // ---------- glTF ----------
 
-/// A GLB holding one triangle (u16 indices) under a node translated by +1 in x.
-fn tiny_glb() -> Vec<u8> {
-    let json = r#"{"asset":{"version":"2.0"},"scene":0,"scenes":[{"nodes":[0]}],"nodes":[{"mesh":0,"translation":[1,0,0]}],
-"meshes":[{"primitives":[{"attributes":{"POSITION":0},"indices":1}]}],"buffers":[{"byteLength":44}],
-"bufferViews":[{"buffer":0,"byteOffset":0,"byteLength":36},{"buffer":0,"byteOffset":36,"byteLength":6}],
-"accessors":[{"bufferView":0,"componentType":5126,"count":3,"type":"VEC3","min":[0,0,0],"max":[1,1,0]},
-{"bufferView":1,"componentType":5123,"count":3,"type":"SCALAR"}]}"#;
-    let mut json = json.replace('\n', "").into_bytes();
-    while json.len() % 4 != 0 {
-        json.push(b' ');
-    }
-    let mut bin = Vec::new();
-    [0f32, 0., 0., 1., 0., 0., 0., 1., 0.].iter().for_each(|v| bin.extend_from_slice(&v.to_le_bytes()));
-    [0u16, 1, 2].iter().for_each(|v| bin.extend_from_slice(&v.to_le_bytes()));
-    bin.extend_from_slice(&[0, 0]);
-    let mut b = b"glTF".to_vec();
-    b.extend_from_slice(&2u32.to_le_bytes());
-    b.extend_from_slice(&((12 + 8 + json.len() + 8 + bin.len()) as u32).to_le_bytes());
-    b.extend_from_slice(&(json.len() as u32).to_le_bytes());
-    b.extend_from_slice(b"JSON");
-    b.extend_from_slice(&json);
-    b.extend_from_slice(&(bin.len() as u32).to_le_bytes());
-    b.extend_from_slice(b"BIN\0");
-    b.extend_from_slice(&bin);
-    b
+#[test]
+fn gltf_with_external_buffer_from_disk() {
+    // The GLB's JSON and BIN chunks as a .gltf file beside its .bin buffer.
+    let glb = tiny_glb();
+    let json_len = u32::from_le_bytes(glb[12..16].try_into().unwrap()) as usize;
+    let json = std::str::from_utf8(&glb[20..20 + json_len]).unwrap().trim_end();
+    let json = json.replace(r#""buffers":[{"byteLength":44}]"#, r#""buffers":[{"byteLength":44,"uri":"tri.bin"}]"#);
+    let dir = std::env::temp_dir().join(format!("vislab-gltf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("tri.gltf"), json).unwrap();
+    std::fs::write(dir.join("tri.bin"), &glb[20 + json_len + 8..]).unwrap();
+    let m = mesh(geometry::load_path(&dir.join("tri.gltf")).unwrap());
+    assert_eq!(m.positions, vec![[1., 0., 0.], [2., 0., 0.], [1., 1., 0.]]);
+    std::fs::remove_file(dir.join("tri.bin")).unwrap();
+    let e = geometry::load_path(&dir.join("tri.gltf")).unwrap_err();
+    assert_eq!(e.file, "tri.gltf");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

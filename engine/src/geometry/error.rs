@@ -17,11 +17,16 @@ pub enum FormatError {
 
 impl FormatError {
     pub(crate) fn invalid(format: &'static str, detail: impl Into<String>) -> Self {
-        FormatError::Invalid { format, detail: detail.into() }
+        FormatError::Invalid { format, detail: one_line(detail.into()) }
     }
     pub(crate) fn truncated(format: &'static str, detail: impl Into<String>) -> Self {
-        FormatError::Truncated { format, detail: detail.into() }
+        FormatError::Truncated { format, detail: one_line(detail.into()) }
     }
+}
+
+/// Messages from other crates may span lines; ours are shown on one.
+fn one_line(s: String) -> String {
+    if s.contains('\n') { s.split_whitespace().collect::<Vec<_>>().join(" ") } else { s }
 }
 
 /// A failed load: `"<file>: <what is wrong>"`.
@@ -37,4 +42,18 @@ impl LoadError {
     pub fn new(file: impl Into<String>, error: FormatError) -> Self {
         LoadError { file: file.into(), error }
     }
+}
+
+/// Another crate's error with its causes, "outer: inner: innermost".
+pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !s.contains(&c_text) {
+            s = format!("{s}: {c_text}");
+        }
+        cause = c.source();
+    }
+    s
 }

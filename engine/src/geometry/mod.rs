@@ -1,5 +1,15 @@
 //! 3D data: meshes, point clouds, voxel grids and depth maps, their file
 //! formats and the built-in procedural shapes.
+//!
+//! Conventions:
+//! - Triangles wind counter-clockwise seen from outside; normals point outward.
+//! - Colours are RGB in [0, 1] exactly as the file stores them (8-bit values / 255,
+//!   no sRGB conversion).
+//! - Voxel grids are x-fastest (`VoxelGrid::index`); binvox and .npy layouts are
+//!   converted on load (see their modules).
+//! - Depth maps keep raw stored values; `Intrinsics::depth_scale` turns them into
+//!   metres (16-bit PNG and integer .npy: 1000, float EXR/.npy: 1, 8-bit PNG: 255).
+//!   Back-projection uses camera axes x right, y down, z forward.
 
 mod depth;
 mod error;

@@ -145,4 +145,16 @@ impl Asset {
             Asset::Depth(_) => "depth map",
         }
     }
+    pub fn into_mesh(self) -> Option<Mesh> {
+        if let Asset::Mesh(m) = self { Some(m) } else { None }
+    }
+    pub fn into_points(self) -> Option<PointCloud> {
+        if let Asset::Points(p) = self { Some(p) } else { None }
+    }
+    pub fn into_voxels(self) -> Option<VoxelGrid> {
+        if let Asset::Voxels(v) = self { Some(v) } else { None }
+    }
+    pub fn into_depth(self) -> Option<DepthMap> {
+        if let Asset::Depth(d) = self { Some(d) } else { None }
+    }
 }

@@ -75,3 +75,30 @@ pub fn noise(n: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// A GLB holding one triangle (u16 indices) under a node translated by +1 in x.
+pub fn tiny_glb() -> Vec<u8> {
+    let json = r#"{"asset":{"version":"2.0"},"scene":0,"scenes":[{"nodes":[0]}],"nodes":[{"mesh":0,"translation":[1,0,0]}],
+"meshes":[{"primitives":[{"attributes":{"POSITION":0},"indices":1}]}],"buffers":[{"byteLength":44}],
+"bufferViews":[{"buffer":0,"byteOffset":0,"byteLength":36},{"buffer":0,"byteOffset":36,"byteLength":6}],
+"accessors":[{"bufferView":0,"componentType":5126,"count":3,"type":"VEC3","min":[0,0,0],"max":[1,1,0]},
+{"bufferView":1,"componentType":5123,"count":3,"type":"SCALAR"}]}"#;
+    let mut json = json.replace('\n', "").into_bytes();
+    while !json.len().is_multiple_of(4) {
+        json.push(b' ');
+    }
+    let mut bin = Vec::new();
+    [0f32, 0., 0., 1., 0., 0., 0., 1., 0.].iter().for_each(|v| bin.extend_from_slice(&v.to_le_bytes()));
+    [0u16, 1, 2].iter().for_each(|v| bin.extend_from_slice(&v.to_le_bytes()));
+    bin.extend_from_slice(&[0, 0]);
+    let mut b = b"glTF".to_vec();
+    b.extend_from_slice(&2u32.to_le_bytes());
+    b.extend_from_slice(&((12 + 8 + json.len() + 8 + bin.len()) as u32).to_le_bytes());
+    b.extend_from_slice(&(json.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"JSON");
+    b.extend_from_slice(&json);
+    b.extend_from_slice(&(bin.len() as u32).to_le_bytes());
+    b.extend_from_slice(b"BIN\0");
+    b.extend_from_slice(&bin);
+    b
+}

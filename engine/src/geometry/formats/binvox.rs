@@ -50,6 +50,11 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     }
     let [nx, ny, nz] = dims.ok_or_else(|| FormatError::invalid(BINVOX, "no 'dim' line"))?;
     let total = nx * ny * nz;
+    // Each 2-byte run covers at most 255 voxels: refuse sizes the data cannot hold
+    // before allocating them.
+    if total > cur.remaining() / 2 * 255 {
+        return Err(FormatError::truncated(BINVOX, format!("expected {total} voxels, the data holds at most {}", cur.remaining() / 2 * 255)));
+    }
     let mut values = vec![0f32; total];
     let mut i = 0usize; // position in file order
     while i < total {

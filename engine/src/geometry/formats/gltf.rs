@@ -2,6 +2,7 @@
 //! Every triangle primitive is transformed to world space and merged into one
 //! mesh; normals and colours are kept when every primitive has them.
 
+use crate::geometry::error::with_causes;
 use crate::geometry::{Asset, FormatError, Mesh};
 use std::path::Path;
 use three_d_asset::prelude::{InnerSpace, Mat3, Matrix, SquareMatrix, Vec3};
@@ -25,7 +26,7 @@ pub fn read(file_name: &str, bytes: &[u8], path: Option<&Path>) -> Result<Asset,
     };
     let model = std::panic::catch_unwind(std::panic::AssertUnwindSafe(load))
         .map_err(|_| FormatError::invalid(GLTF, "the glTF reader failed on malformed data"))?
-        .map_err(|e| FormatError::invalid(GLTF, e.to_string()))?;
+        .map_err(|e| FormatError::invalid(GLTF, with_causes(&e)))?;
     merge(model)
 }
 

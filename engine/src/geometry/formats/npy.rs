@@ -135,6 +135,9 @@ fn fortran_to_c(shape: &[usize], flat: &[f32]) -> Vec<f32> {
 /// 3D arrays become voxel grids centred on the origin, fitting a unit cube.
 pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let a = read_array(bytes)?;
+    if a.values.is_empty() {
+        return Err(FormatError::invalid(NPY, format!("shape {:?} holds no values", a.shape)));
+    }
     match a.shape[..] {
         [h, w] => Ok(Asset::Depth(DepthMap {
             width: w,
@@ -164,7 +167,7 @@ pub fn write_array(shape: &[usize], values: &[f32]) -> Vec<u8> {
     let tuple = if dims.len() == 1 { format!("({},)", dims[0]) } else { format!("({})", dims.join(", ")) };
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {tuple}, }}");
     // Pad so the data starts on a 64-byte boundary, ending with a newline.
-    while (MAGIC.len() + 4 + header.len() + 1) % 64 != 0 {
+    while !(MAGIC.len() + 4 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

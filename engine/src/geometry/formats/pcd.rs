@@ -23,6 +23,9 @@ struct Field {
 impl Field {
     /// The first value of this field from its bytes: (number, raw 32-bit pattern).
     fn decode(&self, b: &[u8]) -> Option<(f64, u32)> {
+        if !matches!(self.size, 1 | 2 | 4 | 8) {
+            return None;
+        }
         let le = |n: usize| -> Option<u64> {
             let mut a = [0u8; 8];
             a.get_mut(..n)?.copy_from_slice(b.get(..n)?);
@@ -52,7 +55,8 @@ impl Field {
 
 /// LZF decompression (the scheme PCL's binary_compressed uses).
 fn lzf_decompress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(out_len);
+    // LZF expands at most ~33x; never trust the declared size for the allocation.
+    let mut out = Vec::with_capacity(out_len.min(input.len().saturating_mul(33)));
     let mut cur = Cursor::new(input);
     while let Some(ctrl) = cur.u8() {
         if ctrl < 32 {
@@ -109,7 +113,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let fields: Vec<Field> = (0..names.len())
         .map(|i| Field { name: names[i].clone(), size: sizes[i], ty: types[i], count: counts[i] })
         .collect();
-    if let Some(f) = fields.iter().find(|f| f.decode(&[0; 8]).is_none() || f.count == 0) {
+    if let Some(f) = fields.iter().find(|f| f.decode(&[0; 8]).is_none() || !(1..=1 << 16).contains(&f.count)) {
         return Err(bad(format!("field {:?} has unsupported type {}{}", f.name, f.ty as char, f.size)));
     }
     let n = points.unwrap_or(width_height.0.saturating_mul(width_height.1));

@@ -3,8 +3,9 @@
 //! extra scalar; faces of any size are fan-triangulated. Faces present -> mesh,
 //! none -> point cloud.
 //!
-//! Hand-written: the PLY crates checked (ply-rs) panic on malformed input and
-//! decode through per-property hash maps, far slower than this fixed-stride path.
+//! Hand-written: ply-rs 0.1.3 decodes every record into a hash map of named
+//! properties (`DefaultElement`), costly at millions of points, and its errors
+//! do not say how far a truncated body got; a fixed-stride decoder is short.
 
 use super::bytes::{Cursor, Endian};
 use super::{check_index, fan_triangulate, text};
@@ -210,19 +211,27 @@ fn parse_header(cur: &mut Cursor) -> Result<Header, FormatError> {
     Ok(Header { encoding, elements })
 }
 
+/// "expected N things, file ends after K".
+fn short_of(format: &'static str, el: &Element, done: usize) -> FormatError {
+    FormatError::truncated(format, format!("expected {} {}, file ends after {done}", el.count, el.noun()))
+}
+
 /// The body after the header: either whitespace-separated tokens or bytes.
 enum Body<'a> {
     Ascii(std::str::SplitAsciiWhitespace<'a>),
     Binary(Cursor<'a>, Endian),
 }
 
-impl Body<'_> {
+impl<'a> Body<'a> {
     fn format(&self) -> &'static str {
         match self {
             Body::Ascii(_) => ASCII,
             Body::Binary(_, Endian::Little) => "binary PLY",
             Body::Binary(_, Endian::Big) => "big-endian binary PLY",
         }
+    }
+    fn short(&self, el: &Element, done: usize) -> FormatError {
+        short_of(self.format(), el, done)
     }
     /// Next scalar; `Ok(None)` at the end of the data.
     fn scalar(&mut self, s: Scalar) -> Result<Option<f64>, FormatError> {
@@ -235,6 +244,29 @@ impl Body<'_> {
         }
     }
 
+    /// Take a binary element of fixed-size records (no lists) in one piece;
+    /// `None` for ascii bodies and elements with lists or no properties.
+    fn fixed_records(&mut self, el: &Element) -> Result<Option<FixedRecords<'a>>, FormatError> {
+        let (Some(stride), false) = (el.stride(), el.props.is_empty()) else { return Ok(None) };
+        let format = self.format();
+        let short = |done| short_of(format, el, done);
+        let Body::Binary(cur, endian) = self else { return Ok(None) };
+        let need = el.count.checked_mul(stride).ok_or_else(|| short(0))?;
+        let remaining = cur.remaining();
+        let data = cur.take(need).ok_or_else(|| short(remaining / stride))?;
+        let fields = el
+            .props
+            .iter()
+            .scan(0, |off, p| {
+                let Kind::Scalar(s) = p.kind else { return None };
+                let at = *off;
+                *off += s.size();
+                Some((at, s))
+            })
+            .collect();
+        Ok(Some(FixedRecords { data, stride, endian: *endian, fields }))
+    }
+
     /// Read every record of `el`, calling `f(scalars, first_list)` for each. The
     /// scalars slice is indexed by property (lists hold NaN there); only the first
     /// list property's items are kept.
@@ -243,42 +275,29 @@ impl Body<'_> {
         el: &Element,
         mut f: impl FnMut(&[f64], &[f64]) -> Result<(), FormatError>,
     ) -> Result<(), FormatError> {
-        let format = self.format();
-        let short = |done: usize| {
-            FormatError::truncated(format, format!("expected {} {}, file ends after {done}", el.count, el.noun()))
-        };
+        if el.props.is_empty() {
+            // Records of nothing occupy no data: skip them rather than loop `count` times.
+            return Ok(());
+        }
         let mut scalars = vec![f64::NAN; el.props.len()];
         let mut list = Vec::new();
-        if let (Body::Binary(cur, e), Some(stride)) = (&mut *self, el.stride()) {
-            // Fixed-size records: one bounds check, then straight decoding.
-            let e = *e;
-            let need = el.count.checked_mul(stride).ok_or_else(|| short(0))?;
-            let data = cur.take(need).ok_or_else(|| short(cur.remaining() / stride.max(1)))?;
-            let layout: Vec<(usize, Scalar)> = el
-                .props
-                .iter()
-                .scan(0, |off, p| {
-                    let Kind::Scalar(s) = p.kind else { return None };
-                    let at = *off;
-                    *off += s.size();
-                    Some((at, s))
-                })
-                .collect();
-            for record in data.chunks_exact(stride.max(1)).take(el.count) {
-                for (slot, &(at, s)) in scalars.iter_mut().zip(&layout) {
-                    *slot = record.get(at..).and_then(|b| s.decode(b, e)).unwrap_or(f64::NAN);
+        if let Some(fixed) = self.fixed_records(el)? {
+            for rec in fixed.records() {
+                for (k, slot) in scalars.iter_mut().enumerate() {
+                    *slot = fixed.value(rec, k);
                 }
                 f(&scalars, &list)?;
             }
             return Ok(());
         }
+        let format = self.format();
         for done in 0..el.count {
             let mut first_list = true;
             for (slot, p) in scalars.iter_mut().zip(&el.props) {
                 match p.kind {
-                    Kind::Scalar(s) => *slot = self.scalar(s)?.ok_or_else(|| short(done))?,
+                    Kind::Scalar(s) => *slot = self.scalar(s)?.ok_or_else(|| self.short(el, done))?,
                     Kind::List { count, item } => {
-                        let n = self.scalar(count)?.ok_or_else(|| short(done))?;
+                        let n = self.scalar(count)?.ok_or_else(|| self.short(el, done))?;
                         if !(0.0..=1e6).contains(&n) || n.fract() != 0.0 {
                             return Err(FormatError::invalid(format, format!("{} {done}: bad list length {n}", el.name)));
                         }
@@ -286,7 +305,7 @@ impl Body<'_> {
                             list.clear();
                         }
                         for _ in 0..n as usize {
-                            let v = self.scalar(item)?.ok_or_else(|| short(done))?;
+                            let v = self.scalar(item)?.ok_or_else(|| self.short(el, done))?;
                             if first_list {
                                 list.push(v);
                             }
@@ -298,6 +317,28 @@ impl Body<'_> {
             f(&scalars, &list)?;
         }
         Ok(())
+    }
+}
+
+/// A binary element's records, all the same size: decoded in place.
+struct FixedRecords<'a> {
+    data: &'a [u8],
+    stride: usize,
+    endian: Endian,
+    /// (byte offset in the record, type) per property.
+    fields: Vec<(usize, Scalar)>,
+}
+
+impl FixedRecords<'_> {
+    fn records(&self) -> std::slice::ChunksExact<'_, u8> {
+        self.data.chunks_exact(self.stride)
+    }
+    /// Property `k` of one record (NaN if absent).
+    fn value(&self, rec: &[u8], k: usize) -> f64 {
+        self.fields
+            .get(k)
+            .and_then(|&(at, s)| rec.get(at..).and_then(|b| s.decode(b, self.endian)))
+            .unwrap_or(f64::NAN)
     }
 }
 
@@ -330,8 +371,58 @@ impl VertexLayout {
     }
 }
 
-fn get3(s: &[f64], i: [usize; 3]) -> [f32; 3] {
-    i.map(|k| s.get(k).copied().unwrap_or(f64::NAN) as f32)
+/// Vertex attributes as they are read.
+struct Vertices {
+    layout: VertexLayout,
+    positions: Vec<[f32; 3]>,
+    normals: Vec<[f32; 3]>,
+    colors: Vec<[f32; 3]>,
+    scalar: Vec<f32>,
+}
+
+impl Vertices {
+    fn new(el: &Element, cap: usize) -> Result<Self, FormatError> {
+        let layout = VertexLayout::new(el)?;
+        let room = |on: bool| if on { cap } else { 0 };
+        Ok(Vertices {
+            positions: Vec::with_capacity(cap),
+            normals: Vec::with_capacity(room(layout.normal.is_some())),
+            colors: Vec::with_capacity(room(layout.color.is_some())),
+            scalar: Vec::with_capacity(room(layout.scalar.is_some())),
+            layout,
+        })
+    }
+    /// Add one vertex; `get(k)` is the value of property `k`.
+    fn push(&mut self, get: impl Fn(usize) -> f64) {
+        // Spelled out: `[T; 3]::map` with closures is not inlined here and costs 2x.
+        let three = |i: [usize; 3]| [get(i[0]) as f32, get(i[1]) as f32, get(i[2]) as f32];
+        let l = &self.layout;
+        self.positions.push(three(l.xyz));
+        if let Some(n) = l.normal {
+            self.normals.push(three(n));
+        }
+        if let Some((c, max)) = l.color {
+            let [r, g, b] = three(c);
+            let unit = |v: f32| (v / max).clamp(0.0, 1.0);
+            self.colors.push([unit(r), unit(g), unit(b)]);
+        }
+        if let Some(k) = l.scalar {
+            self.scalar.push(get(k) as f32);
+        }
+    }
+    fn read(el: &Element, body: &mut Body, cap: usize) -> Result<Self, FormatError> {
+        let mut v = Vertices::new(el, cap)?;
+        body.read_element(el, |s, _| {
+            v.push(|k| s.get(k).copied().unwrap_or(f64::NAN));
+            Ok(())
+        })?;
+        // One pass afterwards is cheaper than a branch per vertex.
+        if let Some(i) = v.positions.iter().position(|p| !p.iter().all(|c| c.is_finite())) {
+            let p = v.positions.get(i).copied().unwrap_or_default();
+            return Err(FormatError::invalid(body.format(), format!("vertex {i} is not finite: {p:?}")));
+        }
+        Ok(v)
+    }
 }
 
 /// Parse a PLY file into a mesh (faces present) or a point cloud.
@@ -343,45 +434,20 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
         Encoding::Binary(e) => Body::Binary(cur, e),
     };
     let format = body.format();
-    let mut positions: Vec<[f32; 3]> = Vec::new();
-    let mut normals = Vec::new();
-    let mut colors = Vec::new();
-    let mut scalar_values = Vec::new();
-    let mut layout = None;
+    let mut vertices: Option<Vertices> = None;
     let mut triangles: Vec<[u32; 3]> = Vec::new();
     let mut has_faces = false;
     for el in &header.elements {
         // Never trust a count to size an allocation beyond what the data can hold.
         let cap = el.count.min(bytes.len() / el.min_record_size());
         match el.name.as_str() {
-            "vertex" if layout.is_none() => {
-                let l = VertexLayout::new(el)?;
-                positions.reserve(cap);
-                body.read_element(el, |s, _| {
-                    let p = get3(s, l.xyz);
-                    if !p.iter().all(|v| v.is_finite()) {
-                        return Err(FormatError::invalid(format, format!("vertex {} is not finite: {p:?}", positions.len())));
-                    }
-                    positions.push(p);
-                    if let Some(n) = l.normal {
-                        normals.push(get3(s, n));
-                    }
-                    if let Some((c, max)) = l.color {
-                        colors.push(get3(s, c).map(|v| (v / max).clamp(0.0, 1.0)));
-                    }
-                    if let Some(k) = l.scalar {
-                        scalar_values.push(s.get(k).copied().unwrap_or(f64::NAN) as f32);
-                    }
-                    Ok(())
-                })?;
-                layout = Some(l);
-            }
+            "vertex" if vertices.is_none() => vertices = Some(Vertices::read(el, &mut body, cap)?),
             "face" if !has_faces => {
                 has_faces = el.count > 0;
                 if !el.props.iter().any(|p| matches!(p.kind, Kind::List { .. })) {
                     return Err(FormatError::invalid(HEADER, "face element has no vertex index list"));
                 }
-                let n = positions.len();
+                let n = vertices.as_ref().map_or(0, |v| v.positions.len());
                 triangles.reserve(cap);
                 let mut face = Vec::new();
                 let mut face_no = 0usize;
@@ -399,19 +465,20 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
             _ => body.read_element(el, |_, _| Ok(()))?,
         }
     }
-    let Some(layout) = layout else {
+    let Some(v) = vertices else {
         return Err(FormatError::invalid(HEADER, "no vertex element"));
     };
-    let normals = layout.normal.map(|_| normals);
-    let colors = layout.color.map(|_| colors);
+    let normals = v.layout.normal.map(|_| v.normals);
+    let colors = v.layout.color.map(|_| v.colors);
     Ok(if has_faces {
-        Asset::Mesh(Mesh { positions, triangles, normals, colors })
+        Asset::Mesh(Mesh { positions: v.positions, triangles, normals, colors })
     } else {
-        let scalar = layout
+        let scalar = v
+            .layout
             .scalar
             .and_then(|k| header.elements.iter().find(|e| e.name == "vertex")?.props.get(k))
-            .map(|p| (p.name.clone(), scalar_values));
-        Asset::Points(PointCloud { positions, colors, normals, scalar })
+            .map(|p| (p.name.clone(), v.scalar));
+        Asset::Points(PointCloud { positions: v.positions, colors, normals, scalar })
     })
 }
 

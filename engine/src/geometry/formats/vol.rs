@@ -19,7 +19,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let count = count.ok_or_else(|| FormatError::invalid(VOL, format!("bad dimensions {w}x{h}x{d}")))?;
     let data = cur.rest();
     let channels = data.len() / count;
-    if !(1..=4).contains(&channels) || data.len() % count != 0 {
+    if !(1..=4).contains(&channels) || !data.len().is_multiple_of(count) {
         return Err(FormatError::truncated(VOL, format!("{} data bytes do not hold {count} voxels of 1 to 4 bytes", data.len())));
     }
     let voxel_size = size[0] / w as f32;
