@@ -4,7 +4,11 @@ use vislab::cli;
 use vislab::shell::{StartOptions, VislabApp};
 
 fn main() -> ExitCode {
-    let args = match cli::parse(std::env::args().skip(1)) {
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(code) = vislab::commands::dispatch(&raw) {
+        return code;
+    }
+    let args = match cli::parse(raw) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
