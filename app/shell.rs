@@ -243,6 +243,8 @@ impl VislabApp {
                 if ui.small_button("dismiss").clicked() {
                     self.error = None;
                 }
+            } else if let Some(info) = self.current_lab().pick_info() {
+                ui.label(info);
             } else if let Some(m) = &self.message {
                 ui.label(m);
             } else {

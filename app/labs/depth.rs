@@ -169,6 +169,13 @@ impl Lab for DepthLab {
             });
         });
     }
+    fn pick_info(&self) -> Option<String> {
+        if let Some((x, y)) = self.hover {
+            let v = self.image.value(x, y).filter(|v| *v > 0.0);
+            return Some(v.map_or_else(|| format!("pixel ({x}, {y}): invalid"), |v| format!("pixel ({x}, {y}): {} m", fmt_value(v))));
+        }
+        self.viewport.pick_text()
+    }
     fn orbit(&mut self, dx: f32) {
         self.viewport.settings.camera.orbit(dx, 0.0);
     }

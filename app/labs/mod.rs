@@ -25,6 +25,10 @@ pub trait Lab {
     fn view(&mut self, ui: &mut egui::Ui);
     /// One line for the status bar: what is open.
     fn summary(&self) -> String;
+    /// What is under the cursor (and any measurement), for the status bar.
+    fn pick_info(&self) -> Option<String> {
+        None
+    }
     /// Turn the lab's 3D camera, if it has one.
     fn orbit(&mut self, _dx: f32) {}
     /// Work still running that a screenshot should wait for.

@@ -87,6 +87,9 @@ impl Lab for VoxelLab {
     fn view(&mut self, ui: &mut egui::Ui) {
         self.viewport.show(ui, &self.scene);
     }
+    fn pick_info(&self) -> Option<String> {
+        self.viewport.pick_text()
+    }
     fn orbit(&mut self, dx: f32) {
         self.viewport.settings.camera.orbit(dx, 0.0);
     }

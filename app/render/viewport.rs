@@ -88,6 +88,22 @@ impl Viewport3d {
         self.hover = None;
     }
 
+    /// One line on what is under the cursor and the measurement, if any.
+    pub fn pick_text(&self) -> Option<String> {
+        let f = |p: [f32; 3]| format!("({}, {}, {})", fmt_value(p[0]), fmt_value(p[1]), fmt_value(p[2]));
+        let mut parts = Vec::new();
+        if let Some(p) = &self.hover {
+            let value = p.value.map(|v| format!(" value {}", fmt_value(v))).unwrap_or_default();
+            parts.push(format!("{} {} at {}{value}", p.what, p.index, f(p.pos)));
+        }
+        if let [a, b] = self.measure.as_slice() {
+            parts.push(format!("distance {}", fmt_value(pick::distance(a.pos, b.pos))));
+        } else if self.measuring {
+            parts.push(format!("measuring: click point {} of 2", self.measure.len() + 1));
+        }
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+
     /// Colormap range for the current mode.
     pub fn color_range<'a>(&self, scene: &'a Scene3d) -> Option<([f32; 2], &'a str)> {
         let b = scene.bounds?;
