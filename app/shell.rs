@@ -11,7 +11,7 @@ use vislab_engine::geometry::{self, Asset};
 use crate::labs::{self, Lab};
 
 /// What survives between runs (window size is kept by eframe itself).
-#[derive(Default, Serialize, Deserialize)]
+#[derive(Default, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Persisted {
     pub lab: String,
@@ -59,6 +59,11 @@ impl VislabApp {
             None => "no GPU adapter".to_owned(),
         };
         let persisted: Persisted = cc.storage.and_then(|s| eframe::get_value(s, eframe::APP_KEY)).unwrap_or_default();
+        Self::with_persisted(adapter, start, persisted)
+    }
+
+    /// The app as a previous run left it (`new` reads this from eframe's storage).
+    pub fn with_persisted(adapter: String, start: StartOptions, persisted: Persisted) -> Self {
         let labs = labs::all();
         let wanted = start.lab.as_deref().unwrap_or(&persisted.lab);
         let current = labs.iter().position(|l| l.name() == wanted).unwrap_or(0);
@@ -77,6 +82,11 @@ impl VislabApp {
             app.open_path(p);
         }
         app
+    }
+
+    /// What the next run starts from.
+    pub fn persisted(&self) -> Persisted {
+        Persisted { lab: self.current_lab().name().to_owned(), recent: self.recent.clone() }
     }
 
     pub fn current_lab(&self) -> &dyn Lab {
@@ -300,8 +310,7 @@ impl eframe::App for VislabApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        let p = Persisted { lab: self.current_lab().name().to_owned(), recent: self.recent.clone() };
-        eframe::set_value(storage, eframe::APP_KEY, &p);
+        eframe::set_value(storage, eframe::APP_KEY, &self.persisted());
     }
 }
 

@@ -78,3 +78,40 @@ fn shapes_with_vertex_colors_and_flat_shading() {
     assert!(non_background(&img, [180, 40, 700, 600]) > 20_000);
     h.snapshot_options("mesh_shapes", &snapshot_options());
 }
+
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn a_file_dropped_on_the_window_opens() {
+    let mut cloud = scenes::big_points(2_000);
+    cloud.colors = None;
+    let dir = scratch("drop");
+    let path = dir.join("dropped.xyz");
+    std::fs::write(&path, vislab_engine::geometry::formats::xyz::write(&cloud)).unwrap();
+    let mut h = app("mesh");
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(path.clone())));
+    h.step();
+    settle(&mut h);
+    let lab = h.state().current_lab();
+    assert_eq!(lab.name(), "points");
+    assert!(lab.summary().contains("dropped.xyz") && lab.summary().contains("2000 points"), "{}", lab.summary());
+    // it is now the most recent file, and the next run remembers it and the lab
+    let saved = h.state().persisted();
+    assert_eq!(saved.recent.first(), Some(&path));
+    assert_eq!(saved.lab, "points");
+    let json = serde_json::to_string(&saved).unwrap();
+    let restored: vislab::shell::Persisted = serde_json::from_str(&json).unwrap();
+    let next = vislab::shell::VislabApp::with_persisted("test".into(), Default::default(), restored);
+    assert_eq!(next.current_lab().name(), "points");
+    assert_eq!(next.persisted().recent, vec![path]);
+}
