@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod depth;
 pub mod mesh;
 pub mod points;
+pub mod toy2d;
 pub mod voxels;
 
 /// Everything the shell needs from a lab.
@@ -40,6 +41,7 @@ pub trait Lab {
 /// Every lab, in syllabus order.
 pub fn all() -> Vec<Box<dyn Lab>> {
     vec![
+        Box::new(toy2d::Toy2dLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
