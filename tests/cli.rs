@@ -57,3 +57,18 @@ fn unknown_labs_and_options_are_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no lab named nope"));
     assert_eq!(vislab(&["--bogus"]).status.code(), Some(2));
 }
+
+#[test]
+fn a_16_bit_depth_png_opens_in_the_depth_lab() {
+    use vislab_engine::geometry::{formats::depth_image, scenes};
+    let dir = scratch("cli-depth");
+    let png = dir.join("depth.png");
+    std::fs::write(&png, depth_image::write_png16(&scenes::depth_scene()).unwrap()).unwrap();
+    let out_png = dir.join("shot.png");
+    let out = vislab(&["--lab", "depth", "--open", png.to_str().unwrap(), "--screenshot", out_png.to_str().unwrap(), "--size", "800x500"]);
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let img = image::open(&out_png).unwrap().to_rgba8();
+    // the colormapped image and the back-projected cloud are both drawn
+    assert!(colored(&img, [170, 40, 400, 300]) > 10_000, "depth image missing");
+    assert!(colored(&img, [400, 40, 580, 480]) > 3_000, "point cloud missing");
+}
