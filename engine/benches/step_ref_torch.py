@@ -1,0 +1,54 @@
+"""PyTorch (CPU) reference for engine/benches/step.rs: one training step
+(forward, loss, backward filling every parameter gradient) of the same
+models. Prints `<model> <median ms per step>`.
+Usage: step_ref_torch.py mlp|cnn [iters]. TORCH_THREADS sets torch's threads
+(the engine is single-threaded; default 1)."""
+import os
+import sys
+import time
+
+import torch
+from torch import nn
+
+torch.set_num_threads(int(os.environ.get("TORCH_THREADS", "1")))
+torch.manual_seed(0)
+B = 64
+
+
+def model(which):
+    if which == "mlp":
+        return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)), (B, 784)
+    # LeNet as in step.rs: conv 5x5 (1->6), relu, pool 2, conv 5x5 (6->16), relu, pool 2, 256-120-84-10
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+    return net, (B, 1, 28, 28)
+
+
+def main():
+    which = sys.argv[1]
+    iters = int(sys.argv[2]) if len(sys.argv) > 2 else 200
+    net, shape = model(which)
+    x = torch.rand(shape)
+    y = torch.randint(0, 10, (B,))
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        net.zero_grad(set_to_none=False)
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        return loss
+
+    for _ in range(10):
+        step()
+    ts = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        step()
+        ts.append(time.perf_counter() - t)
+    ts.sort()
+    print(which, ts[len(ts) // 2] * 1e3)
+
+
+main()
