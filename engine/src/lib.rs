@@ -9,6 +9,7 @@ pub mod geometry;
 pub mod graph;
 pub mod init;
 pub mod model;
+pub mod models;
 pub mod nn;
 pub mod optim;
 pub mod rng;

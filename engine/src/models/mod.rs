@@ -1,0 +1,90 @@
+//! Named architectures for image classification, built with the graph API
+//! and wrapped as [`crate::train::Model`]s, so the trainer, optimizers and
+//! checkpoints drive them like any other model.
+//!
+//! Parameter names follow PyTorch (`fc1.weight` `[out, in]`,
+//! `conv1.weight` `[Cout, Cin, kH, kW]`, `bn1.running_mean`), so a
+//! checkpoint loads into the equivalent `torch.nn` module. Weights are
+//! initialized from a seed: Kaiming (gain sqrt 2) for layers followed by a
+//! ReLU, gain 1 for the output layer, biases zero, BatchNorm scale one.
+
+pub mod cnn;
+mod graph_model;
+pub mod mlp;
+
+pub use cnn::Cnn;
+pub use graph_model::{Classifier, GraphModel};
+pub use mlp::Mlp;
+
+use crate::error::EngineError;
+use crate::init::{Init, InitError};
+use crate::rng::SeededRng;
+use crate::train::Param;
+
+/// Checkpoint metadata key naming the architecture (an [`Arch::name`]).
+pub const META_ARCH: &str = "vislab.arch";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelsError {
+    #[error("unknown model '{0}' (expected one of: mlp, cnn)")]
+    UnknownArch(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Init(#[from] InitError),
+}
+
+/// The architectures the command line and the app offer by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arch {
+    /// 784-512-256-10 MLP with ReLU.
+    Mlp,
+    /// conv(1->16, 3x3) relu pool, conv(16->32, 3x3) relu pool, fc 128, fc 10.
+    Cnn,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 2] = [Arch::Mlp, Arch::Cnn];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Arch::Mlp => "mlp",
+            Arch::Cnn => "cnn",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Arch, ModelsError> {
+        Arch::ALL.into_iter().find(|a| a.name() == name).ok_or_else(|| ModelsError::UnknownArch(name.into()))
+    }
+
+    /// The network for 28x28 grey images in 10 classes (MNIST and
+    /// Fashion-MNIST), initialized from `seed`.
+    pub fn build(self, seed: u64) -> Result<GraphModel, ModelsError> {
+        let net = match self {
+            Arch::Mlp => Mlp::new(&[784, 512, 256, 10]).build()?,
+            Arch::Cnn => Cnn::mnist().build()?,
+        };
+        GraphModel::new(net, seed)
+    }
+}
+
+/// Initial values for `params` (in order, one seeded stream each, so adding
+/// a layer does not change the others). `output` is the name prefix of the
+/// layer producing the logits (no ReLU after it).
+pub(crate) fn init_params(params: &mut [Param], seed: u64, output: &str) -> Result<(), InitError> {
+    for (i, p) in params.iter_mut().enumerate() {
+        let (layer, kind) = p.name.rsplit_once('.').unwrap_or(("", p.name.as_str()));
+        let init = match kind {
+            "weight" if p.shape.len() >= 2 && layer == output => Init::KaimingNormal { gain: 1.0 },
+            "weight" if p.shape.len() >= 2 => Init::KAIMING_RELU,
+            // Norm scales and running variances.
+            "weight" | "running_var" => Init::Constant(1.0),
+            _ => Init::Zeros,
+        };
+        p.value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
