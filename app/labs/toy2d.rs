@@ -9,7 +9,7 @@ use vislab_engine::data::toy2d::{self, Toy};
 use vislab_engine::data::{Batch, Dataset};
 use vislab_engine::geometry::Asset;
 use vislab_engine::optim::{Adam, Momentum, Optimizer, Schedule, Sgd};
-use vislab_engine::train::reference::Mlp;
+use vislab_engine::models::{GraphModel, Mlp};
 use vislab_engine::train::{Event, Job, TrainConfig, TrainerHandle};
 
 use super::Lab;
@@ -41,6 +41,8 @@ pub struct Toy2dLab {
     noise: f32,
     seed: u64,
     hidden: usize,
+    /// Hidden layers.
+    layers: usize,
     optimizer: Opt,
     lr: f32,
     epochs: usize,
@@ -64,7 +66,8 @@ impl Toy2dLab {
             per_class: 150,
             noise: 0.2,
             seed: 1,
-            hidden: 64,
+            hidden: 32,
+            layers: 2,
             optimizer: Opt::Adam,
             lr: 0.01,
             epochs: 200,
@@ -114,7 +117,11 @@ impl Toy2dLab {
         self.losses.clear();
         self.smoothed.clear();
         self.accuracy.clear();
-        let model = match Mlp::new(2, self.hidden, self.classes(), self.seed) {
+        // the engine's graph MLP: autograd and our CPU compiler, as every lab trains
+        let mut sizes = vec![2];
+        sizes.extend(std::iter::repeat_n(self.hidden, self.layers));
+        sizes.push(self.classes());
+        let model = match Mlp::new(&sizes).build().map_err(|e| e.to_string()).and_then(|net| GraphModel::new(net, self.seed).map_err(|e| e.to_string())) {
             Ok(m) => m,
             Err(e) => {
                 self.status = format!("could not build the model: {e}");
@@ -246,7 +253,8 @@ impl Lab for Toy2dLab {
                 self.regenerate();
             }
             ui.separator();
-            ui.add(egui::Slider::new(&mut self.hidden, 2..=256).logarithmic(true).text("hidden units"));
+            ui.add(egui::Slider::new(&mut self.layers, 1..=4).text("hidden layers"));
+            ui.add(egui::Slider::new(&mut self.hidden, 2..=256).logarithmic(true).text("units per layer"));
             egui::ComboBox::from_label("optimizer").selected_text(format!("{:?}", self.optimizer)).show_ui(ui, |ui| {
                 for o in [Opt::Sgd, Opt::Momentum, Opt::Adam] {
                     ui.selectable_value(&mut self.optimizer, o, format!("{o:?}"));
