@@ -6,7 +6,8 @@
 use crate::error::EngineError;
 use crate::graph::{Graph, Tensor};
 
-use super::resample::{resample_hw, spatial, AxisMap};
+use super::resample::{resample_hw, AxisMap};
+use super::shape::spatial;
 
 /// The averaging taps along one axis.
 pub fn adaptive_avg_map(len: usize, out: usize) -> AxisMap {

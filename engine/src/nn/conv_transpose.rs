@@ -12,6 +12,8 @@
 use crate::error::EngineError;
 use crate::graph::{Dim, Graph, Tensor};
 
+use super::shape::{add_channel_bias, image_input};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvTranspose2dConfig {
     pub in_channels: usize,
@@ -78,13 +80,8 @@ impl ConvTranspose2d {
     /// x `[B, Cin, H, W]` -> `[B, Cout, OH, OW]`.
     pub fn forward(&self, g: &mut Graph, x: Tensor) -> Result<Tensor, EngineError> {
         let c = self.config;
-        let s = g.shape(x);
-        let (h, w) = match (s.len(), s.get(1).and_then(|d| d.to_usize()), s.get(2).and_then(|d| d.to_usize()), s.get(3).and_then(|d| d.to_usize())) {
-            (4, Some(ch), Some(h), Some(w)) if ch == c.in_channels => (h, w),
-            _ => return Err(EngineError::Shape(format!("conv transpose expects [B, {}, H, W], got {s:?}", c.in_channels))),
-        };
+        let (b, h, w) = image_input(g, x, c.in_channels, "conv transpose")?;
         let (oh, ow) = c.output_size(h, w).ok_or_else(|| EngineError::Shape(format!("conv transpose of {h}x{w} has no output")))?;
-        let b = s[0];
         let d = |v: usize| -> Dim { v.into() };
         let (st, co, ci) = (c.stride, c.out_channels, c.in_channels);
         let (ah, aw) = (Axis::new(h, c.kernel.0, st), Axis::new(w, c.kernel.1, st));
@@ -123,13 +120,7 @@ impl ConvTranspose2d {
         let y = crop(g, y, 1, c.padding, oh, full.0)?;
         let y = crop(g, y, 2, c.padding, ow, full.1)?;
         let y = g.permute(y, &[0, 3, 1, 2])?;
-        match self.bias {
-            Some(bias) => {
-                let bb = g.reshape(bias, &[d(co), d(1), d(1)])?;
-                g.add(y, bb)
-            }
-            None => Ok(y),
-        }
+        add_channel_bias(g, y, self.bias)
     }
 
     /// One tap's contribution on the input grid: `x^T W[:, :, kh, kw]` as `[B, H, W, Cout]`.

@@ -18,6 +18,7 @@ pub mod pool;
 pub mod prelu;
 pub mod resample;
 pub mod residual;
+pub mod shape;
 pub mod upsample;
 
 pub use activation::*;

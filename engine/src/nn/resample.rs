@@ -6,6 +6,8 @@
 use crate::error::EngineError;
 use crate::graph::{Graph, Tensor};
 
+use super::shape::spatial;
+
 /// A row-major `[rows, cols]` matrix (`rows` output positions, `cols` input ones).
 pub struct AxisMap {
     pub rows: usize,
@@ -23,15 +25,6 @@ impl AxisMap {
             }
         }
         AxisMap { rows: taps.len(), cols, data }
-    }
-}
-
-/// (H, W) of a `[B, C, H, W]` tensor.
-pub fn spatial(g: &Graph, x: Tensor, what: &str) -> Result<(usize, usize), EngineError> {
-    let s = g.shape(x);
-    match (s.len(), s.get(2).and_then(|d| d.to_usize()), s.get(3).and_then(|d| d.to_usize())) {
-        (4, Some(h), Some(w)) => Ok((h, w)),
-        _ => Err(EngineError::Shape(format!("{what} expects [B, C, H, W], got {s:?}"))),
     }
 }
 

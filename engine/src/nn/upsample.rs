@@ -5,7 +5,8 @@
 use crate::error::EngineError;
 use crate::graph::{Dim, Graph, Tensor};
 
-use super::resample::{resample_hw, spatial, AxisMap};
+use super::resample::{resample_hw, AxisMap};
+use super::shape::spatial;
 
 pub fn upsample_nearest(g: &mut Graph, x: Tensor, scale: usize) -> Result<Tensor, EngineError> {
     let s = g.shape(x);
