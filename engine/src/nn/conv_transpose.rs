@@ -2,7 +2,7 @@
 //! padding, output padding; weight `[Cin, Cout, kH, kW]`).
 //!
 //! Computed as GEMM + col2im without zero-insertion: each kernel tap
-//! `(kh, kw)` is one GEMM `x^T W[:, :, kh, kw]` on the input grid. Writing
+//! `(kh, kw)` is one GEMM `[B*H*W, Cin] x [Cin, Cout]` on the input grid. Writing
 //! `kh = s a + r`, tap `(kh, kw)` lands on output phase `(r_h, r_w)` (the
 //! output positions `o + padding = s q + r`) shifted by `a` coarse cells, so
 //! each phase is a sum of shifted tap results, and the phases interleave
@@ -85,36 +85,35 @@ impl ConvTranspose2d {
         let d = |v: usize| -> Dim { v.into() };
         let (st, co, ci) = (c.stride, c.out_channels, c.in_channels);
         let (ah, aw) = (Axis::new(h, c.kernel.0, st), Axis::new(w, c.kernel.1, st));
-        // x as [B, H*W, Cin] (a strided view the GEMM reads directly).
-        let xm = g.reshape(x, &[b, d(ci), d(h * w)])?;
-        let xm = g.permute(xm, &[0, 2, 1])?;
-        let mut phases: Vec<Tensor> = vec![];
+        // x as one contiguous [B*H*W, Cin] matrix, so each tap is a single
+        // large GEMM rather than B small ones.
+        let xm = g.permute(x, &[0, 2, 3, 1])?;
+        let xm = g.reshape(xm, &[crate::graph::dim_product(&[b, d(h), d(w)]), d(ci)])?;
+        // Phases are placed at (rh, rw) of each stride x stride cell: first
+        // interleaved along W for each rh (half-size adds), then along H.
+        let mut rows = vec![];
         for rh in 0..st {
+            let mut phases = vec![];
             for rw in 0..st {
-                let mut acc: Option<Tensor> = None;
+                let mut taps = vec![];
                 for a in (0..ah.taps).filter(|a| a * st + rh < ah.kernel) {
                     for bw in (0..aw.taps).filter(|bw| bw * st + rw < aw.kernel) {
                         let t = self.tap(g, xm, (a * st + rh, bw * st + rw), b, (ah.len, aw.len))?; // [B, H, W, Cout]
                         let t = g.pad(t, 1, a, ah.taps - 1 - a)?;
-                        let t = g.pad(t, 2, bw, aw.taps - 1 - bw)?;
-                        acc = Some(match acc {
-                            Some(p) => g.add(p, t)?,
-                            None => t,
-                        });
+                        taps.push(g.pad(t, 2, bw, aw.taps - 1 - bw)?);
                     }
                 }
-                // Place the phase at (rh, rw) of each stride x stride cell.
-                if let Some(p) = acc {
-                    let p = g.reshape(p, &[b, d(ah.cells), d(1), d(aw.cells), d(1), d(co)])?;
-                    let p = g.pad(p, 2, rh, st - 1 - rh)?;
-                    phases.push(g.pad(p, 4, rw, st - 1 - rw)?);
+                if let Some(p) = sum(g, &taps)? {
+                    let p = g.reshape(p, &[b, d(ah.cells), d(aw.cells), d(1), d(co)])?;
+                    phases.push(g.pad(p, 3, rw, st - 1 - rw)?);
                 }
             }
+            if let Some(r) = sum(g, &phases)? {
+                let r = g.reshape(r, &[b, d(ah.cells), d(1), d(aw.cells * st), d(co)])?;
+                rows.push(g.pad(r, 2, rh, st - 1 - rh)?);
+            }
         }
-        let mut y = phases.first().copied().ok_or_else(|| EngineError::Shape("conv transpose without taps".into()))?;
-        for &p in &phases[1..] {
-            y = g.add(y, p)?;
-        }
+        let y = sum(g, &rows)?.ok_or_else(|| EngineError::Shape("conv transpose without taps".into()))?;
         let full = (ah.cells * st, aw.cells * st);
         let y = g.reshape(y, &[b, d(full.0), d(full.1), d(co)])?;
         let y = crop(g, y, 1, c.padding, oh, full.0)?;
@@ -123,13 +122,13 @@ impl ConvTranspose2d {
         add_channel_bias(g, y, self.bias)
     }
 
-    /// One tap's contribution on the input grid: `x^T W[:, :, kh, kw]` as `[B, H, W, Cout]`.
+    /// One tap's contribution on the input grid: `x W[:, :, kh, kw]` as `[B, H, W, Cout]`.
     fn tap(&self, g: &mut Graph, xm: Tensor, k: (usize, usize), b: Dim, hw: (usize, usize)) -> Result<Tensor, EngineError> {
         let (ci, co) = (self.config.in_channels, self.config.out_channels);
         let wt = g.slice(self.weight, 2, k.0, k.0 + 1)?;
         let wt = g.slice(wt, 3, k.1, k.1 + 1)?;
         let wt = g.reshape(wt, &[ci.into(), co.into()])?;
-        let y = g.matmul(xm, wt)?; // [B, H*W, Cout]
+        let y = g.matmul(xm, wt)?; // [B*H*W, Cout]
         g.reshape(y, &[b, hw.0.into(), hw.1.into(), co.into()])
     }
 }
@@ -139,4 +138,16 @@ fn crop(g: &mut Graph, t: Tensor, axis: usize, start: usize, len: usize, full: u
     let end = (start + len).min(full);
     let t = g.slice(t, axis, start, end)?;
     if end < start + len { g.pad(t, axis, 0, start + len - end) } else { Ok(t) }
+}
+
+/// Sum of same-shape tensors (None for none).
+fn sum(g: &mut Graph, ts: &[Tensor]) -> Result<Option<Tensor>, EngineError> {
+    let mut acc: Option<Tensor> = None;
+    for &t in ts {
+        acc = Some(match acc {
+            Some(a) => g.add(a, t)?,
+            None => t,
+        });
+    }
+    Ok(acc)
 }
