@@ -10,7 +10,7 @@ use vislab_engine::check::Rng;
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Graph};
 use vislab_engine::model::{Model, ModelSpec};
-use vislab_engine::nn::{self, flatten, Conv2d, Conv2dConfig, Linear, Pool2d};
+use vislab_engine::nn::{self, flatten, BatchNorm, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, Mode, Pool2d};
 
 const B: usize = 64;
 
@@ -55,6 +55,23 @@ fn lenet() -> Result<(Graph, ModelSpec), EngineError> {
     Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
 }
 
+/// DCGAN generator block: ConvTranspose2d(64 -> 32, k4, s2, p1, no bias)
+/// 8x8 -> 16x16, BatchNorm (train), ReLU; MSE against a target.
+fn dcgan_block() -> Result<(Graph, ModelSpec), EngineError> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), 64usize.into(), 8usize.into(), 8usize.into()])?;
+    let target = g.input("target", &[batch_dim(), 32usize.into(), 16usize.into(), 16usize.into()])?;
+    let cfg = ConvTranspose2dConfig { stride: 2, padding: 1, bias: false, ..ConvTranspose2dConfig::new(64, 32, 4) };
+    let up = ConvTranspose2d::new(&mut g, "deconv", cfg)?;
+    let bn = BatchNorm::new(&mut g, "bn", 32)?;
+    let h = up.forward(&mut g, x)?;
+    let mut state_updates = vec![];
+    let h = bn.forward(&mut g, h, Mode::Train, &mut state_updates)?;
+    let h = nn::relu(&mut g, h)?;
+    let loss = nn::mse(&mut g, h, target)?;
+    Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates }))
+}
+
 fn python() -> String {
     if let Ok(p) = std::env::var("VISLAB_PYTHON") {
         return p;
@@ -80,7 +97,19 @@ fn reference(which: &str, iters: usize, threads: Option<usize>) -> Option<f64> {
     String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1)?.parse().ok()
 }
 
-fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_len: usize, iters: usize) -> Result<(), EngineError> {
+/// Random data for every input: class indices for `labels`, U(0, 1) otherwise.
+fn fill_inputs(model: &Model, rng: &mut Rng) -> Result<Vec<(String, Vec<f32>)>, EngineError> {
+    let mut out = vec![];
+    for name in model.input_names() {
+        let n = model.input_len(&name)?;
+        let v = if name == "labels" { (0..n).map(|_| rng.below(10) as f32).collect() } else { (0..n).map(|_| rng.uniform() as f32).collect() };
+        out.push((name, v));
+    }
+    Ok(out)
+}
+
+/// Times one model; returns its autograd + lowering time (ms).
+fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, iters: usize) -> Result<f64, EngineError> {
     let t0 = Instant::now();
     let (g, spec) = build()?;
     let t_build = t0.elapsed();
@@ -94,18 +123,19 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_l
     let t1 = Instant::now();
     model.set_batch(B)?;
     let t_plan = t1.elapsed();
-    let x: Vec<f32> = (0..B * x_len).map(|_| rng.uniform() as f32).collect();
-    let y: Vec<f32> = (0..B).map(|_| rng.below(10) as f32).collect();
-    model.set_input("x", &x)?;
-    model.set_input("labels", &y)?;
+    let inputs = fill_inputs(&model, &mut rng)?;
+    for (n, v) in &inputs {
+        model.set_input(n, v)?;
+    }
     for _ in 0..10 {
         model.train_step()?;
     }
     let mut ts = Vec::with_capacity(iters);
     for _ in 0..iters {
         let t = Instant::now();
-        model.set_input("x", &x)?;
-        model.set_input("labels", &y)?;
+        for (n, v) in &inputs {
+            model.set_input(n, v)?;
+        }
         model.train_step()?;
         ts.push(t.elapsed().as_secs_f64() * 1e3);
     }
@@ -141,11 +171,15 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_l
         ),
         None => println!("{name}: step {ours:.3} ms (numpy reference unavailable)"),
     }
-    Ok(())
+    Ok(model.compile_time().as_secs_f64() * 1e3)
 }
 
 fn main() -> Result<(), EngineError> {
-    bench("mlp", mlp, 784, 300)?;
-    bench("cnn", lenet, 784, 50)?;
+    let mut compile = vec![];
+    for (name, build, iters) in [("mlp", mlp as fn() -> _, 300), ("cnn", lenet, 50), ("dcgan", dcgan_block, 50)] {
+        compile.push((name, bench(name, build, iters)?));
+    }
+    let list: Vec<String> = compile.iter().map(|(n, t)| format!("{n} {t:.2} ms")).collect();
+    println!("autograd + lowering per graph: {}", list.join(", "));
     Ok(())
 }

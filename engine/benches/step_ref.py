@@ -1,6 +1,6 @@
 """numpy reference for engine/benches/step.rs: one training step (forward +
 backward, all parameter gradients) of the same models, hand-written.
-Prints `<model> <median ms per step>`. Usage: step_ref.py mlp|cnn [iters]."""
+Prints `<model> <median ms per step>`. Usage: step_ref.py mlp|cnn|dcgan [iters]."""
 import sys
 import time
 
@@ -117,6 +117,49 @@ def cnn_step(p, x, y):
     return loss, (gc1w, gc1b, gc2w, gc2b, g1w, g1b, g2w, g2b, g3w, g3b)
 
 
+def dcgan_step(p, x, t):
+    """ConvTranspose2d(64->32, k4, s2, p1, no bias) as GEMM + col2im,
+    BatchNorm (train, running stats), ReLU, MSE against t."""
+    w, gamma, beta, rmean, rvar = p
+    b, cin, h, wd = x.shape
+    cout, k, s, pad = w.shape[1], w.shape[2], 2, 1
+    fh, fw = (h - 1) * s + k, (wd - 1) * s + k
+    oh, ow = fh - 2 * pad, fw - 2 * pad
+    xm = x.transpose(0, 2, 3, 1).reshape(-1, cin)
+    cols = (xm @ w.reshape(cin, -1)).reshape(b, h, wd, cout, k, k)
+    full = np.zeros((b, cout, fh, fw), np.float32)
+    for i in range(k):
+        for j in range(k):
+            full[:, :, i:i + s * h:s, j:j + s * wd:s] += cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+    y = full[:, :, pad:pad + oh, pad:pad + ow]
+    m = b * oh * ow
+    mean = y.mean(axis=(0, 2, 3), keepdims=True)
+    c = y - mean
+    var = (c * c).mean(axis=(0, 2, 3), keepdims=True)
+    std = np.sqrt(var + 1e-5)
+    xhat = c / std
+    out = gamma[None, :, None, None] * xhat + beta[None, :, None, None]
+    new_rmean = 0.9 * rmean + 0.1 * mean.ravel()
+    new_rvar = 0.9 * rvar + 0.1 * var.ravel() * m / (m - 1)
+    r = np.maximum(out, 0)
+    d = r - t
+    loss = (d * d).mean()
+    da = (2.0 / d.size) * d * (out > 0)
+    gbeta = da.sum(axis=(0, 2, 3))
+    ggamma = (da * xhat).sum(axis=(0, 2, 3))
+    dxh = da * gamma[None, :, None, None]
+    dy = (m * dxh - dxh.sum(axis=(0, 2, 3), keepdims=True)
+          - xhat * (dxh * xhat).sum(axis=(0, 2, 3), keepdims=True)) / (m * std)
+    dfull = np.zeros((b, cout, fh, fw), np.float32)
+    dfull[:, :, pad:pad + oh, pad:pad + ow] = dy
+    dcols = np.empty((b, h, wd, cout, k, k), np.float32)
+    for i in range(k):
+        for j in range(k):
+            dcols[:, :, :, :, i, j] = dfull[:, :, i:i + s * h:s, j:j + s * wd:s].transpose(0, 2, 3, 1)
+    gw = (xm.T @ dcols.reshape(b * h * wd, -1)).reshape(w.shape)
+    return loss, (gw, ggamma, gbeta, new_rmean, new_rvar)
+
+
 def main():
     which = sys.argv[1]
     iters = int(sys.argv[2]) if len(sys.argv) > 2 else 200
@@ -125,6 +168,13 @@ def main():
         x = rng.uniform(0, 1, (B, 784)).astype(np.float32)
         p = linear(784, 256) + linear(256, 10)
         step = mlp_step
+    elif which == "dcgan":
+        x = rng.uniform(0, 1, (B, 64, 8, 8)).astype(np.float32)
+        y = rng.uniform(0, 1, (B, 32, 16, 16)).astype(np.float32)
+        bw = 1 / np.sqrt(32 * 16)
+        p = (rng.uniform(-bw, bw, (64, 32, 4, 4)).astype(np.float32), np.ones(32, np.float32),
+             np.zeros(32, np.float32), np.zeros(32, np.float32), np.ones(32, np.float32))
+        step = dcgan_step
     else:
         x = rng.uniform(0, 1, (B, 1, 28, 28)).astype(np.float32)
         cb1, cb2 = 1 / np.sqrt(25), 1 / np.sqrt(150)

@@ -94,3 +94,72 @@ fn windows_and_conv_values_by_hand() {
     let got = eval(&g, x, (0..16).map(|v| v as f64).collect(), &[], p);
     assert_eq!(got, vec![5.0, 7.0, 13.0, 15.0]);
 }
+
+#[test]
+fn padded_and_ceil_pool_gradients() {
+    for (name, pool, hw) in [
+        ("max 3/2 pad 1", Pool2d::max(3, 2).with_padding(1), (5, 4)),
+        ("avg 3/2 pad 1", Pool2d::avg(3, 2).with_padding(1), (5, 4)),
+        ("avg 3/2 pad 1 exclude pad", Pool2d::avg(3, 2).with_padding(1).with_count_include_pad(false), (4, 5)),
+        ("max 2/2 ceil", Pool2d::max(2, 2).with_ceil_mode(true), (5, 3)),
+        ("avg 3/2 ceil", Pool2d::avg(3, 2).with_ceil_mode(true), (6, 5)),
+        ("max 2/2 pad 1 ceil", Pool2d::max(2, 2).with_padding(1).with_ceil_mode(true), (4, 3)),
+        ("avg 2/1 pad 1 ceil", Pool2d::avg(2, 1).with_padding(1).with_ceil_mode(true), (3, 3)),
+    ] {
+        check(name, &move |g| {
+            let x = g.input("x", &[batch_dim(), d(2), d(hw.0), d(hw.1)])?;
+            let y = pool.forward(g, x)?;
+            let f = flatten(g, y)?;
+            Ok((project(g, f)?, vec![x]))
+        });
+    }
+}
+
+fn pool_eval(pool: Pool2d, hw: (usize, usize), data: Vec<f64>) -> Vec<f64> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(1), d(hw.0), d(hw.1)]).unwrap();
+    let p = pool.forward(&mut g, x).unwrap();
+    let p = g.contiguous(p);
+    eval(&g, x, data, &[], p)
+}
+
+fn assert_close(got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+    assert!(got.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{got:?} vs {want:?}");
+}
+
+#[test]
+fn padded_and_ceil_pool_values_by_hand() {
+    let ramp = |n: usize| (0..n).map(|v| v as f64).collect::<Vec<_>>();
+    // k3 s2 p1 on a 4x4 ramp: windows cover rows/cols {0, 1} and {1, 2, 3}.
+    let mp = Pool2d::max(3, 2).with_padding(1);
+    assert_eq!(mp.output_len(4), Some(2));
+    assert_close(&pool_eval(mp, (4, 4), ramp(16)), &[5.0, 7.0, 13.0, 15.0]);
+    // All-negative input: padding must not win the max (PyTorch pads with -inf).
+    let neg: Vec<f64> = (0..16).map(|v| -(v as f64) - 1.0).collect();
+    assert_close(&pool_eval(mp, (4, 4), neg), &[-1.0, -2.0, -5.0, -6.0]);
+    // Average: window sums 10, 24, 51, 90 over 9 (padding counted) or over
+    // the real element counts 4, 6, 6, 9.
+    let ap = Pool2d::avg(3, 2).with_padding(1);
+    assert_close(&pool_eval(ap, (4, 4), ramp(16)), &[10.0 / 9.0, 24.0 / 9.0, 51.0 / 9.0, 10.0]);
+    let ap = ap.with_count_include_pad(false);
+    assert_close(&pool_eval(ap, (4, 4), ramp(16)), &[2.5, 4.0, 8.5, 10.0]);
+    // ceil_mode k2 s2 on 5x5: a third, one-wide window [4, 5) on each axis.
+    let mc = Pool2d::max(2, 2).with_ceil_mode(true);
+    assert_eq!((mc.output_len(5), Pool2d::max(2, 2).output_len(5)), (Some(3), Some(2)));
+    assert_close(&pool_eval(mc, (5, 5), ramp(25)), &[6.0, 8.0, 9.0, 16.0, 18.0, 19.0, 21.0, 23.0, 24.0]);
+    // Average with ceil_mode: the overhang past the input is not counted
+    // (3x3 ramp: (0+1+3+4)/4, (2+5)/2, (6+7)/2, 8/1).
+    let ac = Pool2d::avg(2, 2).with_ceil_mode(true);
+    assert_close(&pool_eval(ac, (3, 3), ramp(9)), &[2.0, 3.5, 6.5, 8.0]);
+    // ceil_mode drops a window that would start in the right padding:
+    // len 4, k2 s2 p1 -> ceil(4/2)+1 = 3 windows starting at -1, 1, 3.
+    let mpc = Pool2d::max(2, 2).with_padding(1).with_ceil_mode(true);
+    assert_eq!(mpc.output_len(4), Some(3));
+    assert_eq!(Pool2d::max(2, 2).with_padding(1).with_ceil_mode(true).output_len(3), Some(2));
+    // Padding over half the kernel is rejected, as in PyTorch.
+    assert_eq!(Pool2d::max(2, 2).with_padding(2).output_len(8), None);
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(1), d(4), d(4)]).unwrap();
+    assert!(Pool2d::max(3, 1).with_padding(2).forward(&mut g, x).is_err());
+}

@@ -4,7 +4,7 @@
 use vislab_engine::check::{project, verify, Rng};
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
-use vislab_engine::nn::{self, Linear};
+use vislab_engine::nn::{self, Linear, Maxout, PRelu};
 
 type Build = dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>;
 
@@ -129,4 +129,69 @@ fn loss_values_by_hand() {
     // KL of mu=1, logvar=0: -0.5 (1 + 0 - 1 - 1) = 0.5.
     let k = eval1(|g, x, y| nn::gaussian_kl(g, x, y), &[1.0], &[0.0], [1, 1]);
     assert!((k - 0.5).abs() < 1e-6, "{k}");
+}
+
+#[test]
+fn prelu_and_maxout_gradients() {
+    check("prelu shared", &|g| {
+        let x = g.input("x", &[batch_dim(), d(5)])?;
+        let p = PRelu::new(g, "act", 1)?;
+        let y = p.forward(g, x)?;
+        Ok((project(g, y)?, vec![x, p.weight]))
+    });
+    check("prelu per channel", &|g| {
+        let x = g.input("x", &[batch_dim(), d(3), d(2), d(3)])?;
+        let p = PRelu::new(g, "act", 3)?;
+        let y = p.forward(g, x)?;
+        Ok((project(g, y)?, vec![x, p.weight]))
+    });
+    for (inp, out, k) in [(5, 3, 2), (4, 1, 3), (3, 2, 1)] {
+        check(&format!("maxout {inp}->{out} x{k}"), &move |g| {
+            let x = g.input("x", &[batch_dim(), d(inp)])?;
+            let m = Maxout::new(g, "mo", inp, out, k)?;
+            let y = m.forward(g, x)?;
+            let l = m.linear;
+            Ok((project(g, y)?, vec![x, l.weight, l.bias.unwrap()]))
+        });
+    }
+}
+
+/// Evaluate `f(x)` on the reference with the given leaf values by name.
+fn eval_named(g: &mut Graph, out: Tensor, vals: &[(&str, Vec<f64>)]) -> Vec<f64> {
+    use std::collections::HashMap;
+    use vislab_engine::graph::reference::evaluate;
+    use vislab_engine::graph::view::DimValues;
+    let out = g.contiguous(out);
+    let leaves: HashMap<_, _> = vals.iter().map(|(n, v)| (g.leaf(n).unwrap().id, v.clone())).collect();
+    evaluate(g, &leaves, &DimValues(vec![('B', 1)]), &[out.id]).unwrap()[&out.id].clone()
+}
+
+#[test]
+fn prelu_and_maxout_values_by_hand() {
+    // Shared slope 0.25: [-2, 3, 0, -0.4] -> [-0.5, 3, 0, -0.1].
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(4)]).unwrap();
+    let y = PRelu::new(&mut g, "act", 1).unwrap().forward(&mut g, x).unwrap();
+    let got = eval_named(&mut g, y, &[("x", vec![-2.0, 3.0, 0.0, -0.4]), ("act.weight", vec![0.25])]);
+    assert_eq!(got, vec![-0.5, 3.0, 0.0, -0.1]);
+    // Per channel, [1, 2, 1, 2]: channel 0 slope 0.5, channel 1 slope -1.
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(2), d(1), d(2)]).unwrap();
+    let y = PRelu::new(&mut g, "act", 2).unwrap().forward(&mut g, x).unwrap();
+    let got = eval_named(&mut g, y, &[("x", vec![-4.0, 1.0, -3.0, 2.0]), ("act.weight", vec![0.5, -1.0])]);
+    assert_eq!(got, vec![-2.0, 1.0, 3.0, 2.0]);
+    // Maxout 2 -> 2 with 2 pieces; pieces are rows (0, 1) and (2, 3):
+    // x = [1, -2]: rows give x0 = 1, x1 = -2, x0 + x1 = -1, -x0 = -1, plus bias [0, 0, 0, 0.5].
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(2)]).unwrap();
+    let y = Maxout::new(&mut g, "mo", 2, 2, 2).unwrap().forward(&mut g, x).unwrap();
+    let w = vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, -1.0, 0.0];
+    let got = eval_named(&mut g, y, &[("x", vec![1.0, -2.0]), ("mo.weight", w), ("mo.bias", vec![0.0, 0.0, 0.0, 0.5])]);
+    assert_eq!(got, vec![1.0, -0.5]);
+    // Bad shapes are errors.
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(3), d(2)]).unwrap();
+    assert!(PRelu::new(&mut g, "act", 2).unwrap().forward(&mut g, x).is_err());
+    assert!(PRelu::new(&mut g, "act0", 0).is_err());
+    assert!(Maxout::new(&mut g, "mo", 3, 2, 0).is_err());
 }

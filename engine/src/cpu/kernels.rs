@@ -355,6 +355,19 @@ impl GemmPlan {
             c.fill(0.0);
             return;
         }
+        if self.m == 1 && self.n == 1 {
+            // A batch of dot products (e.g. a normalization's sum of
+            // squares): sgemm's per-call setup would dominate.
+            let (sa, sb) = (self.a_rc.1, self.b_rc.0);
+            for [oa, ob, oc] in self.bases() {
+                let mut acc = 0.0f32;
+                for t in 0..self.k as isize {
+                    acc += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
+                }
+                c[oc as usize] = acc;
+            }
+            return;
+        }
         for [oa, ob, oc] in self.bases() {
             // SAFETY: Program::resolve checked every offset these strides can
             // reach against the three buffers' lengths (`extents`), and C's

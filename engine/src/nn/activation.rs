@@ -22,7 +22,7 @@ pub fn tanh(g: &mut Graph, x: Tensor) -> R {
 }
 
 /// 1.0 where x > 0.
-fn positive(g: &mut Graph, x: Tensor) -> R {
+pub(crate) fn positive(g: &mut Graph, x: Tensor) -> R {
     let z = g.scalar(0.0);
     g.less_than(z, x)
 }

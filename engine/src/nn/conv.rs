@@ -6,6 +6,8 @@ use crate::error::EngineError;
 use crate::graph::windows::window_count;
 use crate::graph::{Graph, Tensor};
 
+use super::shape::{add_channel_bias, image_input};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Conv2dConfig {
     pub in_channels: usize,
@@ -52,13 +54,8 @@ impl Conv2d {
     /// x `[B, Cin, H, W]` -> `[B, Cout, OH, OW]`.
     pub fn forward(&self, g: &mut Graph, x: Tensor) -> Result<Tensor, EngineError> {
         let c = self.config;
-        let s = g.shape(x);
-        let (h, w) = match (s.len(), s.get(1).and_then(|d| d.to_usize()), s.get(2).and_then(|d| d.to_usize()), s.get(3).and_then(|d| d.to_usize())) {
-            (4, Some(ch), Some(h), Some(w)) if ch == c.in_channels => (h, w),
-            _ => return Err(EngineError::Shape(format!("conv2d expects [B, {}, H, W], got {s:?}", c.in_channels))),
-        };
+        let (b, h, w) = image_input(g, x, c.in_channels, "conv2d")?;
         let (oh, ow) = c.output_size(h, w).ok_or_else(|| EngineError::Shape(format!("conv kernel does not fit {h}x{w}")))?;
-        let b = s[0];
         let mut xp = x;
         if c.padding > 0 {
             xp = g.pad(xp, 2, c.padding, c.padding)?;
@@ -77,12 +74,6 @@ impl Conv2d {
         let y = g.matmul(cols, wt)?; // [B*OH*OW, Cout]
         let y = g.split_axis(y, 0, &[b, oh.into(), ow.into()])?;
         let y = g.permute(y, &[0, 3, 1, 2])?;
-        match self.bias {
-            Some(bias) => {
-                let bb = g.reshape(bias, &[c.out_channels.into(), 1usize.into(), 1usize.into()])?;
-                g.add(y, bb)
-            }
-            None => Ok(y),
-        }
+        add_channel_bias(g, y, self.bias)
     }
 }

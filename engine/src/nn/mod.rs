@@ -5,23 +5,35 @@
 //! mode on the same graph, so both branches share the parameter leaves.
 
 pub mod activation;
+pub mod adaptive_pool;
 pub mod conv;
+pub mod conv_transpose;
 pub mod dropout;
 pub mod embedding;
 pub mod linear;
 pub mod loss;
+pub mod maxout;
 pub mod norm;
 pub mod pool;
+pub mod prelu;
+pub mod resample;
+pub mod residual;
+pub mod shape;
 pub mod upsample;
 
 pub use activation::*;
+pub use adaptive_pool::AdaptiveAvgPool2d;
 pub use conv::{Conv2d, Conv2dConfig};
+pub use conv_transpose::{ConvTranspose2d, ConvTranspose2dConfig};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;
+pub use maxout::Maxout;
 pub use norm::{BatchNorm, GroupNorm, LayerNorm};
-pub use upsample::upsample_nearest;
+pub use upsample::{upsample_bilinear, upsample_nearest};
 pub use pool::{flatten, Pool2d, PoolKind};
+pub use prelu::PRelu;
+pub use residual::ResidualBlock;
 pub use loss::*;
 
 /// Which branch of the graph a forward call builds.
