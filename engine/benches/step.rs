@@ -109,6 +109,23 @@ fn fill_inputs(model: &Model, rng: &mut Rng) -> Result<Vec<(String, Vec<f32>)>, 
 }
 
 /// Times one model; returns its autograd + lowering time (ms).
+/// Median ms per step of the same model in PyTorch on the CPU (one
+/// thread, like our engine), when a Python with torch is at
+/// `$VISLAB_TORCH_PYTHON` or /work/venv-torch; None otherwise.
+fn torch(which: &str, iters: usize) -> Option<f64> {
+    let python = std::env::var("VISLAB_TORCH_PYTHON").unwrap_or_else(|_| "/work/venv-torch/bin/python".into());
+    if !std::path::Path::new(&python).exists() {
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/step_ref_torch.py");
+    let out = Command::new(python).args([script, which, &iters.to_string()]).output().ok()?;
+    if !out.status.success() {
+        eprintln!("PyTorch reference failed: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1)?.parse().ok()
+}
+
 fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, iters: usize) -> Result<f64, EngineError> {
     let t0 = Instant::now();
     let (g, spec) = build()?;
@@ -162,6 +179,9 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
     let (r_all, r_one) = (reference(name, iters, None), reference(name, iters, Some(1)));
     let best = [r_all, r_one].into_iter().flatten().min_by(|a, b| a.total_cmp(b));
     let show = |r: Option<f64>| r.map(|v| format!("{v:.3} ms")).unwrap_or_else(|| "n/a".into());
+    if let Some(t) = torch(name, iters) {
+        println!("{name}: PyTorch (CPU, 1 thread) {t:.3} ms; ratio ours/PyTorch {:.2}x", ours / t);
+    }
     match best {
         Some(r) => println!(
             "{name}: step {ours:.3} ms; numpy {} (default threads), {} (1 thread); ratio ours/best numpy {:.2}x",

@@ -1,7 +1,7 @@
 """PyTorch (CPU) reference for engine/benches/step.rs: one training step
 (forward, loss, backward filling every parameter gradient) of the same
 models. Prints `<model> <median ms per step>`.
-Usage: step_ref_torch.py mlp|cnn [iters]. TORCH_THREADS sets torch's threads
+Usage: step_ref_torch.py mlp|cnn|dcgan [iters]. TORCH_THREADS sets torch's threads
 (the engine is single-threaded; default 1)."""
 import os
 import sys
@@ -18,6 +18,9 @@ B = 64
 def model(which):
     if which == "mlp":
         return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)), (B, 784)
+    if which == "dcgan":
+        # ConvTranspose2d(64 -> 32, k4, s2, p1, no bias) 8x8 -> 16x16, BatchNorm (train), ReLU
+        return nn.Sequential(nn.ConvTranspose2d(64, 32, 4, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU()), (B, 64, 8, 8)
     # LeNet as in step.rs: conv 5x5 (1->6), relu, pool 2, conv 5x5 (6->16), relu, pool 2, 256-120-84-10
     net = nn.Sequential(
         nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
@@ -31,8 +34,10 @@ def main():
     iters = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     net, shape = model(which)
     x = torch.rand(shape)
-    y = torch.randint(0, 10, (B,))
-    loss_fn = nn.CrossEntropyLoss()
+    if which == "dcgan":
+        y, loss_fn = torch.rand(B, 32, 16, 16), nn.MSELoss()
+    else:
+        y, loss_fn = torch.randint(0, 10, (B,)), nn.CrossEntropyLoss()
 
     def step():
         net.zero_grad(set_to_none=False)
