@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vislab_engine::data::Dataset;
+use vislab_engine::data::{DataError, Dataset};
 use vislab_engine::data::mnist::{self, Split};
 use vislab_engine::models::{Arch, META_ARCH};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, RmsProp, Schedule, Sgd};
@@ -62,7 +62,10 @@ impl DataSpec {
     }
 
     fn load(&self, split: Split) -> Result<Dataset, String> {
-        mnist::load(&self.dir, split).map_err(|e| e.to_string())
+        mnist::load(&self.dir, split).map_err(|e| match e {
+            DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
+            e => e.to_string(),
+        })
     }
 }
 
