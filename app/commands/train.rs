@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vislab_engine::data::Dataset;
+use vislab_engine::data::{DataError, Dataset};
 use vislab_engine::data::mnist::{self, Split};
 use vislab_engine::models::{Arch, META_ARCH};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, RmsProp, Schedule, Sgd};
@@ -35,6 +35,10 @@ pub const EVAL_USAGE: &str = "\
 usage: vislab eval --checkpoint FILE --data mnist:DIR|fashion-mnist:DIR
   prints the test-split accuracy and loss of a checkpoint written by vislab train
 ";
+
+/// Test-split batch size of both commands: `eval` reproduces the last
+/// `metrics.csv` row exactly only with the same batches.
+const EVAL_BATCH: usize = 1000;
 
 /// Checkpoint metadata key naming the dataset the model was trained on.
 const META_DATA: &str = "vislab.data";
@@ -62,7 +66,10 @@ impl DataSpec {
     }
 
     fn load(&self, split: Split) -> Result<Dataset, String> {
-        mnist::load(&self.dir, split).map_err(|e| e.to_string())
+        mnist::load(&self.dir, split).map_err(|e| match e {
+            DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
+            e => e.to_string(),
+        })
     }
 }
 
@@ -184,6 +191,7 @@ fn run_train(a: &TrainArgs) -> Result<(), String> {
     let decay = if a.cosine { Decay::Cosine } else { Decay::Constant };
     let mut cfg = TrainConfig::new(a.epochs, a.batch, Schedule::new(a.lr, decay));
     cfg.seed = a.seed;
+    cfg.eval_batch_size = EVAL_BATCH;
     cfg.metrics_csv = Some(a.out.join("metrics.csv"));
     let steps_per_epoch = train.num_batches(a.batch, false);
     eprintln!(
@@ -199,8 +207,8 @@ fn run_train(a: &TrainArgs) -> Result<(), String> {
         a.batch
     );
     let job = Job::new(Box::new(model), optimizer, Arc::new(train), cfg).validate_on(Arc::new(test));
-    let handle = job.spawn().map_err(|e| e.to_string())?;
     let mut bar = ProgressBar::new(a.epochs, steps_per_epoch, a.batch);
+    let handle = job.spawn().map_err(|e| e.to_string())?;
     for event in handle.events().iter() {
         match event {
             Event::Step { step, epoch, loss, .. } => bar.step(epoch, step - (epoch - 1) * steps_per_epoch, loss),
@@ -261,7 +269,7 @@ impl ProgressBar {
 
     fn step(&mut self, epoch: usize, step_in_epoch: usize, loss: f32) {
         if step_in_epoch <= 1 {
-            (self.epoch_start, self.loss_sum, self.seen) = (Instant::now(), 0.0, 0);
+            (self.loss_sum, self.seen) = (0.0, 0);
         }
         self.loss_sum += loss as f64;
         self.seen += 1;
@@ -284,7 +292,9 @@ impl ProgressBar {
         let _ = err.flush();
     }
 
+    /// Also starts the clock of the next epoch (validation is done).
     fn epoch_done(&mut self, summary: &str) {
+        self.epoch_start = Instant::now();
         self.clear();
         eprintln!("{summary}");
     }
@@ -327,7 +337,7 @@ fn run_eval(args: &[String]) -> Result<(), String> {
     let mut model = Arch::parse(arch).and_then(|a| a.build(0)).map_err(|e| e.to_string())?;
     ck.apply(model.params_mut()).map_err(|e| format!("{}: {e}", path.display()))?;
     let test = data.load(Split::Test)?;
-    let s = evaluate(&mut model, &test, 1000).map_err(|e| format!("evaluation failed: {e}"))?;
+    let s = evaluate(&mut model, &test, EVAL_BATCH).map_err(|e| format!("evaluation failed: {e}"))?;
     let acc = s.correct as f32 / s.count.max(1) as f32;
     println!("test_acc {acc} test_loss {} ({}/{} correct, {arch} on {})", s.loss, s.correct, s.count, data.kind);
     Ok(())
@@ -345,7 +355,10 @@ mod tests {
     }
 
     #[test]
-    fn data_spec_errors() {
+    fn data_spec_kinds_and_errors() {
+        let dir = std::env::temp_dir();
+        let fashion = DataSpec::parse(&format!("fashion-mnist:{}", dir.display())).unwrap();
+        assert_eq!((fashion.kind, fashion.dir), ("fashion-mnist", dir));
         assert!(DataSpec::parse("mnist").unwrap_err().contains("mnist:DIR"));
         assert!(DataSpec::parse("cifar:/tmp").unwrap_err().contains("unknown dataset 'cifar'"));
         assert!(DataSpec::parse("mnist:/no/such/dir").unwrap_err().contains("does not exist"));

@@ -1,0 +1,107 @@
+//! `vislab train` and `vislab eval` run as the built binary on real MNIST
+//! (a 2000-image subset, one epoch), and their one-line errors.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use vislab_engine::data::locate;
+
+/// `$VISLAB_DATA/mnist/data` or `<workspace>/.cache/data/mnist/data`.
+fn mnist_dir() -> String {
+    match locate("mnist/data") {
+        Ok(d) => d.display().to_string(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("vislab-train-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn vislab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vislab")).args(args).output().expect("run vislab")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Fails with one `error: ...` line, the last on stderr, containing `want`.
+fn assert_fails(args: &[&str], want: &str) {
+    let o = vislab(args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} succeeded: {err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error: ")).collect();
+    assert_eq!(errors.len(), 1, "{args:?}: {err}");
+    assert_eq!(err.lines().last(), Some(errors[0]), "{args:?}: {err}");
+    assert!(errors[0].contains(want), "{args:?}: expected '{want}' in {err}");
+}
+
+#[test]
+fn train_writes_metrics_and_a_checkpoint_that_eval_reproduces() {
+    let data = format!("mnist:{}", mnist_dir());
+    let out = scratch("mlp");
+    let out_s = out.display().to_string();
+    let o = vislab(&["train", "--model", "mlp", "--data", &data, "--epochs", "1", "--limit", "2000", "--out", &out_s]);
+    assert!(o.status.success(), "train failed: {}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "epoch,train_loss,train_acc,test_loss,test_acc,seconds");
+    assert_eq!(lines.len(), 2, "{csv}");
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(row.len(), 6, "{csv}");
+    assert_eq!(row[0], "1");
+    let (test_loss, test_acc): (f32, f32) = (row[3].parse().unwrap(), row[4].parse().unwrap());
+    // Chance is 10%: 2000 images already give a usable classifier.
+    assert!(test_acc > 0.8, "test accuracy {test_acc}");
+    assert!(test_loss < 0.8, "test loss {test_loss}");
+    assert!(row[2].parse::<f32>().unwrap() > 0.5, "train accuracy {}", row[2]);
+    assert!(stderr(&o).contains("epoch 1/1: train loss"), "{}", stderr(&o));
+
+    // eval rebuilds the model from the checkpoint's metadata and gets the
+    // same numbers on the same test split.
+    let ck = out.join("model.safetensors").display().to_string();
+    let e = vislab(&["eval", "--checkpoint", &ck, "--data", &data]);
+    assert!(e.status.success(), "eval failed: {}", stderr(&e));
+    let printed = String::from_utf8(e.stdout).unwrap();
+    let want = format!("test_acc {} test_loss {} (", row[4], row[3]);
+    assert!(printed.starts_with(&want), "eval printed {printed:?}, metrics.csv has {want:?}");
+    assert!(printed.contains("/10000 correct, mlp on mnist"), "{printed}");
+}
+
+#[test]
+fn bad_arguments_and_files_give_one_line_errors() {
+    let data = format!("mnist:{}", mnist_dir());
+    let out = scratch("errors");
+    let out_s = out.display().to_string();
+    assert_fails(&["train", "--data", "mnist:/no/such/dir"], "data directory /no/such/dir does not exist");
+    assert_fails(&["train", "--model", "resnet", "--data", &data], "unknown model 'resnet'");
+    assert_fails(&["train", "--optimizer", "lbfgs", "--data", &data], "unknown optimizer 'lbfgs'");
+    assert_fails(&["train", "--data", "cifar:/tmp"], "unknown dataset 'cifar'");
+    assert_fails(&["train", "--epochs", "two", "--data", &data], "--epochs 'two' is not a valid number");
+    assert_fails(&["train", "--model", "mlp"], "--data is required");
+    assert_fails(&["train", "--data", &data, "--frobnicate", "1"], "unknown argument '--frobnicate'");
+    // A directory without MNIST files, and one with a truncated image file.
+    assert_fails(&["train", "--data", &format!("mnist:{out_s}"), "--out", &out_s], "train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) not found in");
+    let bad = scratch("bad-idx");
+    let src = PathBuf::from(mnist_dir());
+    let images = std::fs::read(src.join("train-images-idx3-ubyte")).unwrap();
+    std::fs::write(bad.join("train-images-idx3-ubyte"), &images[..1000]).unwrap();
+    std::fs::copy(src.join("train-labels-idx1-ubyte"), bad.join("train-labels-idx1-ubyte")).unwrap();
+    assert_fails(&["train", "--data", &format!("mnist:{}", bad.display()), "--out", &out_s], "train-images-idx3-ubyte");
+    // A learning rate this large overflows within a few steps.
+    assert_fails(
+        &["train", "--data", &data, "--optimizer", "sgd", "--lr", "1e9", "--limit", "640", "--epochs", "1", "--out", &out_s],
+        "training diverged",
+    );
+    assert!(!out.join("model.safetensors").exists(), "a diverged run wrote a checkpoint");
+
+    let garbage = out.join("garbage.safetensors");
+    std::fs::write(&garbage, b"not a checkpoint at all").unwrap();
+    assert_fails(&["eval", "--checkpoint", &garbage.display().to_string(), "--data", &data], "not a valid safetensors checkpoint");
+    assert_fails(&["eval", "--checkpoint", &out.join("missing.safetensors").display().to_string(), "--data", &data], "cannot access");
+    assert_fails(&["eval", "--data", &data], "--checkpoint is required");
+}
