@@ -12,6 +12,7 @@
 //! - Voxel IoU counts a voxel as occupied when its value is at least 0.5.
 
 
+pub mod coco;
 pub mod kdtree;
 pub mod shape;
 pub mod voxel;
