@@ -7,7 +7,7 @@ use crate::geometry::{Aabb, Asset, PointCloud, sample_points};
 /// Points sampled from each mesh (Mesh R-CNN's choice).
 pub const DEFAULT_SAMPLES: usize = 10_000;
 /// F-score thresholds in units where the ground truth's longest edge is 10.
-pub const DEFAULT_THRESHOLDS: [f32; 5] = [0.1, 0.2, 0.3, 0.4, 0.5];
+pub const DEFAULT_THRESHOLDS: [f64; 5] = [0.1, 0.2, 0.3, 0.4, 0.5];
 /// Length the ground truth's longest bounding-box edge is scaled to.
 pub const GT_LONGEST_EDGE: f64 = 10.0;
 
@@ -58,7 +58,7 @@ pub struct Chamfer {
 /// Precision, recall and F1 at one distance threshold.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FScore {
-    pub threshold: f32,
+    pub threshold: f64,
     /// Fraction of predicted points with a ground-truth point closer than the threshold.
     pub precision: f64,
     /// Fraction of ground-truth points with a predicted point closer than the threshold.
@@ -91,9 +91,9 @@ impl Neighbours {
 
     /// F-score with `a` the prediction and `b` the ground truth, distances
     /// multiplied by `scale` before comparing with each threshold.
-    pub fn fscore(&self, scale: f64, thresholds: &[f32]) -> Vec<FScore> {
-        let within = |v: &[(usize, f32)], t: f32| {
-            let hits = v.iter().filter(|&&(_, d)| (d as f64).sqrt() * scale < t as f64).count();
+    pub fn fscore(&self, scale: f64, thresholds: &[f64]) -> Vec<FScore> {
+        let within = |v: &[(usize, f32)], t: f64| {
+            let hits = v.iter().filter(|&&(_, d)| (d as f64).sqrt() * scale < t).count();
             hits as f64 / v.len().max(1) as f64
         };
         thresholds
@@ -134,7 +134,7 @@ pub fn gt_scale(gt_bounds: &Aabb) -> Result<f64, MetricsError> {
 
 /// F-score of `pred` against `gt` at each threshold, Mesh R-CNN convention
 /// (both scaled so the ground truth's longest bounding-box edge is 10).
-pub fn fscore(pred: &ShapePoints, gt: &ShapePoints, thresholds: &[f32]) -> Result<Vec<FScore>, MetricsError> {
+pub fn fscore(pred: &ShapePoints, gt: &ShapePoints, thresholds: &[f64]) -> Result<Vec<FScore>, MetricsError> {
     let scale = gt_scale(&gt.bounds)?;
     Ok(Neighbours::find(&pred.cloud.positions, &gt.cloud.positions)?.fscore(scale, thresholds))
 }
