@@ -18,7 +18,7 @@ of the squared distance to the nearest point of the other set; chamfer = a_to_b 
 const FSCORE_CONVENTION: &str = "Mesh R-CNN compare_meshes: a is the prediction, b the ground truth; meshes \
 sampled, point clouds used as they are; both scaled so the ground truth's longest bounding-box edge is 10; \
 precision = fraction of a with a point of b closer than t, recall = fraction of b with a point of a closer \
-than t, f1 = 2pr/(p+r) (0 when both are 0)";
+than t, f1 = 2pr/(p+r) (0 when both are 0); fractions in [0, 1] where Mesh R-CNN prints percent";
 const NORMAL_CONVENTION: &str = "Mesh R-CNN: mean |cos| between each point's normal and its nearest \
 neighbour's normal in the other set, averaged over both directions; mesh samples carry face normals";
 

@@ -9,6 +9,7 @@
 //!   10,000 points sampled per mesh (point clouds used as they are), both sets
 //!   scaled so the ground truth's longest bounding-box edge is 10, a point
 //!   counts when its nearest neighbour is strictly closer than the threshold.
+//!   Precision, recall and F1 are fractions in [0, 1] (Mesh R-CNN prints percent).
 //! - Voxel IoU counts a voxel as occupied when its value is at least 0.5.
 
 
