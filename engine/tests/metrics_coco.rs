@@ -84,6 +84,10 @@ fn detections_on_a_crowd_are_ignored_not_false_positives() {
     let dets = dt(&[(1, 1, [100.0, 100.0, 20.0, 20.0], 0.9), (1, 1, [120.0, 120.0, 20.0, 20.0], 0.8), (1, 1, BOX, 0.5)]);
     let s = stats(&gt(&[(1, 1, BOX, 100.0, 0), (1, 1, crowd, 2500.0, 1)]), &dets);
     assert!((s[0] - 1.0).abs() < 1e-12, "{s:?}");
+    // `true` marks a crowd as 1 does.
+    let with_bool = gt(&[(1, 1, BOX, 100.0, 0), (1, 1, crowd, 2500.0, 1)]).replace("\"iscrowd\":1", "\"iscrowd\":true");
+    assert!(with_bool.contains("\"iscrowd\":true"));
+    assert_eq!(stats(&with_bool, &dets), s);
     // The same box not marked crowd: IoU 400 / 2500 = 0.16, so both are false
     // positives ahead of the one true positive, and the big box goes unfound.
     // Recall [0, 0, 1/2], envelope precision 1/3 up to recall 0.5 (51 points): AP 51 / 303.

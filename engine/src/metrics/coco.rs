@@ -57,8 +57,22 @@ pub struct Annotation {
     /// x, y, width, height.
     pub bbox: [f64; 4],
     pub area: f64,
-    #[serde(default)]
-    pub iscrowd: i64,
+    /// 0 or 1 in COCO files; `true`/`false` are read too, as pycocotools' `int()` does.
+    #[serde(default, deserialize_with = "crowd_flag")]
+    pub iscrowd: bool,
+}
+
+fn crowd_flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Int(i64),
+        Bool(bool),
+    }
+    Ok(match Flag::deserialize(d)? {
+        Flag::Int(i) => i != 0,
+        Flag::Bool(b) => b,
+    })
 }
 
 /// One entry of a COCO results file.
@@ -125,7 +139,7 @@ pub fn evaluate(gt: &GroundTruth, dts: &[Detection]) -> Result<[f64; 12], Metric
         let img = *img_index.get(&a.image_id).ok_or_else(|| bad(format!("ground-truth annotation {n} refers to image {} which is not in images", a.image_id)))?;
         let cat = *cat_index.get(&a.category_id).ok_or_else(|| bad(format!("ground-truth annotation {n} refers to category {} which is not in categories", a.category_id)))?;
         check_finite(&a.bbox, a.area, || format!("ground-truth annotation {n}"))?;
-        gts[cell(img, cat)].push(GtBox { bbox: a.bbox, area: a.area, crowd: a.iscrowd != 0 });
+        gts[cell(img, cat)].push(GtBox { bbox: a.bbox, area: a.area, crowd: a.iscrowd });
     }
     let mut dets: Vec<Vec<DtBox>> = vec![Vec::new(); gts.len()];
     for (n, d) in dts.iter().enumerate() {
