@@ -8,6 +8,7 @@ pub mod error;
 pub mod geometry;
 pub mod graph;
 pub mod init;
+pub mod metrics;
 pub mod model;
 pub mod models;
 pub mod nn;

@@ -15,12 +15,14 @@ mod depth;
 mod error;
 pub mod formats;
 mod mesh_ops;
+mod sample;
 pub mod scenes;
 pub mod shapes;
 mod types;
 
 pub use error::{FormatError, LoadError};
 pub use mesh_ops::triangle_normal;
+pub use sample::sample_points;
 pub use types::*;
 
 use std::path::Path;
