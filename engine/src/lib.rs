@@ -12,4 +12,5 @@ pub mod model;
 pub mod nn;
 pub mod optim;
 pub mod rng;
+pub mod surface;
 pub mod train;
