@@ -8,6 +8,7 @@ pub mod error;
 pub mod geometry;
 pub mod graph;
 pub mod init;
+pub mod knn;
 pub mod model;
 pub mod nn;
 pub mod optim;
