@@ -44,6 +44,8 @@ pub struct OptimizationLab {
     /// Fractional steps owed by the animation clock.
     owed: f32,
     bands: bool,
+    /// Plot log10 of the loss (only where the loss stays positive).
+    log_plot: bool,
     heat: Arc<ScalarImage>,
     heat_range: [f32; 2],
     status: String,
@@ -67,6 +69,7 @@ impl OptimizationLab {
             steps_per_second: 30.0,
             owed: 0.0,
             bands: true,
+            log_plot: true,
             heat: Arc::new(ScalarImage::fresh(1, 1, vec![1.0])),
             heat_range: [0.0, 1.0],
             status: String::new(),
@@ -146,7 +149,11 @@ impl OptimizationLab {
 
     fn to_screen(&self, rect: egui::Rect, p: [f64; 2]) -> egui::Pos2 {
         let [x0, x1, y0, y1] = self.surface.bounds();
-        egui::pos2(rect.left() + ((p[0] - x0) / (x1 - x0)) as f32 * rect.width(), rect.bottom() - ((p[1] - y0) / (y1 - y0)) as f32 * rect.height())
+        // far-off points (a diverging path) are pinned near the view, so
+        // screen coordinates stay finite
+        let u = ((p[0] - x0) / (x1 - x0)).clamp(-10.0, 11.0) as f32;
+        let v = ((p[1] - y0) / (y1 - y0)).clamp(-10.0, 11.0) as f32;
+        egui::pos2(rect.left() + u * rect.width(), rect.bottom() - v * rect.height())
     }
 
     fn from_screen(&self, rect: egui::Rect, pos: egui::Pos2) -> [f64; 2] {
@@ -185,12 +192,15 @@ impl OptimizationLab {
     }
 
     fn loss_plot(&self, ui: &mut egui::Ui) {
-        Plot::new("loss per step").legend(Legend::default()).x_axis_label("step").y_axis_label("loss").show(ui, |p| {
+        let log = self.log_plot && self.surface.bounded_below();
+        let y_label = if log { "log10 loss" } else { "loss" };
+        Plot::new("loss per step").legend(Legend::default()).x_axis_label("step").y_axis_label(y_label).show(ui, |p| {
             for (i, d) in self.descents.iter().enumerate().filter(|(i, _)| self.shown[*i]) {
                 let [r, g, b] = COLORS[i];
                 // white is invisible on the plot's background: SGD in gray
                 let color = if i == 0 { egui::Color32::from_gray(110) } else { egui::Color32::from_rgb(r, g, b) };
-                let pts: Vec<[f64; 2]> = d.losses.iter().enumerate().map(|(s, l)| [s as f64, *l]).collect();
+                let y = |l: f64| if log { l.max(1e-12).log10() } else { l };
+                let pts: Vec<[f64; 2]> = d.losses.iter().enumerate().map(|(s, l)| [s as f64, y(*l)]).collect();
                 p.line(Line::new(NAMES[i], PlotPoints::from(pts)).color(color).width(2.0));
             }
         });
@@ -239,6 +249,7 @@ impl Lab for OptimizationLab {
         if ui.checkbox(&mut self.bands, "contour bands").changed() {
             self.redraw_heat();
         }
+        ui.add_enabled(self.surface.bounded_below(), egui::Checkbox::new(&mut self.log_plot, "log scale loss plot"));
         ui.label(format!("start ({:.2}, {:.2}): click the map to move it", self.start[0], self.start[1]));
         ui.separator();
         let mut changed = slider(ui, &mut self.lr, 1e-5..=2.0, true, "lr: SGD, momentum, Nesterov");

@@ -80,6 +80,12 @@ impl Surface {
         }
     }
 
+    /// Whether the loss has a lower bound; a descent on a surface without
+    /// one is stopped where it leaves the region drawn.
+    pub fn bounded_below(&self) -> bool {
+        self.kind != Kind::Saddle
+    }
+
     pub fn contains(&self, p: [f64; 2]) -> bool {
         let [x0, x1, y0, y1] = self.bounds();
         (x0..=x1).contains(&p[0]) && (y0..=y1).contains(&p[1])
@@ -148,7 +154,7 @@ fn logistic_data() -> Vec<[f64; 2]> {
 /// Why a descent stopped early.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Halt {
-    /// Left the region drawn (the saddle is unbounded below).
+    /// Left the region drawn on a surface unbounded below (the saddle).
     Left,
     /// The loss or the parameters became NaN or infinite.
     Diverged,
@@ -197,7 +203,7 @@ impl Descent {
         }
         self.path.push(at);
         self.losses.push(loss);
-        if !surface.contains(at) {
+        if !surface.bounded_below() && !surface.contains(at) {
             self.halted = Some(Halt::Left);
         }
         Ok(())
@@ -310,14 +316,22 @@ mod tests {
         let n = d.path.len();
         d.step(&s).unwrap();
         assert_eq!(d.path.len(), n, "a halted descent stays put");
-        // lr far above 2 / L on the quadratic blows up: it is halted at the
-        // region's edge, before the values overflow
+        // lr far above 2 / L on the quadratic blows up until f32 overflows
         let q = Surface::new(Kind::Quadratic);
         let mut d = Descent::new(Box::new(Sgd::new(5.0)), &q, q.default_start());
         for _ in 0..2000 {
             d.step(&q).unwrap();
         }
-        assert_eq!(d.halted, Some(Halt::Left));
+        assert_eq!(d.halted, Some(Halt::Diverged));
+        assert!(d.path.len() > 10 && d.path.len() < 200, "{}", d.path.len());
         assert!(d.losses.iter().all(|l| l.is_finite()));
+        // leaving the region of a bounded surface is no reason to stop
+        // (lr 0.12: y is multiplied by 1 - 0.12 * 20 = -1.4 each step)
+        let mut d = Descent::new(Box::new(Sgd::new(0.12)), &q, [2.9, 2.9]);
+        for _ in 0..5 {
+            d.step(&q).unwrap();
+        }
+        assert_eq!((d.halted, d.path.len()), (None, 6));
+        assert!(!q.contains(d.position()), "{:?}", d.position());
     }
 }
