@@ -331,7 +331,7 @@ mod tests {
         for _ in 0..5 {
             d.step(&q).unwrap();
         }
-        assert_eq!((d.halted, d.path.len()), (None, 6));
+        assert_eq!((&d.halted, d.path.len()), (&None, 6));
         assert!(!q.contains(d.position()), "{:?}", d.position());
     }
 }
