@@ -59,6 +59,8 @@ pub struct KnnLab {
     images: Vec<Arc<ScalarImage>>,
     folds: usize,
     cv: Vec<CvPoint>,
+    /// Folds and distance the curve shown was computed with.
+    cv_folds: usize,
     cv_metric: Distance,
     cv_job: Option<CvJob>,
     cv_time: Duration,
@@ -89,6 +91,7 @@ impl KnnLab {
             images: Vec::new(),
             folds: 5,
             cv: Vec::new(),
+            cv_folds: 5,
             cv_metric: Distance::L2,
             cv_job: None,
             cv_time: Duration::ZERO,
@@ -165,6 +168,7 @@ impl KnnLab {
         let (train, folds, metric, seed, stop) = (self.train.clone(), self.folds, self.metric, self.seed, cancel.clone());
         let ks: Vec<usize> = (1..=MAX_K).collect();
         self.cv_metric = metric;
+        self.cv_folds = folds;
         std::thread::spawn(move || {
             let t0 = Instant::now();
             let mut last = Instant::now();
@@ -242,7 +246,7 @@ impl KnnLab {
     }
 
     fn cv_plot(&self, ui: &mut egui::Ui) {
-        let title = format!("{}-fold cross-validation on the training set ({:?})", self.folds, self.cv_metric);
+        let title = format!("{}-fold cross-validation on the training set ({:?})", self.cv_folds, self.cv_metric);
         ui.label(egui::RichText::new(title).strong());
         if let Some(job) = &self.cv_job {
             ui.add(egui::ProgressBar::new(job.progress).show_percentage().text("cross-validating"));
