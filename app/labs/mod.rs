@@ -4,7 +4,9 @@
 use vislab_engine::geometry::Asset;
 
 pub mod depth;
+pub mod knn;
 pub mod mesh;
+pub mod optimization;
 pub mod points;
 pub mod toy2d;
 pub mod voxels;
@@ -41,6 +43,8 @@ pub trait Lab {
 /// Every lab, in syllabus order.
 pub fn all() -> Vec<Box<dyn Lab>> {
     vec![
+        Box::new(knn::KnnLab::new()),
+        Box::new(optimization::OptimizationLab::new()),
         Box::new(toy2d::Toy2dLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),

@@ -19,6 +19,14 @@ pub struct ScalarImage {
 }
 
 impl ScalarImage {
+    /// An image with a generation no other `fresh` image has, so a view
+    /// that shows a different image under the same widget id re-uploads it.
+    pub fn fresh(width: u32, height: u32, values: Vec<f32>) -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 40);
+        let generation = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        ScalarImage { generation, width, height, values }
+    }
+
     pub fn value(&self, x: u32, y: u32) -> Option<f32> {
         (x < self.width && y < self.height).then(|| self.values.get((y * self.width + x) as usize).copied()).flatten()
     }

@@ -35,7 +35,7 @@ pub fn settle(h: &mut Harness<'static, VislabApp>) {
 /// Software rendering is deterministic, but leave room for a driver update
 /// nudging a few anti-aliased glyph edges.
 pub fn snapshot_options() -> SnapshotOptions {
-    SnapshotOptions::new().threshold(1.0).failed_pixel_count_threshold(200)
+    SnapshotOptions::new().threshold(1.0).max_failed_pixels(200)
 }
 
 /// Pixels inside `rect` (x0, y0, x1, y1) that differ from the 3D background.

@@ -2,6 +2,7 @@
 //! (MNIST idx files, 2-D toy problems).
 
 mod dataset;
+pub mod digits;
 pub mod mnist;
 pub mod toy2d;
 
