@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use vislab_engine::geometry::{Asset, DepthMap, Intrinsics};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 use crate::render::image::{ScalarImage, show_image};
 use crate::render::scene::{Scene3d, finite_range};
 use crate::render::viewport::{ColorMode, Viewport3d};
@@ -74,14 +74,8 @@ impl DepthLab {
 }
 
 impl Lab for DepthLab {
-    fn name(&self) -> &'static str {
-        "depth"
-    }
-    fn title(&self) -> &'static str {
-        "Depth maps"
-    }
-    fn section(&self) -> &'static str {
-        "3D vision"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "depth", title: "Depth maps", section: "3D vision" }
     }
     fn accepts(&self, asset: &Asset) -> bool {
         matches!(asset, Asset::Depth(_))

@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 
 use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints, Points, VLine};
 use vislab_engine::data::{Dataset, digits};
-use vislab_engine::geometry::Asset;
 use vislab_engine::knn::{self, CvPoint, Distance, Knn, KnnError, Neighbour};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
 use crate::render::image::{ScalarImage, show_image};
 
@@ -288,19 +287,9 @@ fn ms(d: Duration) -> String {
 }
 
 impl Lab for KnnLab {
-    fn name(&self) -> &'static str {
-        "knn"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "knn", title: "k-nearest neighbours", section: "Classification" }
     }
-    fn title(&self) -> &'static str {
-        "k-nearest neighbours"
-    }
-    fn section(&self) -> &'static str {
-        "Classification"
-    }
-    fn accepts(&self, _asset: &Asset) -> bool {
-        false
-    }
-    fn open(&mut self, _asset: Asset, _source: &str) {}
 
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use vislab_engine::geometry::{Asset, Mesh};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 use super::points::bounds_label;
 use crate::render::scene::Scene3d;
 use crate::render::viewport::Viewport3d;
@@ -29,14 +29,8 @@ impl MeshLab {
 }
 
 impl Lab for MeshLab {
-    fn name(&self) -> &'static str {
-        "mesh"
-    }
-    fn title(&self) -> &'static str {
-        "Meshes"
-    }
-    fn section(&self) -> &'static str {
-        "3D vision"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "mesh", title: "Meshes", section: "3D vision" }
     }
     fn accepts(&self, asset: &Asset) -> bool {
         matches!(asset, Asset::Mesh(_))

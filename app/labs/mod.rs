@@ -11,17 +11,33 @@ pub mod points;
 pub mod toy2d;
 pub mod voxels;
 
+/// How the navigator and the command line know a lab.
+pub struct LabInfo {
+    /// Short name, as `--lab` takes it.
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Syllabus section the navigator files it under.
+    pub section: &'static str,
+}
+
 /// Everything the shell needs from a lab.
 pub trait Lab {
-    /// Short name, as `--lab` takes it.
-    fn name(&self) -> &'static str;
-    fn title(&self) -> &'static str;
-    /// Syllabus section the navigator files it under.
-    fn section(&self) -> &'static str;
+    fn info(&self) -> LabInfo;
+    fn name(&self) -> &'static str {
+        self.info().name
+    }
+    fn title(&self) -> &'static str {
+        self.info().title
+    }
+    fn section(&self) -> &'static str {
+        self.info().section
+    }
     /// Whether an opened file of this kind belongs in this lab.
-    fn accepts(&self, asset: &Asset) -> bool;
+    fn accepts(&self, _asset: &Asset) -> bool {
+        false
+    }
     /// Show an opened asset; `source` names where it came from.
-    fn open(&mut self, asset: Asset, source: &str);
+    fn open(&mut self, _asset: Asset, _source: &str) {}
     /// Controls, in the right-hand panel.
     fn controls(&mut self, ui: &mut egui::Ui);
     /// The lab's main view, in the central area.

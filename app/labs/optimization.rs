@@ -6,11 +6,10 @@
 use std::sync::Arc;
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
-use vislab_engine::geometry::Asset;
 use vislab_engine::optim::{AdaGrad, Adam, Momentum, Nesterov, Optimizer, RmsProp, Sgd};
 use vislab_engine::surface::{Descent, Halt, Kind, Surface};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
 use crate::render::image::{ScalarImage, show_image};
 use crate::widgets::legend::legend;
@@ -222,19 +221,9 @@ fn slider(ui: &mut egui::Ui, v: &mut f32, range: std::ops::RangeInclusive<f32>, 
 }
 
 impl Lab for OptimizationLab {
-    fn name(&self) -> &'static str {
-        "optimization"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "optimization", title: "Optimizers on loss surfaces", section: "Classification" }
     }
-    fn title(&self) -> &'static str {
-        "Optimizers on loss surfaces"
-    }
-    fn section(&self) -> &'static str {
-        "Classification"
-    }
-    fn accepts(&self, _asset: &Asset) -> bool {
-        false
-    }
-    fn open(&mut self, _asset: Asset, _source: &str) {}
 
     fn controls(&mut self, ui: &mut egui::Ui) {
         let mut kind = self.surface.kind;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use vislab_engine::geometry::{Asset, PointCloud};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 use crate::render::scene::Scene3d;
 use crate::render::viewport::{ColorMode, Viewport3d};
 use crate::widgets::legend::fmt_value;
@@ -28,14 +28,8 @@ impl PointsLab {
 }
 
 impl Lab for PointsLab {
-    fn name(&self) -> &'static str {
-        "points"
-    }
-    fn title(&self) -> &'static str {
-        "Point clouds"
-    }
-    fn section(&self) -> &'static str {
-        "3D vision"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "points", title: "Point clouds", section: "3D vision" }
     }
     fn accepts(&self, asset: &Asset) -> bool {
         matches!(asset, Asset::Points(_))

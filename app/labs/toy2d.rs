@@ -7,12 +7,11 @@ use std::sync::Arc;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use vislab_engine::data::toy2d::{self, Toy};
 use vislab_engine::data::{Batch, Dataset};
-use vislab_engine::geometry::Asset;
 use vislab_engine::optim::{Adam, Momentum, Optimizer, Schedule, Sgd};
 use vislab_engine::models::{GraphModel, Mlp};
 use vislab_engine::train::{Event, Job, TrainConfig, TrainerHandle};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Problem {
@@ -222,19 +221,9 @@ fn grid_batch() -> Batch {
 }
 
 impl Lab for Toy2dLab {
-    fn name(&self) -> &'static str {
-        "toy2d"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "toy2d", title: "Neural network on 2D data", section: "Neural networks" }
     }
-    fn title(&self) -> &'static str {
-        "Neural network on 2D data"
-    }
-    fn section(&self) -> &'static str {
-        "Neural networks"
-    }
-    fn accepts(&self, _asset: &Asset) -> bool {
-        false
-    }
-    fn open(&mut self, _asset: Asset, _source: &str) {}
 
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use vislab_engine::geometry::{Asset, VoxelGrid};
 
-use super::Lab;
+use super::{Lab, LabInfo};
 use super::points::bounds_label;
 use crate::render::scene::{Scene3d, finite_range};
 use crate::render::viewport::Viewport3d;
@@ -35,14 +35,8 @@ impl VoxelLab {
 }
 
 impl Lab for VoxelLab {
-    fn name(&self) -> &'static str {
-        "voxels"
-    }
-    fn title(&self) -> &'static str {
-        "Voxel grids"
-    }
-    fn section(&self) -> &'static str {
-        "3D vision"
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "voxels", title: "Voxel grids", section: "3D vision" }
     }
     fn accepts(&self, asset: &Asset) -> bool {
         matches!(asset, Asset::Voxels(_))
