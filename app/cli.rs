@@ -25,6 +25,9 @@ usage:
                                         render a lab offscreen to a PNG and exit
   vislab --list-labs                    print each lab's name and title
   vislab bench                          viewport frame times (100k..5M points, 100k-triangle mesh)
+  vislab train --data mnist:DIR ...     train a model headless (vislab train --help)
+  vislab eval --checkpoint FILE --data mnist:DIR
+  vislab metrics NAME A B ...           chamfer, fscore, normal-consistency, voxel-iou, coco-map
 ";
 
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
