@@ -49,9 +49,18 @@ pub fn torus(tris: usize) -> Mesh {
     Mesh { positions, triangles, ..Default::default() }
 }
 
-/// Median milliseconds per rendered frame of `lab` showing `asset`, with
-/// the camera turning every frame (`moving`) or at rest.
-fn frame_ms(lab: &str, asset: Option<Asset>, frames: usize, moving: bool) -> Result<f64, String> {
+#[derive(Clone, Copy, PartialEq)]
+enum Motion {
+    /// The camera turns every frame, big clouds draw their preview.
+    Orbit,
+    /// The camera turns every frame, every point drawn.
+    OrbitFull,
+    /// Nothing changes: the 3D view is shown again without rendering.
+    Rest,
+}
+
+/// Median milliseconds per rendered frame of `lab` showing `asset`.
+fn frame_ms(lab: &str, asset: Option<Asset>, frames: usize, motion: Motion) -> Result<f64, String> {
     let start = StartOptions { lab: Some(lab.to_owned()), open: None };
     let mut h = Harness::builder()
         .with_size(egui::vec2(SIZE[0], SIZE[1]))
@@ -62,13 +71,18 @@ fn frame_ms(lab: &str, asset: Option<Asset>, frames: usize, moving: bool) -> Res
     if let Some(a) = asset {
         h.state_mut().show_asset(a, std::path::Path::new("bench"));
     }
+    if let Some(v) = h.state_mut().viewport_mut() {
+        v.settings.preview = motion != Motion::OrbitFull;
+    }
     h.run_steps(2);
     h.render()?; // first frame uploads the buffers
     let mut times = Vec::with_capacity(frames);
     for _ in 0..frames {
-        if moving {
+        if motion != Motion::Rest {
             // a small turn every frame, as a drag would do
-            h.state_mut().orbit_current(3.0);
+            if let Some(v) = h.state_mut().viewport_mut() {
+                v.settings.camera.orbit(3.0, 0.0);
+            }
         }
         h.step();
         let t = Instant::now();
@@ -83,20 +97,23 @@ pub fn run() -> Result<(), String> {
     crate::headless::check_adapter()?;
     let frames = 9;
     println!("viewport frame time, {}x{} window, median of {frames} frames (render + readback)", SIZE[0], SIZE[1]);
-    let empty = frame_ms("points", Some(Asset::Points(PointCloud::default())), frames, true)?;
-    println!("{:<34} {:>9.1} ms  (reference)", "empty scene", empty);
+    let empty = frame_ms("points", Some(Asset::Points(PointCloud::default())), frames, Motion::Orbit)?;
+    println!("{:<48} {:>9.1} ms  (reference)", "empty scene, orbiting", empty);
     let mut cases: Vec<(String, Asset)> = [100_000, 1_000_000, 5_000_000].into_iter().map(|n| (format!("{} points", n), Asset::Points(cloud(n)))).collect();
     let mesh = torus(100_000);
     cases.push((format!("mesh, {} triangles", mesh.triangles.len()), Asset::Mesh(mesh)));
     for (name, asset) in cases {
         let lab = if matches!(asset, Asset::Mesh(_)) { "mesh" } else { "points" };
         let big = matches!(&asset, Asset::Points(p) if p.positions.len() > crate::render::scene::PREVIEW_POINTS);
+        let mut runs = vec![(Motion::OrbitFull, "orbiting, full detail")];
         if big {
-            let ms = frame_ms(lab, Some(asset.clone()), frames, true)?;
-            println!("{:<34} {ms:>9.1} ms  {:>6.2}x reference", format!("{name}, orbiting"), ms / empty);
+            runs.push((Motion::Orbit, "orbiting, preview"));
         }
-        let ms = frame_ms(lab, Some(asset), frames, false)?;
-        println!("{:<34} {ms:>9.1} ms  {:>6.2}x reference", format!("{name}, at rest"), ms / empty);
+        runs.push((Motion::Rest, "at rest (no re-render)"));
+        for (motion, what) in runs {
+            let ms = frame_ms(lab, Some(asset.clone()), frames, motion)?;
+            println!("{:<48} {ms:>9.1} ms  {:>6.2}x reference", format!("{name}, {what}"), ms / empty);
+        }
     }
     Ok(())
 }

@@ -98,9 +98,9 @@ impl VislabApp {
         self.loading.is_some() || self.current_lab().busy()
     }
 
-    /// Turn the current lab's camera (benchmarks and tests drive it this way).
-    pub fn orbit_current(&mut self, dx: f32) {
-        self.labs[self.current].orbit(dx);
+    /// The current lab's 3D view, if it has one (benchmarks and tests).
+    pub fn viewport_mut(&mut self) -> Option<&mut crate::render::viewport::Viewport3d> {
+        self.labs[self.current].viewport_mut()
     }
 
     pub fn error(&self) -> Option<&str> {

@@ -170,8 +170,8 @@ impl Lab for DepthLab {
         }
         self.viewport.pick_text()
     }
-    fn orbit(&mut self, dx: f32) {
-        self.viewport.settings.camera.orbit(dx, 0.0);
+    fn viewport_mut(&mut self) -> Option<&mut Viewport3d> {
+        Some(&mut self.viewport)
     }
     fn summary(&self) -> String {
         format!("{} · {} x {}", self.source, self.image.width, self.image.height)

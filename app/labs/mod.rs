@@ -48,8 +48,10 @@ pub trait Lab {
     fn pick_info(&self) -> Option<String> {
         None
     }
-    /// Turn the lab's 3D camera, if it has one.
-    fn orbit(&mut self, _dx: f32) {}
+    /// The lab's 3D view, if it has one (benchmarks and tests drive it).
+    fn viewport_mut(&mut self) -> Option<&mut crate::render::viewport::Viewport3d> {
+        None
+    }
     /// Work still running that a screenshot should wait for.
     fn busy(&self) -> bool {
         false

@@ -75,8 +75,8 @@ impl Lab for PointsLab {
     fn pick_info(&self) -> Option<String> {
         self.viewport.pick_text()
     }
-    fn orbit(&mut self, dx: f32) {
-        self.viewport.settings.camera.orbit(dx, 0.0);
+    fn viewport_mut(&mut self) -> Option<&mut Viewport3d> {
+        Some(&mut self.viewport)
     }
     fn summary(&self) -> String {
         format!("{} · {} points", self.source, self.scene.points.len())

@@ -84,8 +84,8 @@ impl Lab for VoxelLab {
     fn pick_info(&self) -> Option<String> {
         self.viewport.pick_text()
     }
-    fn orbit(&mut self, dx: f32) {
-        self.viewport.settings.camera.orbit(dx, 0.0);
+    fn viewport_mut(&mut self) -> Option<&mut Viewport3d> {
+        Some(&mut self.viewport)
     }
     fn summary(&self) -> String {
         format!("{} · {} voxels drawn", self.source, self.scene.voxels.len())

@@ -47,6 +47,8 @@ pub struct ViewSettings {
     pub normals: bool,
     pub grid: bool,
     pub axes: bool,
+    /// Draw a subset of big clouds while the camera moves.
+    pub preview: bool,
 }
 
 impl Default for ViewSettings {
@@ -61,6 +63,7 @@ impl Default for ViewSettings {
             normals: false,
             grid: true,
             axes: true,
+            preview: true,
         }
     }
 }
@@ -145,6 +148,10 @@ impl Viewport3d {
         if !scene.points.is_empty() {
             ui.add(egui::Slider::new(&mut s.point_size, 1.0..=12.0).text("point size"));
         }
+        if !scene.points_preview.is_empty() {
+            ui.checkbox(&mut s.preview, "Fast preview while moving")
+                .on_hover_text(format!("Draw {} of the {} points while the camera moves", scene.points_preview.len(), scene.points.len()));
+        }
         if !scene.points.is_empty() || !scene.mesh_vertices.is_empty() {
             egui::ComboBox::from_label("color")
                 .selected_text(format!("{:?}", s.color_mode))
@@ -215,7 +222,7 @@ impl Viewport3d {
             self.moved_at = Some(now);
         }
         self.last_camera = Some(self.settings.camera);
-        let preview = self.moved_at.is_some_and(|t| now - t < 0.2);
+        let preview = self.settings.preview && self.moved_at.is_some_and(|t| now - t < 0.2);
         if preview {
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
         } else {
