@@ -119,12 +119,13 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, x_l
     }
     let ours = ts[ts.len() / 2];
     println!(
-        "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM)",
+        "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM, {} fused)",
         t_build.as_secs_f64() * 1e3,
         model.compile_time().as_secs_f64() * 1e3,
         t_plan.as_secs_f64() * 1e3,
         model.program().kernel_count(),
-        model.program().gemm_count()
+        model.program().gemm_count(),
+        model.program().fused_count()
     );
     // OpenBLAS' threads sometimes stall for tens of ms on a loaded 2-core
     // machine, so numpy runs both with its default threads and with one; the
