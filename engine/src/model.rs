@@ -87,7 +87,7 @@ impl Model {
             g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect()
         };
         let inputs = by_kind(|k| *k == LeafKind::Input);
-        let states = by_kind(|k| *k == LeafKind::State);
+        let states = by_kind(|k| matches!(k, LeafKind::State(_)));
         let noise = g.leaves().iter().filter(|l| l.kind == LeafKind::Noise).map(|l| l.id).collect();
         let zero_grads = params
             .iter()

@@ -133,10 +133,11 @@ impl Program {
         let bufs = vec![vec![]; steps.len()];
         let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs };
         for (_, s, shape, kind) in &p.leaf_slots {
+            let init = if let LeafKind::State(v) = kind { *v } else { 0.0 };
             if let LeafKind::Fixed(d) = kind {
                 p.bufs[*s] = d.clone();
             } else if let Ok(dims) = dims_of(&DimValues::default(), shape) {
-                p.bufs[*s] = vec![0.0; dims.iter().product()];
+                p.bufs[*s] = vec![init; dims.iter().product()];
             }
         }
         Ok(p)

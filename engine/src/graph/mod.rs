@@ -51,8 +51,9 @@ pub enum LeafKind {
     Input,
     /// Trainable parameter: kept across steps, gets a gradient.
     Param,
-    /// Non-trainable state kept across steps (running statistics).
-    State,
+    /// Non-trainable state kept across steps (running statistics), with
+    /// the value every element starts at.
+    State(f32),
     /// Fixed data baked into the graph (index ramps, masks).
     Fixed(Vec<f32>),
     /// Uniform [0, 1) noise refilled by the model before every train step (dropout).
@@ -231,7 +232,9 @@ impl Graph {
         let label = name.to_string();
         let id = self
             .cx
-            .add_op(Function(label, Box::new(|_| panic!("leaf evaluated by luminal; use our executors"))))
+            // Our executors own leaf data; if luminal's own `execute` ever runs
+            // this graph, the leaf yields an empty tensor rather than aborting.
+            .add_op(Function(label, Box::new(|_| vec![luminal::prelude::Tensor::new(Vec::<f32>::new())])))
             .finish();
         self.shapes.insert(id, shape.to_vec());
         self.leaves.push(Leaf { name: name.into(), id, shape: shape.to_vec(), kind });
@@ -249,10 +252,11 @@ impl Graph {
         self.new_leaf(name, &s, LeafKind::Param)
     }
 
-    /// Non-trainable persistent state (e.g. BatchNorm running mean).
-    pub fn state(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
+    /// Non-trainable persistent state (e.g. BatchNorm running mean), every
+    /// element starting at `init`.
+    pub fn state(&mut self, name: &str, shape: &[usize], init: f32) -> Result<Tensor, EngineError> {
         let s: Vec<Dim> = shape.iter().map(|&d| d.into()).collect();
-        self.new_leaf(name, &s, LeafKind::State)
+        self.new_leaf(name, &s, LeafKind::State(init))
     }
 
     /// Fresh uniform [0, 1) values every training step, e.g. `[B, 256]`.
