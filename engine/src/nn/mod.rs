@@ -15,7 +15,7 @@ pub mod pool;
 pub mod upsample;
 
 pub use activation::*;
-pub use conv::{Conv2d, Conv2dConfig};
+pub use conv::{conv2d, Conv2d, Conv2dConfig, ConvTranspose2d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;
