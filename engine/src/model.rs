@@ -171,6 +171,9 @@ impl Model {
         for &(s, v) in &self.state_updates {
             let val = self.program.buffer(v).to_vec();
             if let Some(b) = self.program.leaf_buffer_mut(s) {
+                if b.len() != val.len() {
+                    return Err(EngineError::Shape(format!("state update of {} values for {}", val.len(), b.len())));
+                }
                 b.copy_from_slice(&val);
             }
         }
