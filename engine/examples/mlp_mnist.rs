@@ -50,7 +50,7 @@ pub fn load_mnist(split: &str) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
 pub fn build_mlp(seed: u64) -> Result<Model, EngineError> {
     let mut g = Graph::new();
     let x = g.input("x", &[batch_dim(), 784usize.into()])?;
-    let labels = g.input("labels", &[batch_dim()])?;
+    let labels = g.labels("labels", 10)?;
     let fc1 = Linear::new(&mut g, "fc1", 784, 256, true)?;
     let fc2 = Linear::new(&mut g, "fc2", 256, 10, true)?;
     let h = fc1.forward(&mut g, x)?;

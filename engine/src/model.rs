@@ -41,6 +41,7 @@ pub struct Model {
     loss: NodeIndex,
     params: Vec<(ParamInfo, NodeIndex, Option<NodeIndex>)>,
     inputs: HashMap<String, NodeIndex>,
+    label_classes: HashMap<String, usize>,
     noise: Vec<NodeIndex>,
     states: HashMap<String, NodeIndex>,
     train_outputs: HashMap<String, NodeIndex>,
@@ -86,7 +87,12 @@ impl Model {
         let by_kind = |k: fn(&LeafKind) -> bool| -> HashMap<String, NodeIndex> {
             g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect()
         };
-        let inputs = by_kind(|k| *k == LeafKind::Input);
+        let inputs = by_kind(|k| matches!(k, LeafKind::Input | LeafKind::Labels(_)));
+        let label_classes = g
+            .leaves()
+            .iter()
+            .filter_map(|l| if let LeafKind::Labels(c) = l.kind { Some((l.name.clone(), c)) } else { None })
+            .collect();
         let states = by_kind(|k| matches!(k, LeafKind::State(_)));
         let noise = g.leaves().iter().filter(|l| l.kind == LeafKind::Noise).map(|l| l.id).collect();
         let zero_grads = params
@@ -99,6 +105,7 @@ impl Model {
             loss: spec.loss.id,
             params,
             inputs,
+            label_classes,
             noise,
             states,
             train_outputs: train_outputs.into_iter().collect(),
@@ -147,6 +154,14 @@ impl Model {
         let id = *self.inputs.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
             return Err(EngineError::BadInput { name: name.into(), msg: format!("non-finite value at {i}") });
+        }
+        if let Some(&c) = self.label_classes.get(name) {
+            if let Some(i) = data.iter().position(|&v| v < 0.0 || v.fract() != 0.0 || v >= c as f32) {
+                return Err(EngineError::BadInput {
+                    name: name.into(),
+                    msg: format!("label {} at {i} is not a class index in 0..{c}", data[i]),
+                });
+            }
         }
         if self.program.dims().is_none() {
             self.program.set_dims(&DimValues::default())?;

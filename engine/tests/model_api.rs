@@ -14,7 +14,7 @@ fn assert_send<T: Send>() {}
 fn build() -> (Graph, ModelSpec) {
     let mut g = Graph::new();
     let x = g.input("x", &[batch_dim(), 3usize.into()]).unwrap();
-    let labels = g.input("labels", &[batch_dim()]).unwrap();
+    let labels = g.labels("labels", 4).unwrap();
     let fc = Linear::new(&mut g, "fc1", 3, 4, true).unwrap();
     let _unused = g.param("unused.weight", &[2]).unwrap();
     let logits = fc.forward(&mut g, x).unwrap();
@@ -78,6 +78,10 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(m.set_input("x", &[0.0; 5]).is_err());
     assert!(m.set_input("x", &[0.0, 1.0, f32::INFINITY, 0.0, 0.0, 0.0]).is_err());
     assert!(m.set_input("nope", &[0.0]).is_err());
+    assert!(m.set_input("labels", &[0.0, 4.0]).is_err(), "label out of range");
+    assert!(m.set_input("labels", &[0.5, 1.0]).is_err(), "fractional label");
+    assert!(m.set_input("labels", &[-1.0, 1.0]).is_err(), "negative label");
+    assert!(m.set_input("labels", &[3.0, 0.0]).is_ok());
     assert!(m.set_param("fc1.bias", &[0.0; 3]).is_err());
     assert!(m.param("fc9.weight").is_err());
     assert!(m.output("nope").is_err());

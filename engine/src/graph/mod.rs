@@ -47,8 +47,10 @@ pub struct Tensor {
 /// What a leaf node holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeafKind {
-    /// Fed per step (batch data, labels).
+    /// Fed per step (batch data, targets).
     Input,
+    /// Fed per step: class indices, each an integer in `0..classes`.
+    Labels(usize),
     /// Trainable parameter: kept across steps, gets a gradient.
     Param,
     /// Non-trainable state kept across steps (running statistics), with
@@ -244,6 +246,12 @@ impl Graph {
     /// A per-step input, e.g. `[B, 784]`.
     pub fn input(&mut self, name: &str, shape: &[Dim]) -> Result<Tensor, EngineError> {
         self.new_leaf(name, shape, LeafKind::Input)
+    }
+
+    /// Per-step class labels `[B]` as float-coded integers in `0..classes`;
+    /// the model rejects anything else.
+    pub fn labels(&mut self, name: &str, classes: usize) -> Result<Tensor, EngineError> {
+        self.new_leaf(name, &[batch_dim()], LeafKind::Labels(classes))
     }
 
     /// A trainable parameter with a concrete shape.
