@@ -211,6 +211,30 @@ fn view_ops() {
 }
 
 #[test]
+fn matmul_large_enough_for_sgemm() {
+    // The op checks above are small enough for the naive path; these shapes
+    // go through matrixmultiply (forward, dX and dW, transposed operands).
+    for batch in [1, 33] {
+        let c = compare_cpu(
+            &|g| {
+                let x = x2(g, &[batch_dim(), d(40)])?;
+                let w = g.param("w", &[30, 40])?;
+                let wt = g.permute(w, &[1, 0])?;
+                let y = g.matmul(x, wt)?;
+                let y = g.mul(y, y)?;
+                Ok((project(g, y)?, vec![x, w]))
+            },
+            batch,
+            5,
+            &no_init,
+        )
+        .unwrap();
+        assert!(c.max_rel_err < 2e-4, "batch {batch}: {:.2e} at {}", c.max_rel_err, c.worst);
+        assert!(c.gemms >= 3);
+    }
+}
+
+#[test]
 fn matmul() {
     check("matmul", &|g| {
         let x = x2(g, &[batch_dim(), d(7)])?;
