@@ -201,6 +201,11 @@ impl Graph {
         &self.cx
     }
 
+    /// Mutable luminal graph, e.g. to run luminal's own `execute` on it.
+    pub fn luminal_mut(&mut self) -> &mut luminal::prelude::Graph {
+        &mut self.cx
+    }
+
     pub fn leaves(&self) -> &[Leaf] {
         &self.leaves
     }
