@@ -117,7 +117,6 @@ pub fn train_and_test(
     for i in (1..n).rev() {
         order.swap(i, rng.below(i + 1));
     }
-    let params = model.params();
     let mut xb = vec![0f32; batch * 784];
     let mut yb = vec![0f32; batch];
     let mut recent = vec![];
@@ -133,12 +132,12 @@ pub fn train_and_test(
         model.set_input("labels", &yb)?;
         let loss = model.train_step()?;
         recent.push(loss);
-        for p in &params {
-            let g = model.grad(&p.name)?.to_vec();
-            for (w, gv) in model.param_mut(&p.name)?.iter_mut().zip(&g) {
+        model.update_params(|_, w, g| {
+            for (w, gv) in w.iter_mut().zip(g) {
                 *w -= lr * gv;
             }
-        }
+            Ok::<(), EngineError>(())
+        })?;
     }
     let per_step = t0.elapsed().as_secs_f64() / steps.max(1) as f64;
     let tail = &recent[recent.len().saturating_sub(100)..];

@@ -243,6 +243,31 @@ impl Model {
         }
     }
 
+    /// Visit every parameter with its values (mutable) and gradient, e.g.
+    /// for an optimizer step without copying gradients.
+    pub fn update_params<E>(&mut self, mut f: impl FnMut(&ParamInfo, &mut [f32], &[f32]) -> Result<(), E>) -> Result<(), E>
+    where
+        E: From<EngineError>,
+    {
+        for (info, id, grad) in &self.params {
+            match grad {
+                Some(gid) => {
+                    let (p, g) = self
+                        .program
+                        .leaf_and_node_mut(*id, *gid)
+                        .ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
+                    f(info, p, g)?;
+                }
+                None => {
+                    let zeros = self.zero_grads.get(&info.name).map(|v| v.as_slice()).unwrap_or(&[]);
+                    let p = self.program.leaf_buffer_mut(*id).ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
+                    f(info, p.as_mut_slice(), zeros)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Non-trainable state (e.g. `bn1.running_mean`).
     pub fn state(&self, name: &str) -> Result<&[f32], EngineError> {
         self.states.get(name).map(|&i| self.program.buffer(i)).ok_or_else(|| EngineError::UnknownName(name.into()))

@@ -66,6 +66,21 @@ fn batch_sizes_change_without_recompiling_and_match_the_reference() {
         let gb: f32 = m.grad("fc1.bias").unwrap().iter().sum();
         assert!(gb.abs() < 1e-5, "{gb}");
         assert_eq!(m.grad("unused.weight").unwrap(), &[0.0, 0.0]);
+        // update_params sees the same gradients as grad().
+        let gw = m.grad("fc1.weight").unwrap().to_vec();
+        let mut seen = vec![];
+        m.update_params(|info, p, g| {
+            assert_eq!(p.len(), info.shape.iter().product::<usize>());
+            assert_eq!(p.len(), g.len());
+            seen.push(info.name.clone());
+            if info.name == "fc1.weight" {
+                assert_eq!(g, gw.as_slice());
+            }
+            Ok::<(), vislab_engine::error::EngineError>(())
+        })
+        .unwrap();
+        seen.sort();
+        assert_eq!(seen, ["fc1.bias", "fc1.weight", "unused.weight"]);
     }
 }
 

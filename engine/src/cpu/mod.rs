@@ -331,6 +331,23 @@ impl Program {
         self.slot.get(&id).map(|&s| self.bufs[s].as_slice()).unwrap_or(&[])
     }
 
+    /// Mutable buffer of leaf `write` and shared buffer of node `read` at
+    /// once (a parameter and its gradient). None if either is missing or
+    /// they are the same buffer.
+    pub fn leaf_and_node_mut(&mut self, write: NodeIndex, read: NodeIndex) -> Option<(&mut [f32], &[f32])> {
+        let (w, r) = (*self.slot.get(&write)?, *self.slot.get(&read)?);
+        if w == r || !self.leaf_slots.iter().any(|l| l.1 == w) {
+            return None;
+        }
+        if w < r {
+            let (lo, hi) = self.bufs.split_at_mut(r);
+            Some((lo[w].as_mut_slice(), hi[0].as_slice()))
+        } else {
+            let (lo, hi) = self.bufs.split_at_mut(w);
+            Some((hi[0].as_mut_slice(), lo[r].as_slice()))
+        }
+    }
+
     /// A leaf's buffer for writing (parameters, inputs, state).
     pub fn leaf_buffer_mut(&mut self, id: NodeIndex) -> Option<&mut Vec<f32>> {
         let s = *self.slot.get(&id)?;
