@@ -134,7 +134,8 @@ impl Model {
         v
     }
 
-    /// Set the batch size (the `B` dim). Cheap when unchanged.
+    /// Set the batch size (the `B` dim). Cheap when unchanged; when it
+    /// changes, inputs are reallocated (zeros) and must be set again.
     pub fn set_batch(&mut self, batch: usize) -> Result<(), EngineError> {
         if batch == 0 {
             return Err(EngineError::BadInput { name: "batch".into(), msg: "batch size must be at least 1".into() });
@@ -221,7 +222,7 @@ impl Model {
 
     pub fn param_mut(&mut self, name: &str) -> Result<&mut [f32], EngineError> {
         let id = self.param_entry(name)?.1;
-        self.program.leaf_buffer_mut(id).map(|b| b.as_mut_slice()).ok_or_else(|| EngineError::UnknownName(name.into()))
+        self.program.leaf_buffer_mut(id).ok_or_else(|| EngineError::UnknownName(name.into()))
     }
 
     /// Overwrite a parameter (length must match its shape).
@@ -261,7 +262,7 @@ impl Model {
                 None => {
                     let zeros = self.zero_grads.get(&info.name).map(|v| v.as_slice()).unwrap_or(&[]);
                     let p = self.program.leaf_buffer_mut(*id).ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
-                    f(info, p.as_mut_slice(), zeros)?;
+                    f(info, p, zeros)?;
                 }
             }
         }
@@ -275,7 +276,7 @@ impl Model {
 
     pub fn state_mut(&mut self, name: &str) -> Result<&mut [f32], EngineError> {
         let id = *self.states.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
-        self.program.leaf_buffer_mut(id).map(|b| b.as_mut_slice()).ok_or_else(|| EngineError::UnknownName(name.into()))
+        self.program.leaf_buffer_mut(id).ok_or_else(|| EngineError::UnknownName(name.into()))
     }
 
     pub fn state_names(&self) -> Vec<String> {

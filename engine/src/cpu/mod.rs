@@ -349,9 +349,11 @@ impl Program {
     }
 
     /// A leaf's buffer for writing (parameters, inputs, state).
-    pub fn leaf_buffer_mut(&mut self, id: NodeIndex) -> Option<&mut Vec<f32>> {
+    /// A slice, not the Vec: buffer lengths are fixed between `set_dims`
+    /// calls (GEMM relies on the lengths validated there).
+    pub fn leaf_buffer_mut(&mut self, id: NodeIndex) -> Option<&mut [f32]> {
         let s = *self.slot.get(&id)?;
-        self.leaf_slots.iter().any(|l| l.1 == s).then(|| &mut self.bufs[s])
+        self.leaf_slots.iter().any(|l| l.1 == s).then(|| self.bufs[s].as_mut_slice())
     }
 
     /// Copy `data` into a leaf, checking its length against the current dims.

@@ -176,19 +176,6 @@ impl Prim {
     pub fn is_binary(self) -> bool {
         matches!(self, Prim::Add | Prim::Mul | Prim::Mod | Prim::LessThan)
     }
-
-    /// Evaluate a unary op (the single definition used by every executor).
-    #[inline(always)]
-    pub fn unary_f32(self, x: f32) -> f32 {
-        match self {
-            Prim::Log2 => x.log2(),
-            Prim::Exp2 => x.exp2(),
-            Prim::Sin => x.sin(),
-            Prim::Sqrt => x.sqrt(),
-            Prim::Recip => 1.0 / x,
-            _ => x,
-        }
-    }
 }
 
 impl Graph {
