@@ -17,7 +17,7 @@ const B: usize = 64;
 fn mlp() -> Result<(Graph, ModelSpec), EngineError> {
     let mut g = Graph::new();
     let x = g.input("x", &[batch_dim(), 784usize.into()])?;
-    let labels = g.input("labels", &[batch_dim()])?;
+    let labels = g.labels("labels", 10)?;
     let fc1 = Linear::new(&mut g, "fc1", 784, 256, true)?;
     let fc2 = Linear::new(&mut g, "fc2", 256, 10, true)?;
     let h = fc1.forward(&mut g, x)?;
@@ -32,7 +32,7 @@ fn mlp() -> Result<(Graph, ModelSpec), EngineError> {
 fn lenet() -> Result<(Graph, ModelSpec), EngineError> {
     let mut g = Graph::new();
     let x = g.input("x", &[batch_dim(), 1usize.into(), 28usize.into(), 28usize.into()])?;
-    let labels = g.input("labels", &[batch_dim()])?;
+    let labels = g.labels("labels", 10)?;
     let c1 = Conv2d::new(&mut g, "conv1", Conv2dConfig::new(1, 6, 5))?;
     let c2 = Conv2d::new(&mut g, "conv2", Conv2dConfig::new(6, 16, 5))?;
     let f1 = Linear::new(&mut g, "fc1", 256, 120, true)?;
@@ -166,12 +166,13 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
     }
     let ours = ts[ts.len() / 2];
     println!(
-        "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM)",
+        "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM, {} fused)",
         t_build.as_secs_f64() * 1e3,
         model.compile_time().as_secs_f64() * 1e3,
         t_plan.as_secs_f64() * 1e3,
         model.program().kernel_count(),
-        model.program().gemm_count()
+        model.program().gemm_count(),
+        model.program().fused_count()
     );
     // OpenBLAS' threads sometimes stall for tens of ms on a loaded 2-core
     // machine, so numpy runs both with its default threads and with one; the

@@ -1,5 +1,6 @@
 //! MLP 784-256-10 on real MNIST with plain SGD written inline (the proper
-//! optimizers live elsewhere). Run: `cargo run -p vislab-engine --example mlp_mnist`.
+//! optimizers live elsewhere). Run: `cargo run -p vislab-engine --example mlp_mnist`
+//! (add `-- --cnn` for a LeNet-style CNN instead).
 //! Also included by `tests/mnist_mlp.rs`, which asserts the accuracy.
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use vislab_engine::check::Rng;
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Graph};
 use vislab_engine::model::{Model, ModelSpec};
-use vislab_engine::nn::{self, Linear};
+use vislab_engine::nn::{self, flatten, Conv2d, Conv2dConfig, Linear, Pool2d};
 
 /// `$VISLAB_DATA`, else `<workspace>/.cache/data`.
 pub fn data_dir() -> PathBuf {
@@ -50,18 +51,50 @@ pub fn load_mnist(split: &str) -> Result<(Vec<f32>, Vec<f32>), EngineError> {
 pub fn build_mlp(seed: u64) -> Result<Model, EngineError> {
     let mut g = Graph::new();
     let x = g.input("x", &[batch_dim(), 784usize.into()])?;
-    let labels = g.input("labels", &[batch_dim()])?;
     let fc1 = Linear::new(&mut g, "fc1", 784, 256, true)?;
     let fc2 = Linear::new(&mut g, "fc2", 256, 10, true)?;
     let h = fc1.forward(&mut g, x)?;
     let h = nn::relu(&mut g, h)?;
     let logits = fc2.forward(&mut g, h)?;
+    finish(g, logits, seed)
+}
+
+/// LeNet-style CNN: conv 1->6 k5 pad 2, relu, maxpool 2, conv 6->16 k5,
+/// relu, maxpool 2, fc 400-120-84-10.
+pub fn build_lenet(seed: u64) -> Result<Model, EngineError> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), 1usize.into(), 28usize.into(), 28usize.into()])?;
+    let c1 = Conv2d::new(&mut g, "conv1", Conv2dConfig { padding: 2, ..Conv2dConfig::new(1, 6, 5) })?;
+    let c2 = Conv2d::new(&mut g, "conv2", Conv2dConfig::new(6, 16, 5))?;
+    let f1 = Linear::new(&mut g, "fc1", 400, 120, true)?;
+    let f2 = Linear::new(&mut g, "fc2", 120, 84, true)?;
+    let f3 = Linear::new(&mut g, "fc3", 84, 10, true)?;
+    let pool = Pool2d::max(2, 2);
+    let mut h = c1.forward(&mut g, x)?;
+    h = nn::relu(&mut g, h)?;
+    h = pool.forward(&mut g, h)?;
+    h = c2.forward(&mut g, h)?;
+    h = nn::relu(&mut g, h)?;
+    h = pool.forward(&mut g, h)?;
+    h = flatten(&mut g, h)?;
+    h = f1.forward(&mut g, h)?;
+    h = nn::relu(&mut g, h)?;
+    h = f2.forward(&mut g, h)?;
+    h = nn::relu(&mut g, h)?;
+    let logits = f3.forward(&mut g, h)?;
+    finish(g, logits, seed)
+}
+
+/// Add the labels input and loss, compile, and initialize the weights.
+fn finish(mut g: Graph, logits: vislab_engine::graph::Tensor, seed: u64) -> Result<Model, EngineError> {
+    let labels = g.labels("labels", 10)?;
     let loss = nn::softmax_cross_entropy(&mut g, logits, labels)?;
     let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![("logits".into(), logits)], state_updates: vec![] };
     let mut model = Model::compile(g, spec)?;
     let mut rng = Rng::new(seed);
     for p in model.params() {
-        let fan_in = p.shape.get(1).copied().unwrap_or(p.shape[0]).max(1) as f64;
+        // fan-in: product of all dims but the first (1 for biases' own size).
+        let fan_in = if p.shape.len() > 1 { p.shape[1..].iter().product::<usize>() } else { p.shape[0] }.max(1) as f64;
         let bound = (1.0 / fan_in).sqrt();
         let v: Vec<f32> = (0..p.shape.iter().product()).map(|_| rng.range(-bound, bound) as f32).collect();
         model.set_param(&p.name, &v)?;
@@ -84,7 +117,6 @@ pub fn train_and_test(
     for i in (1..n).rev() {
         order.swap(i, rng.below(i + 1));
     }
-    let params = model.params();
     let mut xb = vec![0f32; batch * 784];
     let mut yb = vec![0f32; batch];
     let mut recent = vec![];
@@ -100,12 +132,12 @@ pub fn train_and_test(
         model.set_input("labels", &yb)?;
         let loss = model.train_step()?;
         recent.push(loss);
-        for p in &params {
-            let g = model.grad(&p.name)?.to_vec();
-            for (w, gv) in model.param_mut(&p.name)?.iter_mut().zip(&g) {
+        model.update_params(|_, w, g| {
+            for (w, gv) in w.iter_mut().zip(g) {
                 *w -= lr * gv;
             }
-        }
+            Ok::<(), EngineError>(())
+        })?;
     }
     let per_step = t0.elapsed().as_secs_f64() / steps.max(1) as f64;
     let tail = &recent[recent.len().saturating_sub(100)..];
@@ -132,7 +164,9 @@ pub fn train_and_test(
 fn main() -> Result<(), EngineError> {
     let train = load_mnist("train")?;
     let test = load_mnist("t10k")?;
-    let mut model = build_mlp(1)?;
+    let cnn = std::env::args().any(|a| a == "--cnn");
+    let mut model = if cnn { build_lenet(1)? } else { build_mlp(1)? };
+    println!("{}", if cnn { "LeNet-style CNN" } else { "MLP 784-256-10" });
     let (loss, acc, per_step) = train_and_test(&mut model, &train, &test, 64, 0.1)?;
     println!("compile (autograd + lowering): {:.1} ms, {} kernels, {} GEMM", model.compile_time().as_secs_f64() * 1e3,
         model.program().kernel_count(), model.program().gemm_count());

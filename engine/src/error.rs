@@ -17,7 +17,7 @@ pub enum EngineError {
     #[error("bad input `{name}`: {msg}")]
     BadInput { name: String, msg: String },
     /// A dynamic dim used by the graph has no value yet.
-    #[error("dynamic dim `{0}` has no value; set the inputs first")]
+    #[error("dynamic dim `{0}` has no value; call set_batch first")]
     MissingDim(String),
     #[error("graph has a cycle")]
     Cycle,

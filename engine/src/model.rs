@@ -41,6 +41,7 @@ pub struct Model {
     loss: NodeIndex,
     params: Vec<(ParamInfo, NodeIndex, Option<NodeIndex>)>,
     inputs: HashMap<String, NodeIndex>,
+    label_classes: HashMap<String, usize>,
     noise: Vec<NodeIndex>,
     states: HashMap<String, NodeIndex>,
     train_outputs: HashMap<String, NodeIndex>,
@@ -86,8 +87,13 @@ impl Model {
         let by_kind = |k: fn(&LeafKind) -> bool| -> HashMap<String, NodeIndex> {
             g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect()
         };
-        let inputs = by_kind(|k| *k == LeafKind::Input);
-        let states = by_kind(|k| *k == LeafKind::State);
+        let inputs = by_kind(|k| matches!(k, LeafKind::Input | LeafKind::Labels(_)));
+        let label_classes = g
+            .leaves()
+            .iter()
+            .filter_map(|l| if let LeafKind::Labels(c) = l.kind { Some((l.name.clone(), c)) } else { None })
+            .collect();
+        let states = by_kind(|k| matches!(k, LeafKind::State(_)));
         let noise = g.leaves().iter().filter(|l| l.kind == LeafKind::Noise).map(|l| l.id).collect();
         let zero_grads = params
             .iter()
@@ -99,6 +105,7 @@ impl Model {
             loss: spec.loss.id,
             params,
             inputs,
+            label_classes,
             noise,
             states,
             train_outputs: train_outputs.into_iter().collect(),
@@ -127,7 +134,8 @@ impl Model {
         v
     }
 
-    /// Set the batch size (the `B` dim). Cheap when unchanged.
+    /// Set the batch size (the `B` dim). Cheap when unchanged; when it
+    /// changes, inputs are reallocated (zeros) and must be set again.
     pub fn set_batch(&mut self, batch: usize) -> Result<(), EngineError> {
         if batch == 0 {
             return Err(EngineError::BadInput { name: "batch".into(), msg: "batch size must be at least 1".into() });
@@ -147,6 +155,14 @@ impl Model {
         let id = *self.inputs.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
             return Err(EngineError::BadInput { name: name.into(), msg: format!("non-finite value at {i}") });
+        }
+        if let Some(&c) = self.label_classes.get(name) {
+            if let Some(i) = data.iter().position(|&v| v < 0.0 || v.fract() != 0.0 || v >= c as f32) {
+                return Err(EngineError::BadInput {
+                    name: name.into(),
+                    msg: format!("label {} at {i} is not a class index in 0..{c}", data[i]),
+                });
+            }
         }
         if self.program.dims().is_none() {
             self.program.set_dims(&DimValues::default())?;
@@ -171,6 +187,9 @@ impl Model {
         for &(s, v) in &self.state_updates {
             let val = self.program.buffer(v).to_vec();
             if let Some(b) = self.program.leaf_buffer_mut(s) {
+                if b.len() != val.len() {
+                    return Err(EngineError::Shape(format!("state update of {} values for {}", val.len(), b.len())));
+                }
                 b.copy_from_slice(&val);
             }
         }
@@ -203,7 +222,7 @@ impl Model {
 
     pub fn param_mut(&mut self, name: &str) -> Result<&mut [f32], EngineError> {
         let id = self.param_entry(name)?.1;
-        self.program.leaf_buffer_mut(id).map(|b| b.as_mut_slice()).ok_or_else(|| EngineError::UnknownName(name.into()))
+        self.program.leaf_buffer_mut(id).ok_or_else(|| EngineError::UnknownName(name.into()))
     }
 
     /// Overwrite a parameter (length must match its shape).
@@ -225,6 +244,31 @@ impl Model {
         }
     }
 
+    /// Visit every parameter with its values (mutable) and gradient, e.g.
+    /// for an optimizer step without copying gradients.
+    pub fn update_params<E>(&mut self, mut f: impl FnMut(&ParamInfo, &mut [f32], &[f32]) -> Result<(), E>) -> Result<(), E>
+    where
+        E: From<EngineError>,
+    {
+        for (info, id, grad) in &self.params {
+            match grad {
+                Some(gid) => {
+                    let (p, g) = self
+                        .program
+                        .leaf_and_node_mut(*id, *gid)
+                        .ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
+                    f(info, p, g)?;
+                }
+                None => {
+                    let zeros = self.zero_grads.get(&info.name).map(|v| v.as_slice()).unwrap_or(&[]);
+                    let p = self.program.leaf_buffer_mut(*id).ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
+                    f(info, p, zeros)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Non-trainable state (e.g. `bn1.running_mean`).
     pub fn state(&self, name: &str) -> Result<&[f32], EngineError> {
         self.states.get(name).map(|&i| self.program.buffer(i)).ok_or_else(|| EngineError::UnknownName(name.into()))
@@ -232,7 +276,7 @@ impl Model {
 
     pub fn state_mut(&mut self, name: &str) -> Result<&mut [f32], EngineError> {
         let id = *self.states.get(name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
-        self.program.leaf_buffer_mut(id).map(|b| b.as_mut_slice()).ok_or_else(|| EngineError::UnknownName(name.into()))
+        self.program.leaf_buffer_mut(id).ok_or_else(|| EngineError::UnknownName(name.into()))
     }
 
     pub fn state_names(&self) -> Vec<String> {

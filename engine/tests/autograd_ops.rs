@@ -2,7 +2,7 @@
 //! reference evaluator), and our CPU program against the reference, with a
 //! dynamic batch dim at several sizes.
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{compare_cpu, project, verify, Rng};
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
 
@@ -16,6 +16,9 @@ fn check(name: &str, build: &Build) {
     let c = verify(name, build, &[(1, 1), (3, 2), (5, 3)], &no_init).unwrap_or_else(|e| panic!("{e}"));
     if name.contains("matmul") {
         assert!(c.gemms >= 2, "{name}: forward and gradient contractions should run as GEMM, got {}", c.gemms);
+    }
+    if name.contains("chain") {
+        assert!(c.fused >= 2, "{name}: element-wise chains should fuse (forward and backward), got {}", c.fused);
     }
 }
 
@@ -60,6 +63,16 @@ fn unary_ops() {
     }
 }
 
+fn chain(g: &mut Graph, width: usize) -> Result<(Tensor, Vec<Tensor>), EngineError> {
+    let x = x2(g, &[batch_dim(), d(width)])?;
+    let y = g.input("y", &[batch_dim(), d(width)])?;
+    let a = g.mul(x, y)?;
+    let b = g.sin(a);
+    let c = g.add(b, x)?;
+    let e = g.exp(c)?;
+    Ok((project(g, e)?, vec![x, y]))
+}
+
 #[test]
 fn binary_ops_with_broadcast() {
     check("add", &|g| {
@@ -75,6 +88,13 @@ fn binary_ops_with_broadcast() {
         let y = g.mul(x, c)?;
         Ok((project(g, y)?, vec![x, c]))
     });
+    check("element-wise chain", &|g| chain(g, 7));
+    // Wider than one fusion block (1024), through the CPU program only.
+    for batch in [1, 3] {
+        let c = compare_cpu(&|g| chain(g, 1500), batch, 9, &no_init).unwrap();
+        assert!(c.max_rel_err < 2e-4, "wide chain: {:.2e} at {}", c.max_rel_err, c.worst);
+        assert!(c.fused >= 2, "wide chain fused {}", c.fused);
+    }
     check("mul self", &|g| {
         let x = x2(g, &[batch_dim(), d(7)])?;
         let y = g.mul(x, x)?;
@@ -188,6 +208,30 @@ fn view_ops() {
         let r = g.mul(r, r)?;
         Ok((project(g, r)?, vec![x]))
     });
+}
+
+#[test]
+fn matmul_large_enough_for_sgemm() {
+    // The op checks above are small enough for the naive path; these shapes
+    // go through matrixmultiply (forward, dX and dW, transposed operands).
+    for batch in [1, 33] {
+        let c = compare_cpu(
+            &|g| {
+                let x = x2(g, &[batch_dim(), d(40)])?;
+                let w = g.param("w", &[30, 40])?;
+                let wt = g.permute(w, &[1, 0])?;
+                let y = g.matmul(x, wt)?;
+                let y = g.mul(y, y)?;
+                Ok((project(g, y)?, vec![x, w]))
+            },
+            batch,
+            5,
+            &no_init,
+        )
+        .unwrap();
+        assert!(c.max_rel_err < 2e-4, "batch {batch}: {:.2e} at {}", c.max_rel_err, c.worst);
+        assert!(c.gemms >= 3);
+    }
 }
 
 #[test]

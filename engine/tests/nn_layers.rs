@@ -39,7 +39,7 @@ fn linear_with_bias() {
 #[test]
 fn activations() {
     type A = fn(&mut Graph, Tensor) -> Result<Tensor, EngineError>;
-    let acts: [(&str, A); 9] = [
+    let acts: [(&str, A); 11] = [
         ("sigmoid", nn::sigmoid),
         ("tanh", nn::tanh),
         ("relu", nn::relu),
@@ -47,6 +47,8 @@ fn activations() {
         ("elu", |g, x| nn::elu(g, x, 1.3)),
         ("selu", nn::selu),
         ("gelu", nn::gelu),
+        ("gelu_tanh", nn::gelu_tanh),
+        ("erf", nn::erf),
         ("softmax", |g, x| nn::softmax(g, x, 1)),
         ("log_softmax", |g, x| nn::log_softmax(g, x, 1)),
     ];
@@ -105,6 +107,18 @@ fn eval1(build: impl Fn(&mut Graph, Tensor, Tensor) -> Result<Tensor, EngineErro
     let out = build(&mut g, xt, yt).unwrap();
     let leaves: HashMap<_, _> = [(xt.id, x.to_vec()), (yt.id, y.to_vec())].into();
     evaluate(&g, &leaves, &DimValues::default(), &[out.id]).unwrap()[&out.id][0]
+}
+
+#[test]
+fn erf_and_gelu_values() {
+    // erf(0.5) = 0.5204998778, erf(-1.5) = -0.9661051465; GELU(1) = 0.8413447461.
+    // Tolerance: the approximation (1.5e-7) plus its constants stored as f32.
+    let e = eval1(|g, x, _| nn::erf(g, x).and_then(|t| g.sum_all(t)), &[0.5], &[0.0], [1, 1]);
+    assert!((e - 0.520_499_877_8).abs() < 5e-7, "{e}");
+    let e = eval1(|g, x, _| nn::erf(g, x).and_then(|t| g.sum_all(t)), &[-1.5], &[0.0], [1, 1]);
+    assert!((e + 0.966_105_146_5).abs() < 5e-7, "{e}");
+    let v = eval1(|g, x, _| nn::gelu(g, x).and_then(|t| g.sum_all(t)), &[1.0], &[0.0], [1, 1]);
+    assert!((v - 0.841_344_746_1).abs() < 5e-7, "{v}");
 }
 
 #[test]

@@ -111,7 +111,8 @@ fn batchnorm_running_stats_and_eval_by_hand() {
     };
     let mut m = Model::compile(g, spec).unwrap();
     m.set_param("bn1.weight", &[1.0]).unwrap();
-    m.state_mut("bn1.running_var").unwrap().copy_from_slice(&[1.0]);
+    assert_eq!(m.state("bn1.running_var").unwrap(), &[1.0]);
+    assert_eq!(m.state("bn1.running_mean").unwrap(), &[0.0]);
     m.set_batch(2).unwrap();
     m.set_input("x", &[1.0, 3.0]).unwrap();
     m.train_step().unwrap();

@@ -89,7 +89,7 @@ fn run_block(cin: usize, cout: usize, stride: usize, h: usize, w: usize, mode: M
     let y = g.contiguous(y);
     let env = DimValues(vec![('B', 1)]);
     let mut leaves: HashMap<_, _> = [(xt.id, x)].into();
-    for l in g.leaves().iter().filter(|l| l.kind == LeafKind::Param || l.kind == LeafKind::State) {
+    for l in g.leaves().iter().filter(|l| matches!(l.kind, LeafKind::Param | LeafKind::State(_))) {
         let n: usize = l.shape.iter().map(|s| s.to_usize().unwrap()).product();
         leaves.insert(l.id, val(&l.name, n));
     }

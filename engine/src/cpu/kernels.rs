@@ -242,6 +242,9 @@ fn sum_fast(s: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + rest.iter().sum::<f32>()
 }
 
+/// Products with at most this many multiply-adds skip sgemm.
+const SMALL_GEMM: usize = 512;
+
 /// A contraction `out[..] = sum_r a[..] * b[..]` planned as batched GEMM.
 #[derive(Debug, Clone)]
 pub(crate) struct GemmPlan {
@@ -348,6 +351,20 @@ impl GemmPlan {
         ext
     }
 
+    /// Plain loops for tiny products (dot products of the loss, 1x1
+    /// contractions), where packing for sgemm costs more than the math.
+    fn run_naive(&self, a: &[f32], b: &[f32], c: &mut [f32], [oa, ob, oc]: [isize; 3]) {
+        for i in 0..self.m as isize {
+            for j in 0..self.n as isize {
+                let mut acc = 0f32;
+                for p in 0..self.k as isize {
+                    acc += a[(oa + i * self.a_rc.0 + p * self.a_rc.1) as usize] * b[(ob + p * self.b_rc.0 + j * self.b_rc.1) as usize];
+                }
+                c[(oc + i * self.c_rc.0 + j * self.c_rc.1) as usize] = acc;
+            }
+        }
+    }
+
     /// C = A B for every batch entry. The caller has checked `extents`
     /// against the buffer lengths.
     pub fn run(&self, a: &[f32], b: &[f32], c: &mut [f32]) {
@@ -368,7 +385,12 @@ impl GemmPlan {
             }
             return;
         }
+        let small = self.m * self.n * self.k <= SMALL_GEMM;
         for [oa, ob, oc] in self.bases() {
+            if small {
+                self.run_naive(a, b, c, [oa, ob, oc]);
+                continue;
+            }
             // SAFETY: Program::resolve checked every offset these strides can
             // reach against the three buffers' lengths (`extents`), and C's
             // strides come from a contiguous layout so they never alias.

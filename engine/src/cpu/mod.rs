@@ -16,6 +16,7 @@
 //! consumer and both views are unbounded as a (batched) GEMM: that is how
 //! both `matmul` and its gradients appear after autograd.
 
+mod fuse;
 mod kernels;
 pub(crate) mod strided;
 
@@ -43,8 +44,11 @@ struct Step {
     /// For a fused GEMM: the product's two inputs, permuted into this
     /// reduction's axis order, and the reduced axis.
     gemm: Option<(usize, ShapeTracker, usize, ShapeTracker)>,
-    /// A product consumed only by its GEMM: never runs, has no buffer.
+    /// Computed inside another kernel (a product inside its GEMM, an
+    /// element-wise op inside a fused group): never runs, has no buffer.
     fused: bool,
+    /// Root of a fused element-wise group.
+    group: Option<fuse::Group>,
 }
 
 /// A step with its views resolved for the current dims.
@@ -57,6 +61,7 @@ enum Kernel {
     Copy { a: usize, va: View, out: usize },
     Reduce { is_max: bool, a: usize, va: View, axis: usize, out: usize },
     Gemm { a: usize, b: usize, plan: GemmPlan, out: usize },
+    Fused { group: fuse::Group, n: usize, out: usize, scratch: Vec<f32> },
 }
 
 /// A compiled program: buffers for every node and the kernels to fill them.
@@ -113,12 +118,13 @@ impl Program {
                                             }
                 }
             }
-            steps.push(Step { prim, out: slot[&n], inputs, shape: g.buffer_shape(n).to_vec(), constant, gemm, fused: false });
+            steps.push(Step { prim, out: slot[&n], inputs, shape: g.buffer_shape(n).to_vec(), constant, gemm, fused: false, group: None });
         }
         // A product consumed only by its GEMM never runs.
         for s in fused_muls {
             steps[s].fused = true;
         }
+        fuse_elementwise(g, &order, &mut steps, outputs);
         let leaf_slots = g
             .leaves()
             .iter()
@@ -127,10 +133,11 @@ impl Program {
         let bufs = vec![vec![]; steps.len()];
         let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs };
         for (_, s, shape, kind) in &p.leaf_slots {
+            let init = if let LeafKind::State(v) = kind { *v } else { 0.0 };
             if let LeafKind::Fixed(d) = kind {
                 p.bufs[*s] = d.clone();
             } else if let Ok(dims) = dims_of(&DimValues::default(), shape) {
-                p.bufs[*s] = vec![0.0; dims.iter().product()];
+                p.bufs[*s] = vec![init; dims.iter().product()];
             }
         }
         Ok(p)
@@ -163,6 +170,10 @@ impl Program {
                 self.bufs[st.out] = vec![0.0; len];
             }
             let res = |t: &ShapeTracker| view::resolve(t, dims).ok_or_else(|| missing(t));
+            if let Some(group) = &st.group {
+                kernels.push(Kernel::Fused { group: group.clone(), n: len, out: st.out, scratch: vec![] });
+                continue;
+            }
             let k = match st.prim {
                 Prim::Leaf => Kernel::Nop,
                 Prim::Constant => {
@@ -241,6 +252,11 @@ impl Program {
                         return bad("unary");
                     }
                 }
+                Kernel::Fused { group, n, out, .. } => {
+                    if len(*out) < *n || group.reads(*n).iter().any(|&(s, need)| len(s) < need) {
+                        return bad("fused");
+                    }
+                }
                 Kernel::Nop | Kernel::Const { .. } => {}
             }
         }
@@ -280,8 +296,9 @@ impl Program {
         if self.dims.is_none() {
             self.set_dims(&DimValues::default())?;
         }
+        let (kernels, bufs) = (&mut self.kernels, &mut self.bufs);
         for &i in which {
-            let Some(k) = self.kernels.get(i) else { continue };
+            let Some(k) = kernels.get_mut(i) else { continue };
             let out_slot = match k {
                 Kernel::Nop => continue,
                 Kernel::Const { out, .. }
@@ -289,10 +306,11 @@ impl Program {
                 | Kernel::Binary { out, .. }
                 | Kernel::Copy { out, .. }
                 | Kernel::Reduce { out, .. }
-                | Kernel::Gemm { out, .. } => *out,
+                | Kernel::Gemm { out, .. }
+                | Kernel::Fused { out, .. } => *out,
             };
-            let mut out = std::mem::take(&mut self.bufs[out_slot]);
-            let b = &self.bufs;
+            let mut out = std::mem::take(&mut bufs[out_slot]);
+            let b = &*bufs;
             match k {
                 Kernel::Nop => {}
                 Kernel::Const { value, .. } => out.fill(*value),
@@ -301,8 +319,9 @@ impl Program {
                 Kernel::Copy { a, va, .. } => kernels::copy(&b[*a], va, &mut out),
                 Kernel::Reduce { is_max, a, va, axis, .. } => kernels::reduce(*is_max, &b[*a], va, *axis, &mut out),
                 Kernel::Gemm { a, b: bb, plan, .. } => plan.run(&b[*a], &b[*bb], &mut out),
+                Kernel::Fused { group, n, scratch, .. } => group.run(b, *n, &mut out, scratch),
             }
-            self.bufs[out_slot] = out;
+            bufs[out_slot] = out;
         }
         Ok(())
     }
@@ -312,10 +331,29 @@ impl Program {
         self.slot.get(&id).map(|&s| self.bufs[s].as_slice()).unwrap_or(&[])
     }
 
+    /// Mutable buffer of leaf `write` and shared buffer of node `read` at
+    /// once (a parameter and its gradient). None if either is missing or
+    /// they are the same buffer.
+    pub fn leaf_and_node_mut(&mut self, write: NodeIndex, read: NodeIndex) -> Option<(&mut [f32], &[f32])> {
+        let (w, r) = (*self.slot.get(&write)?, *self.slot.get(&read)?);
+        if w == r || !self.leaf_slots.iter().any(|l| l.1 == w) {
+            return None;
+        }
+        if w < r {
+            let (lo, hi) = self.bufs.split_at_mut(r);
+            Some((lo[w].as_mut_slice(), hi[0].as_slice()))
+        } else {
+            let (lo, hi) = self.bufs.split_at_mut(w);
+            Some((hi[0].as_mut_slice(), lo[r].as_slice()))
+        }
+    }
+
     /// A leaf's buffer for writing (parameters, inputs, state).
-    pub fn leaf_buffer_mut(&mut self, id: NodeIndex) -> Option<&mut Vec<f32>> {
+    /// A slice, not the Vec: buffer lengths are fixed between `set_dims`
+    /// calls (GEMM relies on the lengths validated there).
+    pub fn leaf_buffer_mut(&mut self, id: NodeIndex) -> Option<&mut [f32]> {
         let s = *self.slot.get(&id)?;
-        self.leaf_slots.iter().any(|l| l.1 == s).then(|| &mut self.bufs[s])
+        self.leaf_slots.iter().any(|l| l.1 == s).then(|| self.bufs[s].as_mut_slice())
     }
 
     /// Copy `data` into a leaf, checking its length against the current dims.
@@ -346,6 +384,10 @@ impl Program {
     pub fn gemm_count(&self) -> usize {
         self.kernels.iter().filter(|k| matches!(k, Kernel::Gemm { .. })).count()
     }
+    /// Number of fused element-wise kernels.
+    pub fn fused_count(&self) -> usize {
+        self.kernels.iter().filter(|k| matches!(k, Kernel::Fused { .. })).count()
+    }
     /// Number of kernels that do work.
     pub fn kernel_count(&self) -> usize {
         self.kernels.iter().filter(|k| !matches!(k, Kernel::Nop)).count()
@@ -374,10 +416,88 @@ impl Program {
                 Kernel::Copy { va, .. } => format!("copy {:?} {:?}{}", va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
                 Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
                 Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
+                Kernel::Fused { group, n, .. } => format!("fused {:?} n={n}", group.instrs.iter().map(|i| i.prim).collect::<Vec<_>>()),
             };
             out.push((desc, times[i]));
         }
         out.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(out)
     }
+}
+
+/// A step whose output is a flat element-wise function of flat inputs.
+fn is_flat(steps: &[Step], s: usize) -> bool {
+    let st = &steps[s];
+    if st.fused || st.gemm.is_some() {
+        return false;
+    }
+    if st.prim.is_unary() {
+        return true;
+    }
+    st.prim.is_binary()
+        && st.inputs.iter().all(|(src, t)| {
+            view::is_plain(t) || (steps[*src].shape.is_empty() && t.fake.iter().all(|&f| f) && !view::has_bounds(t))
+        })
+}
+
+/// Mark flat element-wise steps with one consumer that is itself flat as
+/// members of the consumer's fused group, and build each group's program.
+fn fuse_elementwise(g: &Graph, order: &[NodeIndex], steps: &mut [Step], outputs: &[NodeIndex]) {
+    let gr = &g.cx.graph;
+    let n = steps.len();
+    let mut member = vec![false; n];
+    for s in 0..n {
+        let node = order[s];
+        if !is_flat(steps, s) || outputs.contains(&node) || gr.edges_directed(node, Direction::Outgoing).count() != 1 {
+            continue;
+        }
+        let Some(c) = gr.neighbors_directed(node, Direction::Outgoing).next() else { continue };
+        let Some(cs) = order.iter().position(|&o| o == c) else { continue };
+        let edge_plain = steps[cs].prim.is_unary() || steps[cs].inputs.iter().any(|(src, t)| *src == s && view::is_plain(t));
+        if is_flat(steps, cs) && edge_plain {
+            member[s] = true;
+        }
+    }
+    for root in 0..n {
+        if member[root] || !is_flat(steps, root) || !steps[root].inputs.iter().any(|(src, _)| member[*src]) {
+            continue;
+        }
+        let mut instrs = vec![];
+        let mut reg_of = std::collections::HashMap::new();
+        emit(steps, &member, root, &mut instrs, &mut reg_of);
+        steps[root].group = Some(fuse::Group { instrs });
+    }
+    for (s, m) in member.iter().enumerate() {
+        if *m {
+            steps[s].fused = true;
+        }
+    }
+}
+
+/// Post-order emission of a group's instructions; returns the result's register.
+fn emit(
+    steps: &[Step],
+    member: &[bool],
+    s: usize,
+    instrs: &mut Vec<fuse::Instr>,
+    reg_of: &mut std::collections::HashMap<usize, usize>,
+) -> usize {
+    let st = &steps[s];
+    let mut srcs = vec![];
+    for (src, _) in &st.inputs {
+        srcs.push(if member[*src] {
+            let r = match reg_of.get(src) {
+                Some(&r) => r,
+                None => emit(steps, member, *src, instrs, reg_of),
+            };
+            fuse::Src::Reg(r)
+        } else if steps[*src].shape.is_empty() {
+            fuse::Src::Scalar(*src)
+        } else {
+            fuse::Src::Buf(*src)
+        });
+    }
+    instrs.push(fuse::Instr { prim: st.prim, a: srcs[0], b: srcs.get(1).copied() });
+    reg_of.insert(s, instrs.len() - 1);
+    instrs.len() - 1
 }

@@ -109,11 +109,6 @@ impl Graph {
         let axes: Vec<usize> = (0..a.view.len()).collect();
         self.mean_axes(a, &axes)
     }
-    /// Keep a reduced axis as length 1 broadcast back to `len` (for x - mean(x)).
-    pub fn expand_back(&mut self, reduced: Tensor, axis: usize, len: Dim) -> R {
-        self.expand(reduced, axis, len)
-    }
-
     /// `a @ b`: a `[.., M, K]` with b `[K, N]`, or batched `[Z, M, K] @ [Z, K, N]`.
     /// Emitted as broadcast multiply + sum over the last axis, which our CPU
     /// program turns into one GEMM call.

@@ -47,12 +47,15 @@ pub struct Tensor {
 /// What a leaf node holds.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeafKind {
-    /// Fed per step (batch data, labels).
+    /// Fed per step (batch data, targets).
     Input,
+    /// Fed per step: class indices, each an integer in `0..classes`.
+    Labels(usize),
     /// Trainable parameter: kept across steps, gets a gradient.
     Param,
-    /// Non-trainable state kept across steps (running statistics).
-    State,
+    /// Non-trainable state kept across steps (running statistics), with
+    /// the value every element starts at.
+    State(f32),
     /// Fixed data baked into the graph (index ramps, masks).
     Fixed(Vec<f32>),
     /// Uniform [0, 1) noise refilled by the model before every train step (dropout).
@@ -173,19 +176,6 @@ impl Prim {
     pub fn is_binary(self) -> bool {
         matches!(self, Prim::Add | Prim::Mul | Prim::Mod | Prim::LessThan)
     }
-
-    /// Evaluate a unary op (the single definition used by every executor).
-    #[inline(always)]
-    pub fn unary_f32(self, x: f32) -> f32 {
-        match self {
-            Prim::Log2 => x.log2(),
-            Prim::Exp2 => x.exp2(),
-            Prim::Sin => x.sin(),
-            Prim::Sqrt => x.sqrt(),
-            Prim::Recip => 1.0 / x,
-            _ => x,
-        }
-    }
 }
 
 impl Graph {
@@ -196,6 +186,11 @@ impl Graph {
     /// The underlying luminal graph (for luminal compilers and GPU backends).
     pub fn luminal(&self) -> &luminal::prelude::Graph {
         &self.cx
+    }
+
+    /// Mutable luminal graph, e.g. to run luminal's own `execute` on it.
+    pub fn luminal_mut(&mut self) -> &mut luminal::prelude::Graph {
+        &mut self.cx
     }
 
     pub fn leaves(&self) -> &[Leaf] {
@@ -231,7 +226,9 @@ impl Graph {
         let label = name.to_string();
         let id = self
             .cx
-            .add_op(Function(label, Box::new(|_| panic!("leaf evaluated by luminal; use our executors"))))
+            // Our executors own leaf data; if luminal's own `execute` ever runs
+            // this graph, the leaf yields an empty tensor rather than aborting.
+            .add_op(Function(label, Box::new(|_| vec![luminal::prelude::Tensor::new(Vec::<f32>::new())])))
             .finish();
         self.shapes.insert(id, shape.to_vec());
         self.leaves.push(Leaf { name: name.into(), id, shape: shape.to_vec(), kind });
@@ -243,16 +240,23 @@ impl Graph {
         self.new_leaf(name, shape, LeafKind::Input)
     }
 
+    /// Per-step class labels `[B]` as float-coded integers in `0..classes`;
+    /// the model rejects anything else.
+    pub fn labels(&mut self, name: &str, classes: usize) -> Result<Tensor, EngineError> {
+        self.new_leaf(name, &[batch_dim()], LeafKind::Labels(classes))
+    }
+
     /// A trainable parameter with a concrete shape.
     pub fn param(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
         let s: Vec<Dim> = shape.iter().map(|&d| d.into()).collect();
         self.new_leaf(name, &s, LeafKind::Param)
     }
 
-    /// Non-trainable persistent state (e.g. BatchNorm running mean).
-    pub fn state(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
+    /// Non-trainable persistent state (e.g. BatchNorm running mean), every
+    /// element starting at `init`.
+    pub fn state(&mut self, name: &str, shape: &[usize], init: f32) -> Result<Tensor, EngineError> {
         let s: Vec<Dim> = shape.iter().map(|&d| d.into()).collect();
-        self.new_leaf(name, &s, LeafKind::State)
+        self.new_leaf(name, &s, LeafKind::State(init))
     }
 
     /// Fresh uniform [0, 1) values every training step, e.g. `[B, 256]`.

@@ -60,9 +60,49 @@ pub fn selu(g: &mut Graph, x: Tensor) -> R {
     g.mul_scalar(e, SELU_SCALE)
 }
 
-/// GELU, tanh form (PyTorch `approximate="tanh"`; erf is not a primitive):
-/// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+/// sign(x) as 2*(0<x) - 1 (0 maps to -1; only used where it is multiplied by 0).
+fn sign(g: &mut Graph, x: Tensor) -> R {
+    let p = positive(g, x)?;
+    let s = g.mul_scalar(p, 2.0)?;
+    g.add_scalar(s, -1.0)
+}
+
+/// erf(x) by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7):
+/// sign(x) (1 - poly(t) e^(-x^2)), t = 1 / (1 + 0.3275911 |x|).
+pub fn erf(g: &mut Graph, x: Tensor) -> R {
+    const A: [f32; 5] = [0.254_829_6, -0.284_496_74, 1.421_413_7, -1.453_152_1, 1.061_405_4];
+    let ax = g.abs(x)?;
+    let d = g.mul_scalar(ax, 0.327_591_1)?;
+    let d = g.add_scalar(d, 1.0)?;
+    let t = g.recip(d);
+    // Horner: ((((a5 t + a4) t + a3) t + a2) t + a1) t
+    let mut p = g.mul_scalar(t, A[4])?;
+    for &a in A[..4].iter().rev() {
+        p = g.add_scalar(p, a)?;
+        p = g.mul(p, t)?;
+    }
+    let x2 = g.mul(x, x)?;
+    let nx2 = g.neg(x2)?;
+    let e = g.exp(nx2)?;
+    let pe = g.mul(p, e)?;
+    let npe = g.neg(pe)?;
+    let one_minus = g.add_scalar(npe, 1.0)?;
+    let s = sign(g, x)?;
+    g.mul(s, one_minus)
+}
+
+/// GELU as in PyTorch's default: 0.5 x (1 + erf(x / sqrt 2)).
 pub fn gelu(g: &mut Graph, x: Tensor) -> R {
+    let xs = g.mul_scalar(x, std::f32::consts::FRAC_1_SQRT_2)?;
+    let e = erf(g, xs)?;
+    let e1 = g.add_scalar(e, 1.0)?;
+    let h = g.mul_scalar(x, 0.5)?;
+    g.mul(h, e1)
+}
+
+/// GELU, tanh form (PyTorch `approximate="tanh"`):
+/// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+pub fn gelu_tanh(g: &mut Graph, x: Tensor) -> R {
     let x3 = g.mul(x, x)?;
     let x3 = g.mul(x3, x)?;
     let c = g.mul_scalar(x3, 0.044_715)?;

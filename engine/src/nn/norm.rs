@@ -57,13 +57,13 @@ pub struct BatchNorm {
 
 impl BatchNorm {
     /// Registers `{name}.weight`, `{name}.bias` (params) and
-    /// `{name}.running_mean`, `{name}.running_var` (state; start them at 0 and 1).
+    /// `{name}.running_mean`, `{name}.running_var` (state, starting at 0 and 1).
     pub fn new(g: &mut Graph, name: &str, channels: usize) -> Result<BatchNorm, EngineError> {
         Ok(BatchNorm {
             weight: g.param(&format!("{name}.weight"), &[channels])?,
             bias: g.param(&format!("{name}.bias"), &[channels])?,
-            running_mean: g.state(&format!("{name}.running_mean"), &[channels])?,
-            running_var: g.state(&format!("{name}.running_var"), &[channels])?,
+            running_mean: g.state(&format!("{name}.running_mean"), &[channels], 0.0)?,
+            running_var: g.state(&format!("{name}.running_var"), &[channels], 1.0)?,
             channels,
             eps: 1e-5,
             momentum: 0.1,
