@@ -57,6 +57,9 @@ impl DepthLab {
         d.intrinsics = self.intrinsics;
         let metres: Vec<f32> = (0..d.height).flat_map(|y| (0..d.width).map(move |x| (x, y))).map(|(x, y)| d.metres(x, y).unwrap_or(0.0)).collect();
         self.data_range = finite_range(metres.iter().copied().filter(|&v| v > 0.0)).unwrap_or([0.0, 1.0]);
+        if self.range.iter().any(|v| v.is_nan()) {
+            self.range = self.data_range;
+        }
         self.image = Arc::new(ScalarImage { generation: self.image.generation + 1, width: d.width as u32, height: d.height as u32, values: metres });
         let mut cloud = d.to_point_cloud(&self.intrinsics, None);
         // color the cloud by depth, exactly as the image
@@ -85,9 +88,8 @@ impl Lab for DepthLab {
             self.intrinsics = d.intrinsics;
             self.depth = Some(d);
             self.source = source.to_owned();
+            // a new map starts on its own full range (set in rebuild)
             self.range = [f32::NAN; 2];
-            self.rebuild();
-            self.range = self.data_range;
             self.rebuild();
             self.viewport.new_data();
         }
@@ -169,6 +171,9 @@ impl Lab for DepthLab {
             return Some(v.map_or_else(|| format!("pixel ({x}, {y}): invalid"), |v| format!("pixel ({x}, {y}): {} m", fmt_value(v))));
         }
         self.viewport.pick_text()
+    }
+    fn viewport(&self) -> Option<&Viewport3d> {
+        Some(&self.viewport)
     }
     fn viewport_mut(&mut self) -> Option<&mut Viewport3d> {
         Some(&mut self.viewport)

@@ -62,8 +62,8 @@ impl Lab for MeshLab {
     fn view(&mut self, ui: &mut egui::Ui) {
         self.viewport.show(ui, &self.scene);
     }
-    fn pick_info(&self) -> Option<String> {
-        self.viewport.pick_text()
+    fn viewport(&self) -> Option<&Viewport3d> {
+        Some(&self.viewport)
     }
     fn viewport_mut(&mut self) -> Option<&mut Viewport3d> {
         Some(&mut self.viewport)

@@ -46,6 +46,10 @@ pub trait Lab {
     fn summary(&self) -> String;
     /// What is under the cursor (and any measurement), for the status bar.
     fn pick_info(&self) -> Option<String> {
+        self.viewport().and_then(|v| v.pick_text())
+    }
+    /// The lab's 3D view, if it has one.
+    fn viewport(&self) -> Option<&crate::render::viewport::Viewport3d> {
         None
     }
     /// The lab's 3D view, if it has one (benchmarks and tests drive it).
