@@ -14,7 +14,8 @@ use vislab_engine::knn::{self, CvPoint, Distance, Knn, KnnError, Neighbour};
 
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
-use crate::render::image::{ScalarImage, show_image};
+use crate::render::image::ScalarImage;
+use crate::widgets::gallery;
 
 /// The cross-validation curve covers k = 1..=MAX_K.
 const MAX_K: usize = 20;
@@ -266,20 +267,14 @@ impl KnnLab {
     }
 }
 
-/// An 8x8 digit as an image: ink in [0, 1] shifted to [1, 2] (the image
-/// shader draws values <= 0 as invalid).
+/// An 8x8 digit (ink in [0, 1]) as an image.
 fn digit_image(x: Vec<f32>) -> Arc<ScalarImage> {
-    let side = digits::SIDE as u32;
-    Arc::new(ScalarImage::fresh(side, side, x.into_iter().map(|v| 1.0 + v).collect()))
+    gallery::unit_image(digits::SIDE, digits::SIDE, &x)
 }
 
 /// A digit image with a colored frame and a caption below.
 fn tile(ui: &mut egui::Ui, img: &Arc<ScalarImage>, side: f32, frame: egui::Color32, caption: &str) {
-    ui.vertical(|ui| {
-        let r = ui.allocate_ui(egui::vec2(side, side), |ui| show_image(ui, img, [1.0, 2.0], Colormap::Gray));
-        ui.painter().rect_stroke(r.response.rect.expand(1.0), 0.0, egui::Stroke::new(2.0, frame), egui::StrokeKind::Outside);
-        ui.label(egui::RichText::new(caption).small());
-    });
+    gallery::tile(ui, img, side, gallery::UNIT_RANGE, Colormap::Gray, Some(frame), caption);
 }
 
 fn ms(d: Duration) -> String {

@@ -1,3 +1,6 @@
 //! Reusable egui pieces.
 
+pub mod curves;
+pub mod export;
+pub mod gallery;
 pub mod legend;
