@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod metrics_csv;
 pub mod model;
 pub mod reference;
+pub mod report;
 pub mod search;
 pub mod trainer;
 
