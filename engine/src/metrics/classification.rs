@@ -122,25 +122,39 @@ impl Histogram {
     /// `bins` bins over [min, max] of the finite values (a single value gets
     /// a unit-wide range around it). Non-finite values are skipped.
     pub fn new(v: &[f32], bins: usize) -> Histogram {
+        Histogram::build(v, bins, None)
+    }
+
+    /// As [`Histogram::new`] over at most `mean +- k std`: values outside
+    /// count in the end bins. A few outliers (typical of gradients) then
+    /// do not squeeze everything else into one bin.
+    pub fn clipped(v: &[f32], bins: usize, k: f32) -> Histogram {
+        Histogram::build(v, bins, Some(k))
+    }
+
+    fn build(v: &[f32], bins: usize, clip: Option<f32>) -> Histogram {
         let bins = bins.max(1);
         let finite = || v.iter().copied().filter(|x| x.is_finite());
         let n = finite().count();
-        let (lo, hi) = finite().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+        let (mut lo, mut hi) = finite().fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         if n == 0 {
             return Histogram { range: [0.0, 1.0], counts: vec![0; bins], mean: 0.0, std: 0.0 };
+        }
+        let (sum, sq) = finite().fold((0.0f64, 0.0f64), |(s, q), x| (s + x as f64, q + (x as f64) * (x as f64)));
+        let mean = sum / n as f64;
+        let std = (sq / n as f64 - mean * mean).max(0.0).sqrt();
+        if let Some(k) = clip {
+            lo = lo.max((mean - k as f64 * std) as f32);
+            hi = hi.min((mean + k as f64 * std) as f32);
         }
         let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 0.5, hi + 0.5) };
         let mut counts = vec![0; bins];
         let width = (hi - lo) as f64 / bins as f64;
-        let (mut sum, mut sq) = (0.0f64, 0.0f64);
         for x in finite() {
-            let b = (((x - lo) as f64 / width) as usize).min(bins - 1);
+            // below lo (clipped) saturates to bin 0 through the cast
+            let b = (((x - lo) as f64 / width).max(0.0) as usize).min(bins - 1);
             counts[b] += 1;
-            sum += x as f64;
-            sq += (x as f64) * (x as f64);
         }
-        let mean = sum / n as f64;
-        let std = (sq / n as f64 - mean * mean).max(0.0).sqrt();
         Histogram { range: [lo, hi], counts, mean: mean as f32, std: std as f32 }
     }
 
@@ -197,5 +211,19 @@ mod tests {
         let one = Histogram::new(&[2.0, 2.0], 3);
         assert_eq!((one.range, one.counts.clone(), one.std), ([1.5, 2.5], vec![0, 2, 0], 0.0));
         assert_eq!(Histogram::new(&[], 2).counts, vec![0, 0]);
+        // 0 x 8 and 1 x 8 then an outlier 100: mean 108/17 = 6.35, std 23.4;
+        // at 1 std the range is [0, 29.8], the outlier lands in the last bin
+        let mut v = vec![0.0f32; 8];
+        v.extend([1.0; 8]);
+        v.push(100.0);
+        let c = Histogram::clipped(&v, 4, 1.0);
+        let mean = 108.0f64 / 17.0;
+        assert!((c.mean as f64 - mean).abs() < 1e-5, "{}", c.mean);
+        let var = (8.0 + 10000.0) / 17.0 - mean * mean;
+        assert!((c.std as f64 - var.sqrt()).abs() < 1e-3, "{}", c.std);
+        assert_eq!(c.range[0], 0.0);
+        assert!((c.range[1] as f64 - (mean + var.sqrt())).abs() < 1e-3, "{:?}", c.range);
+        assert_eq!(c.counts, vec![16, 0, 0, 1]);
+        assert_eq!(Histogram::new(&v, 4).counts, vec![16, 0, 0, 1]);
     }
 }

@@ -11,6 +11,8 @@ use crate::nn::Mode;
 
 /// Bins of the layer histograms.
 pub const HISTOGRAM_BINS: usize = 40;
+/// Histograms span at most mean +- this many standard deviations.
+pub const CLIP_STD: f32 = 4.0;
 
 /// One layer's statistics on the probe batch (train mode).
 #[derive(Clone, Debug, PartialEq)]
@@ -72,8 +74,8 @@ impl Report {
             .inspect(probe, Mode::Train)?
             .into_iter()
             .map(|p| LayerStats {
-                activations: Histogram::new(&p.values, HISTOGRAM_BINS),
-                grads: (!p.grads.is_empty()).then(|| Histogram::new(&p.grads, HISTOGRAM_BINS)),
+                activations: Histogram::clipped(&p.values, HISTOGRAM_BINS, CLIP_STD),
+                grads: (!p.grads.is_empty()).then(|| Histogram::clipped(&p.grads, HISTOGRAM_BINS, CLIP_STD)),
                 name: p.name,
             })
             .collect();
