@@ -123,3 +123,61 @@ fn the_ui_trains_and_shows_the_results() {
     h.run_steps(4);
     h.snapshot_options("train_layers", &snapshot_options());
 }
+
+/// On MNIST with the command line's settings (MLP, Adam 1e-3, cosine,
+/// batch 64, seed 0, the first 2000 images, one epoch) the lab gets the
+/// very numbers `vislab train` writes.
+#[test]
+fn mnist_reproduces_the_command_line() {
+    let dir = vislab_engine::data::locate("mnist/data").unwrap_or_else(|e| panic!("{e}"));
+    let out = scratch("train-lab-cli");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vislab"))
+        .args(["train", "--model", "mlp", "--data", &format!("mnist:{}", dir.display()), "--epochs", "1", "--limit", "2000", "--out", &out.display().to_string()])
+        .output()
+        .expect("run vislab train");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("metrics.csv");
+    let row: Vec<f32> = csv.lines().nth(1).expect("one epoch row").split(',').map(|v| v.parse().expect("number")).collect();
+    let (cli_loss, cli_acc) = (row[3], row[4]);
+
+    let mut lab = TrainLab::new();
+    lab.open_folder(dir, false);
+    wait(&mut lab);
+    assert!(lab.splits().is_some_and(|d| d.val_is_test && d.train.len() == 60_000), "{}", lab.status());
+    lab.configure(Family::Mlp, 1, 0);
+    lab.set_limit(Some(2000));
+    lab.train_now();
+    wait(&mut lab);
+    assert_eq!(lab.validation_accuracy().map(|a| a as f32), Some(cli_acc), "{}", lab.status());
+    assert_eq!(lab.validation_loss().map(|l| l as f32), Some(cli_loss));
+    assert!(cli_acc > 0.8, "{cli_acc}");
+    // the final report evaluates the same weights on the same test split
+    assert_eq!(lab.report().map(|r| r.confusion.accuracy()), Some(cli_acc));
+}
+
+/// Grid search on the digits from the UI: 9 short runs, the best far above
+/// chance, shown as a scatter.
+#[test]
+fn hyperparameter_search_from_the_ui() {
+    let mut h = app("train");
+    h.get_by_label("Hyperparameter search").click();
+    h.run_steps(2);
+    h.get_by_label("grid search").click();
+    h.run_steps(2);
+    h.get_by_label("Run search").click();
+    h.run_steps(2);
+    assert!(h.state().busy(), "the search runs in the background");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while h.state().busy() {
+        assert!(Instant::now() < deadline, "search still running");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    settle(&mut h);
+    let line = h.state().current_lab().summary();
+    assert!(line.contains("Grid search, 9 trials: best validation accuracy"), "{line}");
+    let best: f32 = line.split("accuracy ").nth(1).and_then(|s| s.split('%').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{line}"));
+    // two epochs per trial: far above the 10% of chance, not yet converged
+    assert!(best > 60.0, "{line}");
+    h.snapshot_options("train_search", &snapshot_options());
+}

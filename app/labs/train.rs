@@ -280,6 +280,8 @@ struct Run {
     total_steps: usize,
     step: usize,
     epoch: usize,
+    /// Training images per epoch.
+    images: usize,
 }
 
 /// What the finishing thread hands back: the final report and the model.
@@ -288,6 +290,8 @@ type Finish = Result<(Report, Box<dyn Model>, String), String>;
 pub struct TrainLab {
     source: Source,
     data: Option<Splits>,
+    /// Train on the first this many training images only (the command line's `--limit`).
+    limit: Option<usize>,
     loading: Option<Receiver<Result<Splits, String>>>,
     settings: Settings,
     run: Option<Run>,
@@ -322,6 +326,7 @@ impl TrainLab {
         TrainLab {
             source: Source::Digits,
             data,
+            limit: None,
             loading: None,
             settings: Settings::for_image(Family::Cnn, image),
             run: None,
@@ -406,7 +411,11 @@ impl TrainLab {
                 return;
             }
         };
-        let steps_per_epoch = d.train.num_batches(s.batch, false);
+        let train = match self.limit {
+            Some(n) if n < d.train.len() => Arc::new(d.train.take(n)),
+            _ => d.train.clone(),
+        };
+        let steps_per_epoch = train.num_batches(s.batch, false);
         let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps_per_epoch)));
         config.seed = s.seed;
         config.eval_batch_size = EVAL_BATCH;
@@ -414,14 +423,14 @@ impl TrainLab {
         config.early_stopping = s.early_stopping.then_some(EarlyStopping { patience: s.patience, min_delta: 0.0 });
         let (test, probe, chosen) = (d.test.clone(), d.probe.clone(), self.chosen.clone());
         let hook = Box::new(move |m: &mut dyn Model, _| Report::compute(m, &test, &probe, chosen.load(Ordering::Relaxed), EVAL_BATCH).ok());
-        let job = Job::new(Box::new(model), s.optimizer.make(s.lr), d.train.clone(), config).validate_on(d.val.clone()).samples(hook);
+        let job = Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(d.val.clone()).samples(hook);
         let geometry = spec.build().map(|n| n.geometry).unwrap_or_default();
         let total_steps = steps_per_epoch * s.epochs;
         match job.spawn() {
             Ok(handle) => {
                 self.clear_results();
                 self.visuals.geometry = geometry;
-                self.run = Some(Run { handle, started: Instant::now(), paused: false, steps_per_epoch, total_steps, step: 0, epoch: 0 });
+                self.run = Some(Run { handle, started: Instant::now(), paused: false, steps_per_epoch, total_steps, step: 0, epoch: 0, images: train.len() });
                 self.status = "training".into();
             }
             Err(e) => self.status = format!("could not start training: {e}"),
@@ -458,7 +467,7 @@ impl TrainLab {
                         self.epoch_loss.push("validation", e, l as f64);
                         self.accuracy.push("validation", e, a as f64);
                     }
-                    let n = self.data.as_ref().map_or(0, |d| d.train.len());
+                    let n = run.images;
                     if m.seconds > 0.0 {
                         self.step_ms = Some(1e3 * m.seconds / run.steps_per_epoch.max(1) as f32);
                         self.images_per_s = Some(n as f32 / m.seconds);
@@ -545,6 +554,15 @@ impl TrainLab {
             }
         });
         if let Some(d) = &self.data {
+            let mut limited = self.limit.is_some();
+            ui.horizontal(|ui| {
+                if ui.checkbox(&mut limited, "only the first").changed() {
+                    self.limit = limited.then_some(d.train.len().min(2000));
+                }
+                if let Some(n) = &mut self.limit {
+                    ui.add(egui::Slider::new(n, 1..=d.train.len().max(1)).logarithmic(true).text("training images"));
+                }
+            });
             let val = if d.val_is_test { "validation = test split".to_string() } else { format!("{} validation", d.val.len()) };
             ui.label(egui::RichText::new(format!("{} train, {val}, {} test, {}x{}x{}", d.train.len(), d.test.len(), d.image[0], d.image[1], d.image[2])).small());
         }
@@ -714,6 +732,16 @@ impl TrainLab {
         self.settings = Settings { epochs, seed, ..Settings::for_image(family, image) };
     }
 
+    /// Load MNIST-format idx files from `dir` (as the folder buttons do).
+    pub fn open_folder(&mut self, dir: PathBuf, fashion: bool) {
+        self.load(Source::Idx { dir, fashion });
+    }
+
+    /// Train on the first `n` training images only (None: all).
+    pub fn set_limit(&mut self, n: Option<usize>) {
+        self.limit = n;
+    }
+
     /// Start training with the current settings.
     pub fn train_now(&mut self) {
         self.start();
@@ -756,6 +784,11 @@ impl TrainLab {
     /// Last validation accuracy per epoch.
     pub fn validation_accuracy(&self) -> Option<f64> {
         self.accuracy.last("validation")
+    }
+
+    /// Last validation loss per epoch.
+    pub fn validation_loss(&self) -> Option<f64> {
+        self.epoch_loss.last("validation")
     }
 
     pub fn status(&self) -> &str {
@@ -837,7 +870,13 @@ impl Lab for TrainLab {
     fn summary(&self) -> String {
         let data = self.data.as_ref().map_or("no data".to_string(), |d| d.title.clone());
         let net = format!("{} ({})", self.settings.family.name(), self.settings.activation.name());
-        if self.status.is_empty() { format!("{data}, {net}") } else { format!("{data}, {net} · {}", self.status) }
+        let mut line = if self.status.is_empty() { format!("{data}, {net}") } else { format!("{data}, {net} · {}", self.status) };
+        if self.tab == Tab::Search
+            && let Some(s) = self.search.best_line()
+        {
+            line = format!("{data} · {s}");
+        }
+        line
     }
 
     fn busy(&self) -> bool {

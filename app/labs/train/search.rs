@@ -120,6 +120,19 @@ impl Search {
         self.results.iter().fold(None, |b: Option<&Trial>, t| if b.is_none_or(|b| t.val_acc > b.val_acc) { Some(t) } else { b })
     }
 
+    /// The search's outcome in one line, once it has one.
+    pub fn best_line(&self) -> Option<String> {
+        let b = self.best()?;
+        Some(format!(
+            "{:?} search, {} trials: best validation accuracy {:.2}% at learning rate {:.2e}, L2 {:.2e}",
+            self.results_kind,
+            self.results.len(),
+            100.0 * b.val_acc,
+            b.point.lr,
+            b.point.reg
+        ))
+    }
+
     fn to_csv(&self) -> String {
         let mut out = String::from("learning_rate,l2,val_acc,val_loss\n");
         for t in &self.results {
@@ -132,24 +145,27 @@ impl Search {
         self.poll();
         self.export.poll(ui.ctx());
         let busy = self.running.is_some();
-        ui.horizontal_wrapped(|ui| {
-            ui.add_enabled_ui(!busy, |ui| {
+        ui.add_enabled_ui(!busy, |ui| {
+            ui.spacing_mut().slider_width = 110.0;
+            ui.horizontal(|ui| {
                 ui.radio_value(&mut self.kind, SearchKind::Random, "random search");
                 ui.radio_value(&mut self.kind, SearchKind::Grid, "grid search");
                 ui.add(egui::Slider::new(&mut self.trials, 1..=49).text("trials"));
-                ui.add(egui::Slider::new(&mut self.epochs, 1..=10).text("epochs per trial"));
-                ui.add(egui::Slider::new(&mut self.seed, 0..=100).text("search seed"));
             });
+            let sci = |v: f64, _: std::ops::RangeInclusive<usize>| format!("{v:.1e}");
+            for (name, range, lo) in [("learning rate", &mut self.space.lr, 1e-6f32), ("L2 strength", &mut self.space.reg, 1e-9)] {
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut range[0], lo..=1.0).logarithmic(true).custom_formatter(sci).text(format!("{name} from")));
+                    ui.add(egui::Slider::new(&mut range[1], lo..=1.0).logarithmic(true).custom_formatter(sci).text("to"));
+                });
+            }
         });
-        ui.horizontal_wrapped(|ui| {
-            ui.add_enabled_ui(!busy, |ui| {
-                ui.label("learning rate");
-                ui.add(egui::DragValue::new(&mut self.space.lr[0]).speed(0.0).range(1e-6..=1.0)).labelled_by(ui.label("from").id);
-                ui.add(egui::DragValue::new(&mut self.space.lr[1]).speed(0.0).range(1e-6..=10.0)).labelled_by(ui.label("to").id);
-                ui.label("   L2 strength");
-                ui.add(egui::DragValue::new(&mut self.space.reg[0]).speed(0.0).range(1e-9..=1.0)).labelled_by(ui.label("from").id);
-                ui.add(egui::DragValue::new(&mut self.space.reg[1]).speed(0.0).range(1e-9..=10.0)).labelled_by(ui.label("to").id);
-            });
+        ui.horizontal(|ui| {
+            ui.spacing_mut().slider_width = 80.0;
+            ui.add_enabled(!busy, egui::Slider::new(&mut self.epochs, 1..=10).text("epochs each"));
+            ui.add_enabled(!busy, egui::Slider::new(&mut self.seed, 0..=100).text("seed"));
+        });
+        ui.horizontal(|ui| {
             if ui.add_enabled(!busy && idle, egui::Button::new("Run search")).clicked() {
                 self.start(d, settings);
             }
@@ -174,17 +190,7 @@ impl Search {
             ui.add(egui::ProgressBar::new(self.results.len() as f32 / r.total.max(1) as f32).text(text));
             ui.ctx().request_repaint();
         }
-        let line = match self.best() {
-            Some(b) => format!(
-                "{:?} search, {} trials: best validation accuracy {:.2}% at learning rate {:.2e}, L2 {:.2e}",
-                self.results_kind,
-                self.results.len(),
-                100.0 * b.val_acc,
-                b.point.lr,
-                b.point.reg
-            ),
-            None => "Each trial trains the current network briefly; the scatter shows where validation accuracy is high.".into(),
-        };
+        let line = self.best_line().unwrap_or_else(|| "Each trial trains the current network briefly; the scatter shows where validation accuracy is high.".into());
         ui.label(line);
         for m in [&self.status, self.export.message.as_deref().unwrap_or("")] {
             if !m.is_empty() {
