@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vislab_engine::data::mnist::{self, Split};
-use vislab_engine::data::{Batch, Dataset, digits};
+use vislab_engine::data::{Batch, DataError, Dataset, digits};
 use vislab_engine::init::Init;
 use vislab_engine::models::{Activation, Family, NetSpec};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
@@ -87,8 +87,13 @@ impl Splits {
 
     /// MNIST-format files in `dir`: validation on the test split.
     fn idx(dir: &std::path::Path, fashion: bool) -> Result<Splits, String> {
-        let train = mnist::load(dir, Split::Train).map_err(|e| e.to_string())?;
-        let test = mnist::load(dir, Split::Test).map_err(|e| e.to_string())?;
+        let load = |split| {
+            mnist::load(dir, split).map_err(|e| match e {
+                DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
+                e => e.to_string(),
+            })
+        };
+        let (train, test) = (load(Split::Train)?, load(Split::Test)?);
         let names = if fashion { mnist::FASHION_CLASSES.to_vec() } else { mnist::DIGIT_CLASSES.to_vec() };
         let kind = if fashion { "Fashion-MNIST" } else { "MNIST" };
         Splits::new(train, None, test, names.iter().map(|s| s.to_string()).collect(), format!("{kind} ({})", dir.display()))
@@ -679,6 +684,17 @@ impl TrainLab {
             {
                 let names = self.data.as_ref().map_or(vec![], |d| d.names.clone());
                 save_text(&mut self.status, "confusion.csv", &r.confusion.to_csv(&names));
+            }
+            if let Some(m) = &self.model
+                && ui.button("model checkpoint").clicked()
+                && let Some(path) = rfd::FileDialog::new().set_file_name("model.safetensors").add_filter("safetensors", &["safetensors"]).save_file()
+            {
+                // the weights early stopping kept, or those of the last epoch
+                let meta = std::collections::BTreeMap::from([("vislab.network".to_string(), self.settings.family.name().to_string())]);
+                self.status = match vislab_engine::train::checkpoint::save(&path, m.params(), None, &meta) {
+                    Ok(()) => format!("saved {}", path.display()),
+                    Err(e) => format!("could not save {}: {e}", path.display()),
+                };
             }
             if let Some(rect) = self.plots_rect
                 && ui.button("view PNG").clicked()
