@@ -21,7 +21,7 @@ use std::time::Instant;
 use vislab_engine::data::mnist::{self, Split};
 use vislab_engine::data::{Batch, DataError, Dataset, digits};
 use vislab_engine::init::Init;
-use vislab_engine::models::{Activation, Family, NetSpec};
+use vislab_engine::models::{Activation, Family, ModelsError, NetSpec};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
 use vislab_engine::train::report::Report;
 use vislab_engine::train::{EarlyStopping, Event, Job, Model, TrainConfig, TrainerHandle};
@@ -408,8 +408,11 @@ impl TrainLab {
         self.stop();
         let Some(d) = &self.data else { return };
         let s = &self.settings;
-        let spec = s.spec(d.image, d.train.num_classes());
-        let model = match spec.model(s.seed, s.init.init()) {
+        let built = s.spec(d.image, d.train.num_classes()).build().map_err(ModelsError::from).and_then(|net| {
+            let geometry = net.geometry.clone();
+            Ok((net.into_model(s.seed, s.init.init())?, geometry))
+        });
+        let (model, geometry) = match built {
             Ok(m) => m,
             Err(e) => {
                 self.status = format!("could not build the network: {e}");
@@ -429,7 +432,6 @@ impl TrainLab {
         let (test, probe, chosen) = (d.test.clone(), d.probe.clone(), self.chosen.clone());
         let hook = Box::new(move |m: &mut dyn Model, _| Report::compute(m, &test, &probe, chosen.load(Ordering::Relaxed), EVAL_BATCH).ok());
         let job = Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(d.val.clone()).samples(hook);
-        let geometry = spec.build().map(|n| n.geometry).unwrap_or_default();
         let total_steps = steps_per_epoch * s.epochs;
         match job.spawn() {
             Ok(handle) => {
