@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
 use vislab_engine::models::{LayerGeometry, receptive_fields};
 use vislab_engine::train::LayerProbe;
 use vislab_engine::train::report::Report;
@@ -137,6 +139,21 @@ fn rows<T>(ui: &mut egui::Ui, items: &[T], item_width: f32, mut show: impl FnMut
     }
 }
 
+/// Standard deviation of each layer's activations and gradients on a log
+/// scale: vanishing or exploding signals (e.g. tanh with a too small
+/// initialization) show as a falling line.
+fn spread_plot(ui: &mut egui::Ui, r: &Report) {
+    let log = |v: f32| (v.max(1e-30) as f64).log10();
+    let acts: Vec<[f64; 2]> = r.layers.iter().enumerate().map(|(i, l)| [(i + 1) as f64, log(l.activations.std)]).collect();
+    let grads: Vec<[f64; 2]> = r.layers.iter().enumerate().filter_map(|(i, l)| Some([(i + 1) as f64, log(l.grads.as_ref()?.std)])).collect();
+    let names: Vec<String> = r.layers.iter().enumerate().map(|(i, l)| format!("{} {}", i + 1, l.name)).collect();
+    ui.label(egui::RichText::new(format!("log10 std per layer: {}", names.join(", "))).small());
+    Plot::new("layer-spread").height(110.0).legend(Legend::default()).x_axis_label("layer").y_axis_label("log10 std").show(ui, |p| {
+        p.line(Line::new("activations", PlotPoints::from(acts)).color(egui::Color32::from_rgb(66, 133, 244)).width(2.0));
+        p.line(Line::new("gradients", PlotPoints::from(grads)).color(egui::Color32::from_rgb(234, 67, 53)).width(2.0));
+    });
+}
+
 /// The label of a class.
 fn name(d: &Splits, c: usize) -> String {
     d.names.get(c).cloned().unwrap_or_else(|| c.to_string())
@@ -228,6 +245,7 @@ pub fn layers(ui: &mut egui::Ui, r: &Report, d: &Splits, v: &Visuals) -> Option<
         }
         ui.separator();
         ui.label(egui::RichText::new(format!("activation and gradient histograms per layer ({} training images, training mode)", d.probe.len())).strong());
+        spread_plot(ui, r);
         rows(ui, &r.layers, 190.0, |ui, l| {
             ui.vertical(|ui| {
                 ui.set_width(190.0);
