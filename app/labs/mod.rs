@@ -9,6 +9,7 @@ pub mod mesh;
 pub mod optimization;
 pub mod points;
 pub mod toy2d;
+pub mod train;
 pub mod voxels;
 
 /// How the navigator and the command line know a lab.
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(knn::KnnLab::new()),
         Box::new(optimization::OptimizationLab::new()),
         Box::new(toy2d::Toy2dLab::new()),
+        Box::new(train::TrainLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),

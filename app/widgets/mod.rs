@@ -1,6 +1,9 @@
 //! Reusable egui pieces.
 
+pub mod confusion;
 pub mod curves;
 pub mod export;
 pub mod gallery;
+pub mod histogram;
 pub mod legend;
+pub mod scatter;

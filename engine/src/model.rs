@@ -52,16 +52,61 @@ pub struct Model {
     zero_grads: HashMap<String, Vec<f32>>,
     rng: Rng,
     compile_time: Duration,
+    probes: Vec<ProbeNodes>,
+    probe_train_schedule: Vec<usize>,
+    probe_eval_schedule: Vec<usize>,
+}
+
+/// A tensor inside the network to look at (a layer's output), in both
+/// modes: `train` is differentiated too, so its gradient can be read.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub name: String,
+    pub train: Tensor,
+    pub eval: Tensor,
+}
+
+/// A probe lowered: its nodes in the program and its shape per sample.
+#[derive(Debug, Clone)]
+struct ProbeNodes {
+    name: String,
+    sample_shape: Vec<usize>,
+    train: NodeIndex,
+    grad: Option<NodeIndex>,
+    eval: NodeIndex,
+}
+
+/// A probe's values after [`Model::run_probes`].
+pub struct ProbeValues<'a> {
+    /// Shape of one sample's values (the batch dim left out).
+    pub sample_shape: &'a [usize],
+    /// `[batch, ...sample_shape]` row-major.
+    pub values: &'a [f32],
+    /// Gradient of the training loss w.r.t. the values (train mode only).
+    pub grad: Option<&'a [f32]>,
 }
 
 impl Model {
     /// Differentiate the loss w.r.t. every parameter, lower the graph to our
     /// CPU program, and index everything by name.
-    pub fn compile(mut g: Graph, spec: ModelSpec) -> Result<Model, EngineError> {
+    pub fn compile(g: Graph, spec: ModelSpec) -> Result<Model, EngineError> {
+        Model::compile_with_probes(g, spec, &[])
+    }
+
+    /// As [`Model::compile`], keeping the values of `probes` (per-sample
+    /// shapes must be static: the batch dim first, then fixed sizes) and
+    /// the gradients of the train-mode ones for [`Model::run_probes`].
+    /// Probes cost nothing in `train_step` and `evaluate` beyond keeping
+    /// their buffers unfused.
+    pub fn compile_with_probes(mut g: Graph, spec: ModelSpec, probes: &[Probe]) -> Result<Model, EngineError> {
         let t0 = Instant::now();
         let param_leaves: Vec<_> = g.leaves().iter().filter(|l| l.kind == LeafKind::Param).cloned().collect();
-        let wrt: Vec<Tensor> = param_leaves.iter().map(|l| Tensor { id: l.id, view: luminal::prelude::ShapeTracker::new(&l.shape) }).collect();
-        let grads = g.backward(spec.loss, &wrt)?;
+        let mut wrt: Vec<Tensor> = param_leaves.iter().map(|l| Tensor { id: l.id, view: luminal::prelude::ShapeTracker::new(&l.shape) }).collect();
+        // A gradient is of a node's whole buffer: only plain outputs have one.
+        let probe_grads: Vec<bool> = probes.iter().map(|p| crate::graph::view::is_plain(&p.train.view)).collect();
+        wrt.extend(probes.iter().zip(&probe_grads).filter(|(_, g)| **g).map(|(p, _)| p.train));
+        let mut grads = g.backward(spec.loss, &wrt)?;
+        let mut probe_grad_ids = grads.split_off(param_leaves.len()).into_iter();
         let mut params = vec![];
         for (l, gr) in param_leaves.iter().zip(&grads) {
             let shape = dims_of(&DimValues::default(), &l.shape)?;
@@ -76,14 +121,37 @@ impl Model {
         let eval_outputs: Vec<(String, NodeIndex)> = spec.eval_outputs.iter().map(|(n, t)| (n.clone(), plain(&mut g, *t).id)).collect();
         let train_outputs: Vec<(String, NodeIndex)> = spec.train_outputs.iter().map(|(n, t)| (n.clone(), plain(&mut g, *t).id)).collect();
         train_nodes.extend(train_outputs.iter().map(|o| o.1));
+        let mut probe_nodes = Vec::with_capacity(probes.len());
+        for (p, has_grad) in probes.iter().zip(&probe_grads) {
+            let shape = g.shape(p.train);
+            let sample_shape = shape
+                .iter()
+                .skip(1)
+                .map(|d| d.to_usize())
+                .collect::<Option<Vec<usize>>>()
+                .ok_or_else(|| EngineError::Shape(format!("probe {} has a dynamic dim besides the batch: {shape:?}", p.name)))?;
+            let grad = if *has_grad { probe_grad_ids.next().flatten().map(|t| t.id) } else { None };
+            let (train, eval) = (plain(&mut g, p.train).id, plain(&mut g, p.eval).id);
+            probe_nodes.push(ProbeNodes { name: p.name.clone(), sample_shape, train, grad, eval });
+        }
         let mut all = train_nodes.clone();
         all.extend(eval_outputs.iter().map(|o| o.1));
+        for p in &probe_nodes {
+            all.extend([p.train, p.eval]);
+            all.extend(p.grad);
+        }
         // Params and state must exist in the program even if unused.
         all.extend(g.leaves().iter().map(|l| l.id));
         let program = Program::new(&g, &all)?;
         let train_schedule = program.schedule_for(&train_nodes);
         let eval_ids: Vec<NodeIndex> = eval_outputs.iter().map(|o| o.1).collect();
         let eval_schedule = program.schedule_for(&eval_ids);
+        let mut probe_train: Vec<NodeIndex> = train_nodes.clone();
+        probe_train.extend(probe_nodes.iter().flat_map(|p| std::iter::once(p.train).chain(p.grad)));
+        let probe_train_schedule = program.schedule_for(&probe_train);
+        let mut probe_eval = eval_ids.clone();
+        probe_eval.extend(probe_nodes.iter().map(|p| p.eval));
+        let probe_eval_schedule = program.schedule_for(&probe_eval);
         let by_kind = |k: fn(&LeafKind) -> bool| -> HashMap<String, NodeIndex> {
             g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect()
         };
@@ -116,6 +184,9 @@ impl Model {
             zero_grads,
             rng: Rng::new(0x5EED),
             compile_time: t0.elapsed(),
+            probes: probe_nodes,
+            probe_train_schedule,
+            probe_eval_schedule,
         })
     }
 
@@ -199,6 +270,37 @@ impl Model {
     /// Eval-mode forward for the eval outputs only.
     pub fn evaluate(&mut self) -> Result<(), EngineError> {
         self.program.run_subset(&self.eval_schedule)
+    }
+
+    /// Names of the probes, in the order given at compile time.
+    pub fn probe_names(&self) -> Vec<String> {
+        self.probes.iter().map(|p| p.name.clone()).collect()
+    }
+
+    /// Compute every probe at the current batch: in train mode the forward
+    /// and backward pass (no state update, parameters untouched), in eval
+    /// mode the forward pass. Read them with [`Model::probe`].
+    pub fn run_probes(&mut self, mode: crate::nn::Mode) -> Result<(), EngineError> {
+        match mode {
+            crate::nn::Mode::Train => {
+                self.fill_noise();
+                self.program.run_subset(&self.probe_train_schedule)
+            }
+            crate::nn::Mode::Eval => self.program.run_subset(&self.probe_eval_schedule),
+        }
+    }
+
+    /// A probe's values from the last [`Model::run_probes`] in `mode`.
+    pub fn probe(&self, name: &str, mode: crate::nn::Mode) -> Result<ProbeValues<'_>, EngineError> {
+        let p = self.probes.iter().find(|p| p.name == name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
+        Ok(match mode {
+            crate::nn::Mode::Train => ProbeValues {
+                sample_shape: &p.sample_shape,
+                values: self.program.buffer(p.train),
+                grad: p.grad.map(|g| self.program.buffer(g)),
+            },
+            crate::nn::Mode::Eval => ProbeValues { sample_shape: &p.sample_shape, values: self.program.buffer(p.eval), grad: None },
+        })
     }
 
     /// Loss of the last `train_step`.

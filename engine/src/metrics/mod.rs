@@ -12,12 +12,13 @@
 //!   Precision, recall and F1 are fractions in [0, 1] (Mesh R-CNN prints percent).
 //! - Voxel IoU counts a voxel as occupied when its value is at least 0.5.
 
-
+pub mod classification;
 pub mod coco;
 pub mod kdtree;
 pub mod shape;
 pub mod voxel;
 
+pub use classification::{Confusion, Histogram};
 pub use kdtree::KdTree;
 pub use shape::{Chamfer, FScore, Neighbours, ShapePoints, chamfer, fscore, normal_consistency, to_point_cloud};
 pub use voxel::{VoxelIou, voxel_iou};

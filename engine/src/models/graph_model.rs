@@ -9,11 +9,12 @@
 use crate::data::Batch;
 use crate::error::EngineError;
 use crate::graph::{Graph, Tensor};
-use crate::model::{Model as Compiled, ModelSpec};
-use crate::nn;
-use crate::train::{Model, ModelError, Param, StepOutput};
+use crate::init::Init;
+use crate::model::{Model as Compiled, ModelSpec, Probe};
+use crate::nn::{self, Mode};
+use crate::train::{LayerProbe, Model, ModelError, Param, StepOutput};
 
-use super::{ModelsError, init_params};
+use super::{ModelsError, init_params_with};
 
 /// A classifier graph before compilation: inputs `x` `[B, ...sample_shape]`
 /// (or the same values flattened) and `labels` are added by
@@ -70,14 +71,21 @@ pub struct GraphModel {
 impl GraphModel {
     /// Compile `net` and initialize its parameters from `seed`.
     pub fn new(net: Classifier, seed: u64) -> Result<GraphModel, ModelsError> {
+        GraphModel::with_probes(net, &[], seed, Init::KAIMING_RELU)
+    }
+
+    /// Compile `net` keeping the layer outputs `probes` for
+    /// [`Model::inspect`], with hidden weights drawn from `hidden_init`
+    /// (the output layer keeps Kaiming with gain 1).
+    pub fn with_probes(net: Classifier, probes: &[Probe], seed: u64, hidden_init: Init) -> Result<GraphModel, ModelsError> {
         let (graph, spec, sample_shape, classes, output_layer) = net.into_spec()?;
-        let compiled = Compiled::compile(graph, spec)?;
+        let compiled = Compiled::compile_with_probes(graph, spec, probes)?;
         let mut params: Vec<Param> = compiled.params().into_iter().map(|p| Param::new(p.name, p.shape.clone(), vec![0.0; p.shape.iter().product()])).collect();
         for name in compiled.state_names() {
             let len = compiled.state(&name)?.len();
             params.push(Param::buffer(name, vec![len], vec![0.0; len]));
         }
-        init_params(&mut params, seed, &output_layer)?;
+        init_params_with(&mut params, seed, &output_layer, hidden_init)?;
         Ok(GraphModel { compiled, params, sample_shape, classes })
     }
 
@@ -169,5 +177,22 @@ impl Model for GraphModel {
         self.load(&unlabeled)?;
         self.compiled.evaluate()?;
         Ok(self.compiled.output(EVAL_LOGITS)?.to_vec())
+    }
+
+    fn inspect(&mut self, batch: &Batch, mode: Mode) -> Result<Vec<LayerProbe>, ModelError> {
+        // As in predict: the train-mode loss needs labels, eval's does not care.
+        self.load(batch)?;
+        self.compiled.run_probes(mode)?;
+        let mut out = Vec::new();
+        for name in self.compiled.probe_names() {
+            let p = self.compiled.probe(&name, mode)?;
+            out.push(LayerProbe {
+                name,
+                sample_shape: p.sample_shape.to_vec(),
+                values: p.values.to_vec(),
+                grads: p.grad.map(<[f32]>::to_vec).unwrap_or_default(),
+            });
+        }
+        Ok(out)
     }
 }

@@ -11,10 +11,14 @@
 pub mod cnn;
 mod graph_model;
 pub mod mlp;
+pub mod net;
+pub mod resnet;
 
 pub use cnn::Cnn;
 pub use graph_model::{Classifier, GraphModel};
 pub use mlp::Mlp;
+pub use net::{Activation, Family, LayerGeometry, NetSpec, Network, receptive_fields};
+pub use resnet::ResNet;
 
 use crate::error::EngineError;
 use crate::init::{Init, InitError};
@@ -69,14 +73,15 @@ impl Arch {
 }
 
 /// Initial values for `params` (in order, one seeded stream each, so adding
-/// a layer does not change the others). `output` is the name prefix of the
-/// layer producing the logits (no ReLU after it).
-pub(crate) fn init_params(params: &mut [Param], seed: u64, output: &str) -> Result<(), InitError> {
+/// a layer does not change the others): `hidden` for the weights of every
+/// layer but the output one (the name prefix `output`, no ReLU after it),
+/// which gets Kaiming with gain 1.
+pub(crate) fn init_params_with(params: &mut [Param], seed: u64, output: &str, hidden: Init) -> Result<(), InitError> {
     for (i, p) in params.iter_mut().enumerate() {
         let (layer, kind) = p.name.rsplit_once('.').unwrap_or(("", p.name.as_str()));
         let init = match kind {
             "weight" if p.shape.len() >= 2 && layer == output => Init::KaimingNormal { gain: 1.0 },
-            "weight" if p.shape.len() >= 2 => Init::KAIMING_RELU,
+            "weight" if p.shape.len() >= 2 => hidden,
             // Norm scales and running variances.
             "weight" | "running_var" => Init::Constant(1.0),
             _ => Init::Zeros,
@@ -88,3 +93,6 @@ pub(crate) fn init_params(params: &mut [Param], seed: u64, output: &str) -> Resu
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod net_tests;

@@ -5,10 +5,12 @@ pub mod checkpoint;
 pub mod metrics_csv;
 pub mod model;
 pub mod reference;
+pub mod report;
+pub mod search;
 pub mod trainer;
 
 pub use metrics_csv::{EpochMetrics, MetricsCsv};
-pub use model::{Model, ModelError, Param, StepOutput};
+pub use model::{LayerProbe, Model, ModelError, Param, StepOutput};
 pub use trainer::{
     EarlyStopping, Event, Finished, Job, Progress, SampleHook, StopReason, TrainConfig, TrainError, TrainerHandle, evaluate, progress_of,
     save_training,

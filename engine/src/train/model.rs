@@ -82,6 +82,25 @@ pub trait Model: Send {
     /// Evaluation-mode outputs, row-major `[batch, ...]` (class scores for
     /// a classifier).
     fn predict(&mut self, batch: &Batch) -> Result<Vec<f32>, ModelError>;
+    /// The outputs of the model's layers on `batch` (with their gradients
+    /// in train mode), for inspection; changes no value or buffer. Models
+    /// that cannot look inside themselves return none.
+    fn inspect(&mut self, _batch: &Batch, _mode: crate::nn::Mode) -> Result<Vec<LayerProbe>, ModelError> {
+        Ok(Vec::new())
+    }
+}
+
+/// One layer's output on a batch, from [`Model::inspect`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerProbe {
+    pub name: String,
+    /// Shape of one sample's output (e.g. `[C, H, W]` or `[features]`).
+    pub sample_shape: Vec<usize>,
+    /// `[batch, ...sample_shape]` row-major.
+    pub values: Vec<f32>,
+    /// Gradient of the training loss w.r.t. `values` (train mode; empty in
+    /// eval mode or where the layer has none).
+    pub grads: Vec<f32>,
 }
 
 /// Copies of every parameter value, in `params()` order.

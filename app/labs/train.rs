@@ -1,0 +1,918 @@
+//! Network training: an MLP, CNN or small ResNet trained on the built-in
+//! 8x8 digits or on MNIST / Fashion-MNIST idx files, on the engine's
+//! trainer thread. Live curves (loss, accuracy, learning rate, speed),
+//! pause / resume / stop and early stopping; then the confusion matrix,
+//! misclassified test images, first-layer filters, every layer's
+//! activations for a chosen image, activation and gradient histograms, and
+//! receptive fields. A second tab runs grid or random hyperparameter search.
+//!
+//! Any `data::Dataset` of images (`[H, W]` or `[C, H, W]` samples) plugs in
+//! through [`Splits::new`].
+
+mod inspect;
+mod search;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::Arc;
+use std::time::Instant;
+
+use vislab_engine::data::mnist::{self, Split};
+use vislab_engine::data::{Batch, DataError, Dataset, digits};
+use vislab_engine::init::Init;
+use vislab_engine::models::{Activation, Family, ModelsError, NetSpec};
+use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
+use vislab_engine::train::report::Report;
+use vislab_engine::train::{EarlyStopping, Event, Job, Model, TrainConfig, TrainerHandle};
+
+use super::{Lab, LabInfo};
+use crate::widgets::curves::Curves;
+use crate::widgets::export::PngExport;
+
+/// Samples of the training set whose activations feed the histograms.
+const PROBE_SAMPLES: usize = 128;
+/// Batch size of evaluation and prediction (the command line's).
+const EVAL_BATCH: usize = 1000;
+
+/// Where the images come from.
+#[derive(Clone, Debug, PartialEq)]
+enum Source {
+    Digits,
+    Idx { dir: PathBuf, fashion: bool },
+}
+
+/// Train, validation and test sets of one source.
+pub struct Splits {
+    pub train: Arc<Dataset>,
+    pub val: Arc<Dataset>,
+    pub test: Arc<Dataset>,
+    /// `[channels, height, width]` of every sample.
+    pub image: [usize; 3],
+    pub names: Vec<String>,
+    pub title: String,
+    /// MNIST: validation curves are on the test split, as `vislab train` does.
+    pub val_is_test: bool,
+    probe: Batch,
+}
+
+impl Splits {
+    /// Any image dataset: `val` may be the test set itself.
+    pub fn new(train: Dataset, val: Option<Dataset>, test: Dataset, names: Vec<String>, title: String) -> Result<Splits, String> {
+        let image = match *train.sample_shape() {
+            [h, w] => [1, h, w],
+            [c, h, w] => [c, h, w],
+            ref s => return Err(format!("samples of shape {s:?} are not images")),
+        };
+        if test.sample_shape() != train.sample_shape() {
+            return Err(format!("test samples {:?} differ from training samples {:?}", test.sample_shape(), train.sample_shape()));
+        }
+        let probe = train.batch(&(0..PROBE_SAMPLES.min(train.len())).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
+        let test = Arc::new(test);
+        let (val, val_is_test) = match val {
+            Some(v) => (Arc::new(v), false),
+            None => (test.clone(), true),
+        };
+        Ok(Splits { train: Arc::new(train), val, test, image, names, title, val_is_test, probe })
+    }
+
+    /// The built-in digits: 360 test and 300 validation images, seeded.
+    fn digits(seed: u64) -> Result<Splits, String> {
+        let all = digits::load().map_err(|e| e.to_string())?;
+        let (rest, test) = all.split(360, seed).map_err(|e| e.to_string())?;
+        let (train, val) = rest.split(300, seed + 1).map_err(|e| e.to_string())?;
+        let names = (0..10).map(|d| d.to_string()).collect();
+        Splits::new(train, Some(val), test, names, "8x8 digits (built in)".into())
+    }
+
+    /// MNIST-format files in `dir`: validation on the test split.
+    fn idx(dir: &std::path::Path, fashion: bool) -> Result<Splits, String> {
+        let load = |split| {
+            mnist::load(dir, split).map_err(|e| match e {
+                DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
+                e => e.to_string(),
+            })
+        };
+        let (train, test) = (load(Split::Train)?, load(Split::Test)?);
+        let names = if fashion { mnist::FASHION_CLASSES.to_vec() } else { mnist::DIGIT_CLASSES.to_vec() };
+        let kind = if fashion { "Fashion-MNIST" } else { "MNIST" };
+        Splits::new(train, None, test, names.iter().map(|s| s.to_string()).collect(), format!("{kind} ({})", dir.display()))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Opt {
+    Sgd,
+    Momentum,
+    Nesterov,
+    AdaGrad,
+    RmsProp,
+    Adam,
+    AdamW,
+}
+
+impl Opt {
+    const ALL: [Opt; 7] = [Opt::Sgd, Opt::Momentum, Opt::Nesterov, Opt::AdaGrad, Opt::RmsProp, Opt::Adam, Opt::AdamW];
+
+    /// The command line's defaults.
+    fn default_lr(self) -> f32 {
+        match self {
+            Opt::Sgd => 0.1,
+            Opt::Momentum | Opt::Nesterov | Opt::AdaGrad => 0.01,
+            _ => 1e-3,
+        }
+    }
+
+    fn make(self, lr: f32) -> Box<dyn Optimizer> {
+        match self {
+            Opt::Sgd => Box::new(Sgd::new(lr)),
+            Opt::Momentum => Box::new(Momentum::new(lr, 0.9)),
+            Opt::Nesterov => Box::new(Nesterov::new(lr, 0.9)),
+            Opt::AdaGrad => Box::new(AdaGrad::new(lr)),
+            Opt::RmsProp => Box::new(RmsProp::new(lr, 0.99)),
+            Opt::Adam => Box::new(Adam::new(lr)),
+            Opt::AdamW => Box::new(AdamW::new(lr, 0.01)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum InitChoice {
+    Kaiming,
+    Xavier,
+    LeCun,
+    Small,
+}
+
+impl InitChoice {
+    const ALL: [InitChoice; 4] = [InitChoice::Kaiming, InitChoice::Xavier, InitChoice::LeCun, InitChoice::Small];
+
+    fn init(self) -> Init {
+        match self {
+            InitChoice::Kaiming => Init::KAIMING_RELU,
+            InitChoice::Xavier => Init::XAVIER_NORMAL,
+            InitChoice::LeCun => Init::LeCunNormal,
+            InitChoice::Small => Init::SMALL,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            InitChoice::Kaiming => "Kaiming (He)",
+            InitChoice::Xavier => "Xavier (Glorot)",
+            InitChoice::LeCun => "LeCun",
+            InitChoice::Small => "small N(0, 0.01)",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DecayChoice {
+    Constant,
+    Cosine,
+    Step,
+    Linear,
+}
+
+impl DecayChoice {
+    const ALL: [DecayChoice; 4] = [DecayChoice::Constant, DecayChoice::Cosine, DecayChoice::Step, DecayChoice::Linear];
+
+    fn decay(self, steps_per_epoch: usize) -> Decay {
+        match self {
+            DecayChoice::Constant => Decay::Constant,
+            DecayChoice::Cosine => Decay::Cosine,
+            // halve every 3 epochs
+            DecayChoice::Step => Decay::Step { every: 3 * steps_per_epoch.max(1), gamma: 0.5 },
+            DecayChoice::Linear => Decay::Linear,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    Curves,
+    Results,
+    Layers,
+    Search,
+}
+
+/// Everything the user chooses before training.
+#[derive(Clone, Debug, PartialEq)]
+struct Settings {
+    family: Family,
+    /// Hidden layers (MLP) or stages (CNN, ResNet).
+    depth: usize,
+    /// First hidden layer's width (MLP halves it per layer) or first
+    /// stage's channels (doubled per stage).
+    width: usize,
+    /// CNN: the fully connected layer's width.
+    hidden: usize,
+    activation: Activation,
+    init: InitChoice,
+    batch_norm: bool,
+    dropout: f32,
+    optimizer: Opt,
+    lr: f32,
+    decay: DecayChoice,
+    /// L2 strength on weights (0: none).
+    l2: f32,
+    batch: usize,
+    epochs: usize,
+    seed: u64,
+    early_stopping: bool,
+    patience: usize,
+}
+
+impl Settings {
+    /// The command line's defaults for 28x28 images; smaller nets for small ones.
+    fn for_image(family: Family, image: [usize; 3]) -> Settings {
+        let small = image[1] < 16;
+        let (depth, width, hidden) = match (family, small) {
+            (Family::Mlp, false) => (2, 512, 128),
+            (Family::Mlp, true) => (2, 128, 128),
+            (_, false) => (2, 16, 128),
+            (_, true) => (2, 8, 64),
+        };
+        let epochs = match (family, small) {
+            (_, true) => 15,
+            (Family::Mlp, false) => 8,
+            _ => 3,
+        };
+        let optimizer = Opt::Adam;
+        let lr = if small { 3e-3 } else { optimizer.default_lr() };
+        Settings {
+            family,
+            depth,
+            width,
+            hidden,
+            activation: Activation::Relu,
+            init: InitChoice::Kaiming,
+            batch_norm: false,
+            dropout: 0.0,
+            optimizer,
+            lr,
+            decay: DecayChoice::Cosine,
+            l2: 0.0,
+            batch: if small { 32 } else { 64 },
+            epochs,
+            seed: 0,
+            early_stopping: false,
+            patience: 3,
+        }
+    }
+
+    fn spec(&self, image: [usize; 3], classes: usize) -> NetSpec {
+        let widths = (0..self.depth)
+            .map(|i| match self.family {
+                Family::Mlp => (self.width >> i).max(2),
+                _ => self.width << i,
+            })
+            .collect();
+        NetSpec { family: self.family, image, classes, widths, hidden: self.hidden, activation: self.activation, batch_norm: self.batch_norm, dropout: self.dropout }
+    }
+
+    fn regularizer(&self) -> Option<Regularizer> {
+        (self.l2 > 0.0).then(|| Regularizer::new(Penalty::L2 { lambda: self.l2 }))
+    }
+}
+
+/// A run in progress.
+struct Run {
+    handle: TrainerHandle<Report>,
+    started: Instant,
+    paused: bool,
+    steps_per_epoch: usize,
+    total_steps: usize,
+    step: usize,
+    epoch: usize,
+    /// Training images per epoch.
+    images: usize,
+}
+
+/// What the finishing thread hands back: the final report and the model.
+type Finish = Result<(Report, Box<dyn Model>, String), String>;
+
+pub struct TrainLab {
+    source: Source,
+    data: Option<Splits>,
+    /// Train on the first this many training images only (the command line's `--limit`).
+    limit: Option<usize>,
+    loading: Option<Receiver<Result<Splits, String>>>,
+    settings: Settings,
+    run: Option<Run>,
+    finishing: Option<Receiver<Finish>>,
+    model: Option<Box<dyn Model>>,
+    report: Option<Report>,
+    /// Per step: training loss (EMA-smoothed) and learning rate.
+    step_loss: Curves,
+    lr_curve: Curves,
+    /// Per epoch: train and validation loss and accuracy, speed.
+    epoch_loss: Curves,
+    accuracy: Curves,
+    speed: Curves,
+    step_ms: Option<f32>,
+    images_per_s: Option<f32>,
+    status: String,
+    tab: Tab,
+    chosen: Arc<AtomicUsize>,
+    visuals: inspect::Visuals,
+    search: search::Search,
+    export: PngExport,
+    plots_rect: Option<egui::Rect>,
+}
+
+impl TrainLab {
+    pub fn new() -> Self {
+        let (data, status) = match Splits::digits(0) {
+            Ok(d) => (Some(d), String::new()),
+            Err(e) => (None, format!("could not load the digits: {e}")),
+        };
+        let image = data.as_ref().map_or([1, 8, 8], |d| d.image);
+        TrainLab {
+            source: Source::Digits,
+            data,
+            limit: None,
+            loading: None,
+            settings: Settings::for_image(Family::Cnn, image),
+            run: None,
+            finishing: None,
+            model: None,
+            report: None,
+            step_loss: Curves::new("train-step-loss", "step", "loss").smoothed(0.9),
+            lr_curve: Curves::new("train-lr", "step", "learning rate"),
+            epoch_loss: Curves::new("train-epoch-loss", "epoch", "loss"),
+            accuracy: Curves::new("train-accuracy", "epoch", "accuracy").unit(),
+            speed: Curves::new("train-speed", "epoch", "images/s"),
+            step_ms: None,
+            images_per_s: None,
+            status,
+            tab: Tab::Curves,
+            chosen: Arc::new(AtomicUsize::new(0)),
+            visuals: inspect::Visuals::default(),
+            search: search::Search::new(),
+            export: PngExport::default(),
+            plots_rect: None,
+        }
+    }
+
+    fn training(&self) -> bool {
+        self.run.is_some() || self.finishing.is_some()
+    }
+
+    /// Load a source on a worker thread (MNIST takes a moment to decode).
+    fn load(&mut self, source: Source) {
+        self.stop();
+        let (tx, rx) = channel();
+        let s = source.clone();
+        std::thread::spawn(move || {
+            let r = match &s {
+                Source::Digits => Splits::digits(0),
+                Source::Idx { dir, fashion } => Splits::idx(dir, *fashion),
+            };
+            let _ = tx.send(r);
+        });
+        self.source = source;
+        self.loading = Some(rx);
+        self.status = "loading data".into();
+    }
+
+    fn poll_loading(&mut self) {
+        let Some(rx) = &self.loading else { return };
+        let Ok(r) = rx.try_recv() else { return };
+        self.loading = None;
+        match r {
+            Ok(d) => {
+                self.settings = Settings::for_image(self.settings.family, d.image);
+                self.status = format!("{}: {} training, {} validation, {} test images", d.title, d.train.len(), if d.val_is_test { 0 } else { d.val.len() }, d.test.len());
+                self.data = Some(d);
+                self.clear_results();
+            }
+            // keep what was loaded
+            Err(e) => self.status = format!("could not load the data: {e}"),
+        }
+    }
+
+    fn clear_results(&mut self) {
+        for c in [&mut self.step_loss, &mut self.lr_curve, &mut self.epoch_loss, &mut self.accuracy, &mut self.speed] {
+            c.clear();
+        }
+        self.report = None;
+        self.model = None;
+        self.visuals = inspect::Visuals::default();
+        self.step_ms = None;
+        self.images_per_s = None;
+        self.chosen.store(0, Ordering::Relaxed);
+    }
+
+    fn start(&mut self) {
+        self.stop();
+        let Some(d) = &self.data else { return };
+        let s = &self.settings;
+        let built = s.spec(d.image, d.train.num_classes()).build().map_err(ModelsError::from).and_then(|net| {
+            let geometry = net.geometry.clone();
+            Ok((net.into_model(s.seed, s.init.init())?, geometry))
+        });
+        let (model, geometry) = match built {
+            Ok(m) => m,
+            Err(e) => {
+                self.status = format!("could not build the network: {e}");
+                return;
+            }
+        };
+        let train = match self.limit {
+            Some(n) if n < d.train.len() => Arc::new(d.train.take(n)),
+            _ => d.train.clone(),
+        };
+        let steps_per_epoch = train.num_batches(s.batch, false);
+        let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps_per_epoch)));
+        config.seed = s.seed;
+        config.eval_batch_size = EVAL_BATCH;
+        config.regularizer = s.regularizer();
+        config.early_stopping = s.early_stopping.then_some(EarlyStopping { patience: s.patience, min_delta: 0.0 });
+        let (test, probe, chosen) = (d.test.clone(), d.probe.clone(), self.chosen.clone());
+        let hook = Box::new(move |m: &mut dyn Model, _| Report::compute(m, &test, &probe, chosen.load(Ordering::Relaxed), EVAL_BATCH).ok());
+        let job = Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(d.val.clone()).samples(hook);
+        let total_steps = steps_per_epoch * s.epochs;
+        match job.spawn() {
+            Ok(handle) => {
+                self.clear_results();
+                self.visuals.geometry = geometry;
+                self.run = Some(Run { handle, started: Instant::now(), paused: false, steps_per_epoch, total_steps, step: 0, epoch: 0, images: train.len() });
+                self.status = "training".into();
+            }
+            Err(e) => self.status = format!("could not start training: {e}"),
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(r) = &self.run {
+            r.handle.stop();
+        }
+    }
+
+    /// Drain the trainer's events; when it ends, hand it to a thread that
+    /// joins it and computes the final report (early stopping may have
+    /// restored better weights than the last epoch's).
+    fn poll(&mut self) {
+        self.poll_loading();
+        self.poll_finish();
+        let Some(run) = &mut self.run else { return };
+        let mut ended = None;
+        while let Ok(ev) = run.handle.events().try_recv() {
+            match ev {
+                Event::Step { step, epoch, loss, lr } => {
+                    run.step = step;
+                    run.epoch = epoch;
+                    self.step_loss.push("train", step as f64, loss as f64);
+                    self.lr_curve.push("learning rate", step as f64, lr as f64);
+                }
+                Event::Epoch(m) => {
+                    let e = m.epoch as f64;
+                    self.epoch_loss.push("train", e, m.train_loss as f64);
+                    self.accuracy.push("train", e, m.train_acc as f64);
+                    if let (Some(l), Some(a)) = (m.val_loss, m.val_acc) {
+                        self.epoch_loss.push("validation", e, l as f64);
+                        self.accuracy.push("validation", e, a as f64);
+                    }
+                    let n = run.images;
+                    if m.seconds > 0.0 {
+                        self.step_ms = Some(1e3 * m.seconds / run.steps_per_epoch.max(1) as f32);
+                        self.images_per_s = Some(n as f32 / m.seconds);
+                        self.speed.push("images/s", e, n as f64 / m.seconds as f64);
+                    }
+                    let val = m.val_acc.map_or(String::new(), |a| format!(", validation {:.2}%", 100.0 * a));
+                    self.status = format!("epoch {}/{}: loss {:.4}, accuracy {:.2}%{val}", m.epoch, self.settings.epochs, m.train_loss, 100.0 * m.train_acc);
+                }
+                Event::Samples { data, .. } => {
+                    if let Some(d) = &self.data {
+                        self.visuals.update(&data, d);
+                    }
+                    self.report = Some(data);
+                }
+                Event::Stopped { reason } => ended = Some(Ok(reason.to_string())),
+                Event::Failed { message } => ended = Some(Err(message)),
+            }
+        }
+        let Some(end) = ended else { return };
+        let Some(run) = self.run.take() else { return };
+        let (Some(d), Ok(reason)) = (&self.data, &end) else {
+            self.status = format!("training failed: {}", end.err().unwrap_or_default());
+            return;
+        };
+        let (test, probe, chosen, reason) = (d.test.clone(), d.probe.clone(), self.chosen.load(Ordering::Relaxed), reason.clone());
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let r = run.handle.join().map_err(|e| e.to_string()).and_then(|mut done| {
+                let report = Report::compute(done.model.as_mut(), &test, &probe, chosen, EVAL_BATCH).map_err(|e| e.to_string())?;
+                Ok((report, done.model, reason))
+            });
+            let _ = tx.send(r);
+        });
+        self.finishing = Some(rx);
+    }
+
+    fn poll_finish(&mut self) {
+        let Some(rx) = &self.finishing else { return };
+        let Ok(r) = rx.try_recv() else { return };
+        self.finishing = None;
+        match r {
+            Ok((report, model, reason)) => {
+                let acc = report.confusion.accuracy();
+                self.status = format!("{} ({reason}); test accuracy {:.2}%", self.status, 100.0 * acc);
+                if let Some(d) = &self.data {
+                    self.visuals.update(&report, d);
+                }
+                self.report = Some(report);
+                self.model = Some(model);
+            }
+            Err(e) => self.status = format!("training ended, but: {e}"),
+        }
+    }
+
+    /// Show test image `i` in the layer views (recomputed at once when the
+    /// run is over, at the next epoch while it trains).
+    fn choose(&mut self, i: usize) {
+        self.chosen.store(i, Ordering::Relaxed);
+        let (Some(model), Some(d), Some(report)) = (&mut self.model, &self.data, &mut self.report) else { return };
+        match Report::maps(model.as_mut(), &d.test, i) {
+            Ok(maps) => {
+                report.chosen = i;
+                report.maps = maps;
+                self.visuals.update(report, d);
+            }
+            Err(e) => self.status = format!("could not inspect image {i}: {e}"),
+        }
+    }
+
+    fn data_controls(&mut self, ui: &mut egui::Ui) {
+        ui.label(egui::RichText::new("Data").strong());
+        let title = self.data.as_ref().map_or("none".to_string(), |d| d.title.clone());
+        ui.label(title);
+        ui.horizontal_wrapped(|ui| {
+            if ui.add_enabled(self.source != Source::Digits, egui::Button::new("8x8 digits")).clicked() {
+                self.load(Source::Digits);
+            }
+            for (label, fashion) in [("MNIST folder...", false), ("Fashion-MNIST folder...", true)] {
+                if ui.button(label).clicked()
+                    && let Some(dir) = rfd::FileDialog::new().set_title("Folder with the idx files (train-images-idx3-ubyte[.gz], ...)").pick_folder()
+                {
+                    self.load(Source::Idx { dir, fashion });
+                }
+            }
+        });
+        if let Some(d) = &self.data {
+            let mut limited = self.limit.is_some();
+            ui.horizontal(|ui| {
+                if ui.checkbox(&mut limited, "only the first").changed() {
+                    self.limit = limited.then_some(d.train.len().min(2000));
+                }
+                if let Some(n) = &mut self.limit {
+                    ui.add(egui::Slider::new(n, 1..=d.train.len().max(1)).logarithmic(true).text("training images"));
+                }
+            });
+            let val = if d.val_is_test { "validation = test split".to_string() } else { format!("{} validation", d.val.len()) };
+            ui.label(egui::RichText::new(format!("{} train, {val}, {} test, {}x{}x{}", d.train.len(), d.test.len(), d.image[0], d.image[1], d.image[2])).small());
+        }
+    }
+
+    fn network_controls(&mut self, ui: &mut egui::Ui) {
+        let image = self.data.as_ref().map_or([1, 8, 8], |d| d.image);
+        let s = &mut self.settings;
+        ui.label(egui::RichText::new("Network").strong());
+        let before = s.family;
+        egui::ComboBox::from_label("architecture").selected_text(s.family.name()).show_ui(ui, |ui| {
+            for f in Family::ALL {
+                ui.selectable_value(&mut s.family, f, f.name());
+            }
+        });
+        if s.family != before {
+            let keep = s.clone();
+            *s = Settings { optimizer: keep.optimizer, lr: keep.lr, seed: keep.seed, ..Settings::for_image(s.family, image) };
+        }
+        let what = if s.family == Family::Mlp { "hidden layers" } else { "stages" };
+        ui.add(egui::Slider::new(&mut s.depth, 1..=4).text(what));
+        let width = if s.family == Family::Mlp { "first layer width" } else { "first stage channels" };
+        ui.add(egui::Slider::new(&mut s.width, 2..=1024).logarithmic(true).text(width));
+        if s.family != Family::ResNet {
+            egui::ComboBox::from_label("activation").selected_text(s.activation.name()).show_ui(ui, |ui| {
+                for a in Activation::ALL {
+                    ui.selectable_value(&mut s.activation, a, a.name());
+                }
+            });
+            ui.checkbox(&mut s.batch_norm, "batch norm");
+        } else {
+            ui.label(egui::RichText::new("residual blocks: ReLU and batch norm").small());
+        }
+        egui::ComboBox::from_label("initializer").selected_text(s.init.name()).show_ui(ui, |ui| {
+            for i in InitChoice::ALL {
+                ui.selectable_value(&mut s.init, i, i.name());
+            }
+        });
+        ui.add(egui::Slider::new(&mut s.dropout, 0.0..=0.8).text("dropout"));
+    }
+
+    fn optimizer_controls(&mut self, ui: &mut egui::Ui) {
+        let s = &mut self.settings;
+        ui.label(egui::RichText::new("Optimization").strong());
+        let before = s.optimizer;
+        egui::ComboBox::from_label("optimizer").selected_text(format!("{:?}", s.optimizer)).show_ui(ui, |ui| {
+            for o in Opt::ALL {
+                ui.selectable_value(&mut s.optimizer, o, format!("{o:?}"));
+            }
+        });
+        if s.optimizer != before {
+            s.lr = s.optimizer.default_lr();
+        }
+        ui.add(egui::Slider::new(&mut s.lr, 1e-5..=1.0).logarithmic(true).text("learning rate"));
+        egui::ComboBox::from_label("schedule").selected_text(format!("{:?}", s.decay)).show_ui(ui, |ui| {
+            for d in DecayChoice::ALL {
+                ui.selectable_value(&mut s.decay, d, format!("{d:?}"));
+            }
+        });
+        ui.add(egui::Slider::new(&mut s.l2, 0.0..=0.1).logarithmic(true).smallest_positive(1e-6).text("L2 strength"));
+        ui.add(egui::Slider::new(&mut s.batch, 1..=512).logarithmic(true).text("batch size"));
+        ui.add(egui::Slider::new(&mut s.epochs, 1..=100).logarithmic(true).text("epochs"));
+        ui.add(egui::Slider::new(&mut s.seed, 0..=100).text("seed"));
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut s.early_stopping, "early stopping");
+            ui.add_enabled(s.early_stopping, egui::Slider::new(&mut s.patience, 1..=10).text("patience"));
+        });
+    }
+
+    fn run_controls(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let can = self.data.is_some() && !self.training() && self.loading.is_none() && !self.search.running();
+            if ui.add_enabled(can, egui::Button::new("Train")).clicked() {
+                self.start();
+            }
+            if let Some(run) = &mut self.run {
+                if ui.button(if run.paused { "Resume" } else { "Pause" }).clicked() {
+                    if run.paused { run.handle.resume() } else { run.handle.pause() }
+                    run.paused = !run.paused;
+                }
+                if ui.button("Stop").clicked() {
+                    run.handle.stop();
+                }
+            }
+        });
+        if let Some(run) = &self.run {
+            let frac = run.step as f32 / run.total_steps.max(1) as f32;
+            let text = format!("epoch {} step {}/{} ({:.0} s)", run.epoch, run.step, run.total_steps, run.started.elapsed().as_secs_f32());
+            ui.add(egui::ProgressBar::new(frac).text(text));
+        }
+        if self.finishing.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("evaluating the final weights");
+            });
+        }
+        if let (Some(ms), Some(ips)) = (self.step_ms, self.images_per_s) {
+            ui.label(format!("step {ms:.2} ms, {ips:.0} images/s (last epoch)"));
+        }
+        if !self.status.is_empty() {
+            ui.label(&self.status);
+        }
+    }
+
+    fn export_controls(&mut self, ui: &mut egui::Ui) {
+        ui.label(egui::RichText::new("Export").strong());
+        ui.horizontal_wrapped(|ui| {
+            if ui.add_enabled(!self.epoch_loss.is_empty(), egui::Button::new("curves CSV")).clicked() {
+                let csv = [&self.step_loss, &self.lr_curve, &self.epoch_loss, &self.accuracy, &self.speed].map(|c| c.to_csv()).join("\n");
+                save_text(&mut self.status, "training-curves.csv", &csv);
+            }
+            if let Some(r) = &self.report
+                && ui.button("confusion CSV").clicked()
+            {
+                let names = self.data.as_ref().map_or(vec![], |d| d.names.clone());
+                save_text(&mut self.status, "confusion.csv", &r.confusion.to_csv(&names));
+            }
+            if let Some(m) = &self.model
+                && ui.button("model checkpoint").clicked()
+                && let Some(path) = rfd::FileDialog::new().set_file_name("model.safetensors").add_filter("safetensors", &["safetensors"]).save_file()
+            {
+                // the weights early stopping kept, or those of the last epoch
+                let meta = std::collections::BTreeMap::from([("vislab.network".to_string(), self.settings.family.name().to_string())]);
+                self.status = match vislab_engine::train::checkpoint::save(&path, m.params(), None, &meta) {
+                    Ok(()) => format!("saved {}", path.display()),
+                    Err(e) => format!("could not save {}: {e}", path.display()),
+                };
+            }
+            if let Some(rect) = self.plots_rect
+                && ui.button("view PNG").clicked()
+            {
+                self.export.request(ui.ctx(), rect, "training.png");
+            }
+        });
+        if let Some(m) = &self.export.message {
+            ui.label(egui::RichText::new(m).small());
+        }
+    }
+
+    fn curves_view(&mut self, ui: &mut egui::Ui) {
+        let h = (ui.available_height() - 80.0) / 2.0;
+        let w = ui.available_width() / 2.0 - 8.0;
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.label(egui::RichText::new("training loss per step (EMA) and per epoch").strong());
+                self.step_loss.show(ui, h * 0.5);
+                self.epoch_loss.show(ui, h * 0.5);
+            });
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.label(egui::RichText::new("accuracy per epoch").strong());
+                self.accuracy.show(ui, h);
+            });
+        });
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.label(egui::RichText::new("learning rate").strong());
+                self.lr_curve.show(ui, h - 10.0);
+            });
+            ui.vertical(|ui| {
+                ui.set_width(w);
+                ui.label(egui::RichText::new("throughput (training images per second)").strong());
+                self.speed.show(ui, h - 10.0);
+            });
+        });
+        self.step_loss.smoothing_slider(ui);
+    }
+}
+
+/// Driving the lab without its UI (tests, scripts).
+impl TrainLab {
+    /// Choose the architecture (with its defaults for the loaded images),
+    /// the number of epochs and the seed.
+    pub fn configure(&mut self, family: Family, epochs: usize, seed: u64) {
+        let image = self.data.as_ref().map_or([1, 8, 8], |d| d.image);
+        self.settings = Settings { epochs, seed, ..Settings::for_image(family, image) };
+    }
+
+    /// Load MNIST-format idx files from `dir` (as the folder buttons do).
+    pub fn open_folder(&mut self, dir: PathBuf, fashion: bool) {
+        self.load(Source::Idx { dir, fashion });
+    }
+
+    /// Train on the first `n` training images only (None: all).
+    pub fn set_limit(&mut self, n: Option<usize>) {
+        self.limit = n;
+    }
+
+    /// Start training with the current settings.
+    pub fn train_now(&mut self) {
+        self.start();
+    }
+
+    /// Take in what the worker threads have sent (the UI does this every frame).
+    pub fn update(&mut self) {
+        self.poll();
+    }
+
+    pub fn pause(&mut self, paused: bool) {
+        if let Some(r) = &mut self.run {
+            if paused { r.handle.pause() } else { r.handle.resume() }
+            r.paused = paused;
+        }
+    }
+
+    pub fn stop_training(&mut self) {
+        self.stop();
+    }
+
+    /// Optimizer steps done by the current run.
+    pub fn steps_done(&self) -> Option<usize> {
+        self.run.as_ref().map(|r| r.step)
+    }
+
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
+    pub fn splits(&self) -> Option<&Splits> {
+        self.data.as_ref()
+    }
+
+    /// (step, raw training loss) of every step so far.
+    pub fn step_losses(&self) -> Vec<[f64; 2]> {
+        self.step_loss.series.first().map_or(vec![], |s| s.points.clone())
+    }
+
+    /// Last validation accuracy per epoch.
+    pub fn validation_accuracy(&self) -> Option<f64> {
+        self.accuracy.last("validation")
+    }
+
+    /// Last validation loss per epoch.
+    pub fn validation_loss(&self) -> Option<f64> {
+        self.epoch_loss.last("validation")
+    }
+
+    pub fn status(&self) -> &str {
+        &self.status
+    }
+}
+
+/// Ask where to save `text` and write it; the outcome goes to `status`.
+fn save_text(status: &mut String, name: &str, text: &str) {
+    let Some(path) = rfd::FileDialog::new().set_file_name(name).add_filter("CSV", &["csv"]).save_file() else { return };
+    *status = match std::fs::write(&path, text) {
+        Ok(()) => format!("saved {}", path.display()),
+        Err(e) => format!("could not save {}: {e}", path.display()),
+    };
+}
+
+impl Lab for TrainLab {
+    fn info(&self) -> LabInfo {
+        LabInfo { name: "train", title: "Network training", section: "Neural networks" }
+    }
+
+    fn controls(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        ui.add_enabled_ui(!self.training() && self.loading.is_none(), |ui| {
+            self.data_controls(ui);
+            ui.separator();
+            self.network_controls(ui);
+            ui.separator();
+            self.optimizer_controls(ui);
+        });
+        ui.separator();
+        self.run_controls(ui);
+        ui.separator();
+        self.export_controls(ui);
+        if self.busy() {
+            ui.ctx().request_repaint();
+        }
+    }
+
+    fn view(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        self.export.poll(ui.ctx());
+        ui.horizontal(|ui| {
+            for (t, name) in [(Tab::Curves, "Curves"), (Tab::Results, "Results"), (Tab::Layers, "Layers"), (Tab::Search, "Hyperparameter search")] {
+                ui.selectable_value(&mut self.tab, t, name);
+            }
+        });
+        ui.separator();
+        let top = ui.cursor().min;
+        match self.tab {
+            Tab::Curves => self.curves_view(ui),
+            Tab::Results => {
+                if let (Some(r), Some(d)) = (&self.report, &self.data)
+                    && let Some(i) = inspect::results(ui, r, d, &mut self.visuals)
+                {
+                    self.choose(i);
+                    self.tab = Tab::Layers;
+                }
+            }
+            Tab::Layers => {
+                if let (Some(r), Some(d)) = (&self.report, &self.data)
+                    && let Some(i) = inspect::layers(ui, r, d, &self.visuals)
+                {
+                    self.choose(i);
+                }
+            }
+            Tab::Search => {
+                if let Some(d) = &self.data {
+                    self.search.view(ui, d, &self.settings, !self.training());
+                }
+            }
+        }
+        if matches!(self.tab, Tab::Results | Tab::Layers) && self.report.is_none() {
+            ui.label("Train a network: the results appear after its first epoch.");
+        }
+        self.plots_rect = Some(egui::Rect::from_min_max(top, ui.min_rect().max));
+    }
+
+    fn summary(&self) -> String {
+        let data = self.data.as_ref().map_or("no data".to_string(), |d| d.title.clone());
+        let net = format!("{} ({})", self.settings.family.name(), self.settings.activation.name());
+        let mut line = if self.status.is_empty() { format!("{data}, {net}") } else { format!("{data}, {net} · {}", self.status) };
+        if self.tab == Tab::Search
+            && let Some(s) = self.search.best_line()
+        {
+            line = format!("{data} · {s}");
+        }
+        line
+    }
+
+    fn busy(&self) -> bool {
+        self.training() || self.loading.is_some() || self.search.running()
+    }
+}
+
+// The search tab builds its runs from the same settings.
+impl Settings {
+    /// A short run at (`lr`, `l2`) for `epochs`, everything else as set.
+    fn job_for(&self, image: [usize; 3], train: &Arc<Dataset>, val: &Arc<Dataset>, lr: f32, l2: f32, epochs: usize) -> Result<Job, String> {
+        let s = Settings { lr, l2, epochs, early_stopping: false, ..self.clone() };
+        let model = s.spec(image, train.num_classes()).model(s.seed, s.init.init()).map_err(|e| e.to_string())?;
+        let steps = train.num_batches(s.batch, false);
+        let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps)));
+        config.seed = s.seed;
+        config.eval_batch_size = EVAL_BATCH;
+        config.regularizer = s.regularizer();
+        Ok(Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(val.clone()))
+    }
+}

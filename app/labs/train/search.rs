@@ -1,0 +1,205 @@
+//! The hyperparameter search tab: grid or random search over the learning
+//! rate and the L2 strength, each point a short run of the lab's current
+//! network on a worker thread, shown as a scatter coloured by validation
+//! accuracy.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::Arc;
+
+use vislab_engine::train::search::{SearchKind, SearchSpace, Trial, run_trial};
+
+use super::{Settings, Splits};
+use crate::render::colormap::Colormap;
+use crate::widgets::export::PngExport;
+use crate::widgets::scatter::value_scatter;
+
+enum Message {
+    Trial(Trial),
+    Failed(String),
+    Done,
+}
+
+/// The running search; dropping it stops after the current trial.
+struct Running {
+    rx: Receiver<Message>,
+    cancel: Arc<AtomicBool>,
+    total: usize,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+pub struct Search {
+    kind: SearchKind,
+    trials: usize,
+    space: SearchSpace,
+    epochs: usize,
+    seed: u64,
+    running: Option<Running>,
+    results: Vec<Trial>,
+    /// The kind the shown results come from.
+    results_kind: SearchKind,
+    status: String,
+    export: PngExport,
+    plot: Option<egui::Rect>,
+}
+
+impl Search {
+    pub fn new() -> Search {
+        Search {
+            kind: SearchKind::Random,
+            trials: 9,
+            space: SearchSpace { lr: [1e-4, 1e-1], reg: [1e-6, 1e-1] },
+            epochs: 2,
+            seed: 0,
+            running: None,
+            results: Vec::new(),
+            results_kind: SearchKind::Random,
+            status: String::new(),
+            export: PngExport::default(),
+            plot: None,
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    fn start(&mut self, d: &Splits, settings: &Settings) {
+        let points = match self.space.points(self.kind, self.trials, self.seed) {
+            Ok(p) => p,
+            Err(e) => {
+                self.status = e.to_string();
+                return;
+            }
+        };
+        let (tx, rx) = channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (stop, settings, image, train, val, epochs) = (cancel.clone(), settings.clone(), d.image, d.train.clone(), d.val.clone(), self.epochs);
+        std::thread::spawn(move || {
+            for p in points {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let msg = settings
+                    .job_for(image, &train, &val, p.lr, p.reg, epochs)
+                    .and_then(|job| run_trial(p, job).map_err(|e| e.to_string()))
+                    .map_or_else(Message::Failed, Message::Trial);
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Message::Done);
+        });
+        self.results.clear();
+        self.results_kind = self.kind;
+        self.status.clear();
+        self.running = Some(Running { rx, cancel, total: self.trials });
+    }
+
+    fn poll(&mut self) {
+        let Some(r) = &self.running else { return };
+        let mut done = false;
+        while let Ok(m) = r.rx.try_recv() {
+            match m {
+                Message::Trial(t) => self.results.push(t),
+                Message::Failed(e) => self.status = format!("a trial failed: {e}"),
+                Message::Done => done = true,
+            }
+        }
+        if done {
+            self.running = None;
+        }
+    }
+
+    fn best(&self) -> Option<&Trial> {
+        self.results.iter().fold(None, |b: Option<&Trial>, t| if b.is_none_or(|b| t.val_acc > b.val_acc) { Some(t) } else { b })
+    }
+
+    /// The search's outcome in one line, once it has one.
+    pub fn best_line(&self) -> Option<String> {
+        let b = self.best()?;
+        Some(format!(
+            "{:?} search, {} trials: best validation accuracy {:.2}% at learning rate {:.2e}, L2 {:.2e}",
+            self.results_kind,
+            self.results.len(),
+            100.0 * b.val_acc,
+            b.point.lr,
+            b.point.reg
+        ))
+    }
+
+    fn to_csv(&self) -> String {
+        let mut out = String::from("learning_rate,l2,val_acc,val_loss\n");
+        for t in &self.results {
+            out.push_str(&format!("{},{},{},{}\n", t.point.lr, t.point.reg, t.val_acc, t.val_loss));
+        }
+        out
+    }
+
+    pub fn view(&mut self, ui: &mut egui::Ui, d: &Splits, settings: &Settings, idle: bool) {
+        self.poll();
+        self.export.poll(ui.ctx());
+        let busy = self.running.is_some();
+        ui.add_enabled_ui(!busy, |ui| {
+            ui.spacing_mut().slider_width = 110.0;
+            ui.horizontal(|ui| {
+                ui.radio_value(&mut self.kind, SearchKind::Random, "random search");
+                ui.radio_value(&mut self.kind, SearchKind::Grid, "grid search");
+                ui.add(egui::Slider::new(&mut self.trials, 1..=49).text("trials"));
+            });
+            let sci = |v: f64, _: std::ops::RangeInclusive<usize>| format!("{v:.1e}");
+            for (name, range, lo) in [("learning rate", &mut self.space.lr, 1e-6f32), ("L2 strength", &mut self.space.reg, 1e-9)] {
+                ui.horizontal(|ui| {
+                    ui.add(egui::Slider::new(&mut range[0], lo..=1.0).logarithmic(true).custom_formatter(sci).text(format!("{name} from")));
+                    ui.add(egui::Slider::new(&mut range[1], lo..=1.0).logarithmic(true).custom_formatter(sci).text("to"));
+                });
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.spacing_mut().slider_width = 80.0;
+            ui.add_enabled(!busy, egui::Slider::new(&mut self.epochs, 1..=10).text("epochs each"));
+            ui.add_enabled(!busy, egui::Slider::new(&mut self.seed, 0..=100).text("seed"));
+        });
+        ui.horizontal(|ui| {
+            if ui.add_enabled(!busy && idle, egui::Button::new("Run search")).clicked() {
+                self.start(d, settings);
+            }
+            if busy && ui.button("Cancel search").clicked() {
+                self.running = None;
+                self.status = "search cancelled".into();
+            }
+            if !self.results.is_empty() && !busy {
+                if ui.button("CSV").clicked() {
+                    let csv = self.to_csv();
+                    super::save_text(&mut self.status, "search.csv", &csv);
+                }
+                if let Some(rect) = self.plot
+                    && ui.button("PNG").clicked()
+                {
+                    self.export.request(ui.ctx(), rect, "search.png");
+                }
+            }
+        });
+        if let Some(r) = &self.running {
+            let text = format!("trial {}/{} (each {} epochs of the network set on the right)", self.results.len() + 1, r.total, self.epochs);
+            ui.add(egui::ProgressBar::new(self.results.len() as f32 / r.total.max(1) as f32).text(text));
+            ui.ctx().request_repaint();
+        }
+        let line = self.best_line().unwrap_or_else(|| "Each trial trains the current network briefly; the scatter shows where validation accuracy is high.".into());
+        ui.label(line);
+        for m in [&self.status, self.export.message.as_deref().unwrap_or("")] {
+            if !m.is_empty() {
+                ui.label(m);
+            }
+        }
+        let points: Vec<[f64; 3]> = self.results.iter().map(|t| [(t.point.lr as f64).log10(), (t.point.reg as f64).log10(), t.val_acc as f64]).collect();
+        let lo = self.results.iter().map(|t| t.val_acc).fold(1.0f32, f32::min).min(0.9);
+        let hi = self.results.iter().map(|t| t.val_acc).fold(0.0f32, f32::max).max(lo + 0.01);
+        self.plot = Some(value_scatter(ui, "search-scatter", &points, ["log10 learning rate", "log10 L2 strength"], Colormap::Viridis, [lo, hi], "validation accuracy"));
+    }
+}

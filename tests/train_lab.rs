@@ -1,0 +1,211 @@
+//! The network training lab: a short seeded run on the built-in digits
+//! learns (accuracy far above the 10% of chance), its confusion matrix
+//! agrees with the test set, pause / resume / stop work, and the UI keeps
+//! drawing while it trains.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use egui_kittest::kittest::Queryable;
+use vislab::labs::Lab;
+use vislab::labs::train::TrainLab;
+use vislab_engine::models::Family;
+
+/// The controls show the last epoch's step time and throughput and the
+/// status bar the frame time, which vary between runs (a wider frame time
+/// shifts the whole status line): leave room for those two lines, under
+/// 1% of the window.
+fn timed_snapshot() -> egui_kittest::SnapshotOptions {
+    snapshot_options().max_failed_pixels(5000)
+}
+
+fn wait(lab: &mut TrainLab) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while lab.busy() {
+        assert!(Instant::now() < deadline, "training still running after 180 s: {}", lab.status());
+        lab.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn seeded_cnn_on_the_digits() {
+    let mut lab = TrainLab::new();
+    lab.configure(Family::Cnn, 6, 1);
+    lab.train_now();
+    assert!(lab.busy());
+    wait(&mut lab);
+    let d = lab.splits().expect("digits loaded");
+    let r = lab.report().unwrap_or_else(|| panic!("no report: {}", lab.status()));
+    let c = &r.confusion;
+    assert_eq!(c.total(), d.test.len());
+    assert_eq!(d.test.len(), 360);
+    for class in 0..10 {
+        let count = d.test.y().iter().filter(|&&y| y == class).count();
+        assert_eq!(c.row_sum(class), count, "row {class} of the confusion matrix");
+    }
+    let right: usize = (0..10).map(|k| c.get(k, k)).sum();
+    assert_eq!(r.misclassified.len(), 360 - right);
+    assert!(c.accuracy() > 0.85, "test accuracy {} (chance is 0.1): {}", c.accuracy(), lab.status());
+    let val = lab.validation_accuracy().expect("validation curve");
+    assert!(val > 0.85, "validation accuracy {val}");
+    // loss: ln 10 = 2.30 at the start, well below after 6 epochs
+    let losses = lab.step_losses();
+    assert_eq!(losses.len(), 6 * d.train.len().div_ceil(32));
+    let first = losses[0][1];
+    let last: f64 = losses.iter().rev().take(20).map(|p| p[1]).sum::<f64>() / 20.0;
+    assert!((first - 10f64.ln()).abs() < 0.5, "first loss {first}");
+    assert!(last < first / 4.0, "loss {first} -> {last}");
+    assert!(lab.status().contains("finished"), "{}", lab.status());
+    // every layer was inspected: maps for the chosen image, histograms with gradients
+    let names: Vec<&str> = r.layers.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["conv1", "pool1", "conv2", "pool2", "fc1", "fc2"]);
+    assert!(r.layers.iter().all(|l| l.grads.is_some()));
+    assert_eq!(r.maps[0].sample_shape, vec![8, 8, 8]);
+    assert_eq!(r.first_layer.as_ref().map(|p| p.shape.clone()), Some(vec![8, 1, 3, 3]));
+
+    // the same seed trains the same network
+    let mut again = TrainLab::new();
+    again.configure(Family::Cnn, 6, 1);
+    again.train_now();
+    wait(&mut again);
+    assert_eq!(again.report().map(|r| r.confusion.clone()), Some(c.clone()));
+}
+
+#[test]
+fn pause_resume_and_stop() {
+    let mut lab = TrainLab::new();
+    lab.configure(Family::Mlp, 50, 2);
+    lab.train_now();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.steps_done().unwrap_or(0) < 5 {
+        assert!(Instant::now() < deadline, "no steps");
+        lab.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    lab.pause(true);
+    std::thread::sleep(Duration::from_millis(100));
+    lab.update();
+    let paused_at = lab.steps_done();
+    std::thread::sleep(Duration::from_millis(300));
+    lab.update();
+    assert_eq!(lab.steps_done(), paused_at, "no steps while paused");
+    lab.pause(false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.steps_done() <= paused_at {
+        assert!(Instant::now() < deadline, "no steps after resuming");
+        lab.update();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    lab.stop_training();
+    wait(&mut lab);
+    assert!(lab.status().contains("stopped on request"), "{}", lab.status());
+    // the stopped model is still evaluated
+    assert_eq!(lab.report().map(|r| r.confusion.total()), Some(360));
+}
+
+#[test]
+fn the_ui_trains_and_shows_the_results() {
+    let mut h = app("train");
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    assert!(h.state().busy(), "training runs in the background");
+    let mut frames = 0;
+    while h.state().busy() && frames < 100_000 {
+        h.step();
+        frames += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(frames > 5, "the UI only drew {frames} frames during training");
+    settle(&mut h);
+    let summary = h.state().current_lab().summary();
+    let acc: f32 = summary.split("test accuracy ").nth(1).and_then(|s| s.split('%').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{summary}"));
+    assert!(acc > 85.0, "{summary}");
+    // the curves hold timings, which differ from run to run: count the
+    // coloured curve pixels of the loss and accuracy plots instead of a snapshot
+    let img = h.render().expect("render");
+    let plots = colored(&img, [170, 80, 690, 310]);
+    assert!(plots > 1500, "only {plots} coloured pixels in the curves");
+    h.get_by_label("Results").click();
+    h.run_steps(4);
+    h.snapshot_options("train_results", &timed_snapshot());
+    h.get_by_label("Layers").click();
+    h.run_steps(4);
+    h.snapshot_options("train_layers", &timed_snapshot());
+}
+
+/// On MNIST with the command line's settings (MLP, Adam 1e-3, cosine,
+/// batch 64, seed 0, the first 2000 images, one epoch) the lab gets the
+/// very numbers `vislab train` writes.
+#[test]
+fn mnist_reproduces_the_command_line() {
+    let dir = vislab_engine::data::locate("mnist/data").unwrap_or_else(|e| panic!("{e}"));
+    let out = scratch("train-lab-cli");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vislab"))
+        .args(["train", "--model", "mlp", "--data", &format!("mnist:{}", dir.display()), "--epochs", "1", "--limit", "2000", "--out", &out.display().to_string()])
+        .output()
+        .expect("run vislab train");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).expect("metrics.csv");
+    let row: Vec<f32> = csv.lines().nth(1).expect("one epoch row").split(',').map(|v| v.parse().expect("number")).collect();
+    let (cli_loss, cli_acc) = (row[3], row[4]);
+
+    let mut lab = TrainLab::new();
+    lab.open_folder(dir, false);
+    wait(&mut lab);
+    assert!(lab.splits().is_some_and(|d| d.val_is_test && d.train.len() == 60_000), "{}", lab.status());
+    lab.configure(Family::Mlp, 1, 0);
+    lab.set_limit(Some(2000));
+    lab.train_now();
+    wait(&mut lab);
+    assert_eq!(lab.validation_accuracy().map(|a| a as f32), Some(cli_acc), "{}", lab.status());
+    assert_eq!(lab.validation_loss().map(|l| l as f32), Some(cli_loss));
+    assert!(cli_acc > 0.8, "{cli_acc}");
+    // the final report evaluates the same weights on the same test split
+    assert_eq!(lab.report().map(|r| r.confusion.accuracy()), Some(cli_acc));
+}
+
+/// Grid search on the digits from the UI: 9 short runs, the best far above
+/// chance, shown as a scatter.
+#[test]
+fn hyperparameter_search_from_the_ui() {
+    let mut h = app("train");
+    h.get_by_label("Hyperparameter search").click();
+    h.run_steps(2);
+    h.get_by_label("grid search").click();
+    h.run_steps(2);
+    h.get_by_label("Run search").click();
+    h.run_steps(2);
+    assert!(h.state().busy(), "the search runs in the background");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while h.state().busy() {
+        assert!(Instant::now() < deadline, "search still running");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    settle(&mut h);
+    let line = h.state().current_lab().summary();
+    assert!(line.contains("Grid search, 9 trials: best validation accuracy"), "{line}");
+    let best: f32 = line.split("accuracy ").nth(1).and_then(|s| s.split('%').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{line}"));
+    // two epochs per trial: far above the 10% of chance, not yet converged
+    assert!(best > 60.0, "{line}");
+    h.snapshot_options("train_search", &timed_snapshot());
+}
+
+/// A folder without idx files is a message, and the digits stay loaded.
+#[test]
+fn a_wrong_folder_keeps_the_data() {
+    let mut lab = TrainLab::new();
+    let dir = scratch("train-lab-bad");
+    std::fs::write(dir.join("train-images-idx3-ubyte"), b"not an idx file").unwrap();
+    lab.open_folder(dir.clone(), true);
+    wait(&mut lab);
+    assert!(lab.status().starts_with("could not load the data: train-labels-idx1-ubyte (or train-labels-idx1-ubyte.gz) not found in"), "{}", lab.status());
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), [0u8, 0, 8, 1, 0, 0, 0, 1, 7]).unwrap();
+    lab.open_folder(dir, true);
+    wait(&mut lab);
+    assert!(lab.status().starts_with("could not load the data") && lab.status().contains("train-images-idx3-ubyte"), "{}", lab.status());
+    assert_eq!(lab.splits().map(|d| d.test.len()), Some(360));
+}
