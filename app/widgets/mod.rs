@@ -4,3 +4,4 @@ pub mod curves;
 pub mod export;
 pub mod gallery;
 pub mod legend;
+pub mod mosaic;
