@@ -19,7 +19,7 @@ use vislab_engine::train::{Event, Job, Model, StopReason, TrainConfig, evaluate}
 
 pub const TRAIN_USAGE: &str = "\
 usage: vislab train --data mnist:DIR|fashion-mnist:DIR [options]
-  --model mlp|cnn        architecture (default mlp)
+  --model mlp|cnn|vae    architecture (default mlp; vislab train --model vae --help for the VAE)
   --epochs N             (default: 8 for mlp, 3 for cnn)
   --batch B              mini-batch size (default 64)
   --optimizer NAME       sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw (default adam)
@@ -45,13 +45,13 @@ const META_DATA: &str = "vislab.data";
 
 /// `mnist:DIR` or `fashion-mnist:DIR`: both use the MNIST idx file names.
 #[derive(Debug, Clone, PartialEq)]
-struct DataSpec {
-    kind: &'static str,
-    dir: PathBuf,
+pub(super) struct DataSpec {
+    pub(super) kind: &'static str,
+    pub(super) dir: PathBuf,
 }
 
 impl DataSpec {
-    fn parse(s: &str) -> Result<DataSpec, String> {
+    pub(super) fn parse(s: &str) -> Result<DataSpec, String> {
         let (kind, dir) = s.split_once(':').ok_or_else(|| format!("--data '{s}' must be mnist:DIR or fashion-mnist:DIR"))?;
         let kind = match kind {
             "mnist" => "mnist",
@@ -65,7 +65,7 @@ impl DataSpec {
         Ok(DataSpec { kind, dir })
     }
 
-    fn load(&self, split: Split) -> Result<Dataset, String> {
+    pub(super) fn load(&self, split: Split) -> Result<Dataset, String> {
         mnist::load(&self.dir, split).map_err(|e| match e {
             DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
             e => e.to_string(),
@@ -88,7 +88,7 @@ struct TrainArgs {
 }
 
 /// Pairs of `--flag value`, checked against `known`.
-fn flags(args: &[String], known: &[&str]) -> Result<BTreeMap<String, String>, String> {
+pub(super) fn flags(args: &[String], known: &[&str]) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -101,7 +101,7 @@ fn flags(args: &[String], known: &[&str]) -> Result<BTreeMap<String, String>, St
     Ok(out)
 }
 
-fn number<T: std::str::FromStr>(f: &BTreeMap<String, String>, flag: &str, default: T) -> Result<T, String> {
+pub(super) fn number<T: std::str::FromStr>(f: &BTreeMap<String, String>, flag: &str, default: T) -> Result<T, String> {
     match f.get(flag) {
         None => Ok(default),
         Some(v) => v.parse().map_err(|_| format!("{flag} '{v}' is not a valid number")),
@@ -158,12 +158,12 @@ fn parse_train(args: &[String]) -> Result<TrainArgs, String> {
     Ok(TrainArgs { arch, data, epochs, batch, optimizer, lr, cosine, seed: number(&f, "--seed", 0)?, limit, out })
 }
 
-fn wants_help(args: &[String]) -> bool {
+pub(super) fn wants_help(args: &[String]) -> bool {
     args.iter().any(|a| a == "-h" || a == "--help")
 }
 
 /// Print `error: ...` and fail.
-fn fail(msg: impl std::fmt::Display) -> ExitCode {
+pub(super) fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::FAILURE
 }
@@ -172,6 +172,10 @@ pub fn train(args: &[String]) -> ExitCode {
     if wants_help(args) {
         eprint!("{TRAIN_USAGE}");
         return ExitCode::SUCCESS;
+    }
+    // The VAE has its own options, loop and metrics.
+    if args.windows(2).any(|w| w[0] == "--model" && w[1] == "vae") {
+        return super::train_vae::train(args);
     }
     match parse_train(args).and_then(|a| run_train(&a)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -250,7 +254,7 @@ fn run_train(a: &TrainArgs) -> Result<(), String> {
 /// A one-line bar redrawn in place on a terminal:
 /// `epoch 2/5 [=====>    ] 61% loss 0.123 412 img/s`. Without a terminal
 /// only the per-epoch summaries are printed.
-struct ProgressBar {
+pub(super) struct ProgressBar {
     epochs: usize,
     steps: usize,
     batch: usize,
@@ -262,12 +266,12 @@ struct ProgressBar {
 }
 
 impl ProgressBar {
-    fn new(epochs: usize, steps: usize, batch: usize) -> Self {
+    pub(super) fn new(epochs: usize, steps: usize, batch: usize) -> Self {
         let live = std::io::stderr().is_terminal();
         ProgressBar { epochs, steps, batch, live, epoch_start: Instant::now(), last_draw: None, loss_sum: 0.0, seen: 0 }
     }
 
-    fn step(&mut self, epoch: usize, step_in_epoch: usize, loss: f32) {
+    pub(super) fn step(&mut self, epoch: usize, step_in_epoch: usize, loss: f32) {
         if step_in_epoch <= 1 {
             (self.loss_sum, self.seen) = (0.0, 0);
         }
@@ -293,13 +297,13 @@ impl ProgressBar {
     }
 
     /// Also starts the clock of the next epoch (validation is done).
-    fn epoch_done(&mut self, summary: &str) {
+    pub(super) fn epoch_done(&mut self, summary: &str) {
         self.epoch_start = Instant::now();
         self.clear();
         eprintln!("{summary}");
     }
 
-    fn clear(&mut self) {
+    pub(super) fn clear(&mut self) {
         if self.live {
             eprint!("\r\x1b[K");
         }

@@ -10,6 +10,7 @@ pub mod optimization;
 pub mod points;
 pub mod toy2d;
 pub mod train;
+pub mod vae;
 pub mod voxels;
 
 /// How the navigator and the command line know a lab.
@@ -74,6 +75,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
         Box::new(mesh::MeshLab::new()),
+        Box::new(vae::VaeLab::new()),
     ]
 }
 

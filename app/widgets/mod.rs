@@ -7,3 +7,4 @@ pub mod gallery;
 pub mod histogram;
 pub mod legend;
 pub mod scatter;
+pub mod mosaic;

@@ -26,3 +26,4 @@ pub mod optim;
 pub mod rng;
 pub mod surface;
 pub mod train;
+pub mod vae;

@@ -30,7 +30,7 @@ pub const META_ARCH: &str = "vislab.arch";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelsError {
-    #[error("unknown model '{0}' (expected one of: mlp, cnn)")]
+    #[error("unknown model '{0}' (expected one of: mlp, cnn, vae)")]
     UnknownArch(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
