@@ -110,13 +110,20 @@ fn channels(d: &Dataset) -> usize {
 impl ChannelStats {
     /// Computed from `train` alone; apply the result to every split.
     pub fn compute(train: &Dataset) -> Result<ChannelStats, DataError> {
-        if train.is_empty() {
+        Self::of_samples(train, &(0..train.len()).collect::<Vec<_>>())
+    }
+
+    /// Computed from the samples of `d` at `indices` (a training split
+    /// given by its indices, without copying it out).
+    pub fn of_samples(d: &Dataset, indices: &[usize]) -> Result<ChannelStats, DataError> {
+        if indices.is_empty() {
             return Err(DataError::Invalid("no samples to compute channel statistics from".into()));
         }
-        let c = channels(train);
-        let plane = train.sample_len() / c;
+        let c = channels(d);
+        let plane = d.sample_len() / c;
         let (mut sum, mut sq) = (vec![0f64; c], vec![0f64; c]);
-        for s in train.x().chunks(train.sample_len()) {
+        for &i in indices {
+            let (s, _) = d.get(i).ok_or_else(|| DataError::Invalid(format!("sample index {i} out of range (dataset has {})", d.len())))?;
             for (ch, p) in s.chunks(plane).enumerate() {
                 for &v in p {
                     sum[ch] += v as f64;
@@ -124,7 +131,7 @@ impl ChannelStats {
                 }
             }
         }
-        let n = (train.len() * plane) as f64;
+        let n = (indices.len() * plane) as f64;
         let mean: Vec<f64> = sum.iter().map(|s| s / n).collect();
         let std = sq.iter().zip(&mean).map(|(q, m)| (q / n - m * m).max(0.0).sqrt() as f32).collect();
         Ok(ChannelStats { mean: mean.into_iter().map(|m| m as f32).collect(), std })
@@ -226,5 +233,8 @@ mod tests {
         let flat = Dataset::new(vec![1.0, 3.0], vec![2], vec![0], 1).unwrap();
         assert!(s.apply(&flat).is_err());
         assert_eq!(ChannelStats::compute(&flat).unwrap().mean, vec![2.0]);
+        // only the chosen samples count
+        assert_eq!(ChannelStats::of_samples(&d, &[1]).unwrap().mean, vec![5.0, 1.0]);
+        assert!(ChannelStats::of_samples(&d, &[2]).is_err());
     }
 }
