@@ -6,6 +6,9 @@ use std::process::{Command, Output};
 
 use vislab_engine::data::locate;
 
+mod common;
+use common::cifar_record;
+
 /// `$VISLAB_DATA/mnist/data` or `<workspace>/.cache/data/mnist/data`.
 fn mnist_dir() -> String {
     match locate("mnist/data") {
@@ -104,4 +107,50 @@ fn bad_arguments_and_files_give_one_line_errors() {
     assert_fails(&["eval", "--checkpoint", &garbage.display().to_string(), "--data", &data], "not a valid safetensors checkpoint");
     assert_fails(&["eval", "--checkpoint", &out.join("missing.safetensors").display().to_string(), "--data", &data], "cannot access");
     assert_fails(&["eval", "--data", &data], "--checkpoint is required");
+}
+
+#[test]
+fn train_reads_cifar_batches_and_image_folders() {
+    // a CIFAR-10 folder: 5 training batches of 20 images, a test batch of 20
+    let dir = scratch("cifar");
+    for b in 0..5 {
+        let recs: Vec<u8> = (0..20).flat_map(|k| cifar_record((k % 4) as u8, b * 20 + k)).collect();
+        std::fs::write(dir.join(format!("data_batch_{}.bin", b + 1)), recs).unwrap();
+    }
+    std::fs::write(dir.join("test_batch.bin"), (0..20).flat_map(|k| cifar_record((k % 4) as u8, 500 + k)).collect::<Vec<u8>>()).unwrap();
+    let out = scratch("cifar-out");
+    let (data, out_s) = (format!("cifar10:{}", dir.display()), out.display().to_string());
+    let o = vislab(&["train", "--data", &data, "--epochs", "4", "--batch", "10", "--lr", "0.001", "--out", &out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("on cifar10 (100 images, test 20)"), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let last: Vec<&str> = csv.lines().last().unwrap().split(',').collect();
+    // four flat colours (chance 25%): an MLP tells them apart within a few epochs
+    assert_eq!(last[0], "4", "{csv}");
+    assert!(last[4].parse::<f32>().unwrap() >= 0.75, "{csv}");
+    let first: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert!(last[1].parse::<f32>().unwrap() < first[1].parse::<f32>().unwrap() / 2.0, "{csv}");
+    let ck = out.join("model.safetensors").display().to_string();
+    let e = vislab(&["eval", "--checkpoint", &ck, "--data", &data]);
+    let printed = String::from_utf8(e.stdout).unwrap();
+    assert!(printed.starts_with(&format!("test_acc {} test_loss {} (", last[4], last[3])), "{printed} vs {csv}");
+
+    // an image folder: 2 classes of 6 PNGs (dark and light), resized to 8x8 grey
+    let root = scratch("folder");
+    for (class, level) in [("dark", 30u8), ("light", 220u8)] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        for k in 0..6u8 {
+            image::GrayImage::from_fn(12, 10, |x, y| image::Luma([level.saturating_add(((x + y) as u8 + k) % 20)])).save(root.join(class).join(format!("{k}.png"))).unwrap();
+        }
+    }
+    let spec = format!("folder:{}", root.display());
+    let o = vislab(&["train", "--data", &spec, "--image-size", "8", "--grayscale", "--model", "cnn", "--epochs", "1", "--batch", "4", "--out", &out_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 12 images, a stratified 10% (one per class... rounded: 6 * 0.1 = 1) held out
+    assert!(stderr(&o).contains("training cnn on folder (10 images, test 2)"), "{}", stderr(&o));
+
+    assert_fails(&["train", "--data", &format!("cifar100:{}", dir.display()), "--out", &out_s], "train.bin not found in");
+    std::fs::write(dir.join("data_batch_3.bin"), vec![1u8; 3073 + 10]).unwrap();
+    assert_fails(&["train", "--data", &data, "--out", &out_s], "data_batch_3.bin: 3083 bytes is not a whole number of 3073-byte CIFAR records");
+    assert_fails(&["train", "--data", &spec, "--image-size", "0", "--out", &out_s], "--image-size 0 must be in 1..=1024");
 }

@@ -1,5 +1,7 @@
 //! `vislab train` and `vislab eval`: headless training of the named
-//! architectures on MNIST-format data, with a progress bar on stderr,
+//! architectures on any dataset the engine's [`Source`] opens (MNIST,
+//! Fashion-MNIST, CIFAR-10/100, image folders, the built-in digits), with a
+//! progress bar on stderr,
 //! `metrics.csv` and a safetensors checkpoint that `eval` rebuilds the
 //! model from.
 
@@ -10,15 +12,21 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use vislab_engine::data::{DataError, Dataset};
-use vislab_engine::data::mnist::{self, Split};
+use vislab_engine::data::image_folder::FolderOptions;
+use vislab_engine::data::{DataError, Dataset, Source};
 use vislab_engine::models::{Arch, META_ARCH};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, RmsProp, Schedule, Sgd};
 use vislab_engine::train::checkpoint;
 use vislab_engine::train::{Event, Job, Model, StopReason, TrainConfig, evaluate};
 
 pub const TRAIN_USAGE: &str = "\
-usage: vislab train --data mnist:DIR|fashion-mnist:DIR [options]
+usage: vislab train --data SPEC [options]
+  --data SPEC            mnist:DIR, fashion-mnist:DIR, cifar10:DIR|FILE, cifar100:DIR|FILE,
+                         cifar100-coarse:DIR|FILE, folder:DIR (one sub-folder of images per
+                         class) or digits; sources without a test split hold out a
+                         stratified 10% (split seed 0) as the test set
+  --image-size N         side images of a folder are resized to (default 32)
+  --grayscale            read a folder's images as one grey channel
   --model mlp|cnn|vae    architecture (default mlp; vislab train --model vae --help for the VAE)
   --epochs N             (default: 8 for mlp, 3 for cnn)
   --batch B              mini-batch size (default 64)
@@ -32,7 +40,7 @@ usage: vislab train --data mnist:DIR|fashion-mnist:DIR [options]
 ";
 
 pub const EVAL_USAGE: &str = "\
-usage: vislab eval --checkpoint FILE --data mnist:DIR|fashion-mnist:DIR
+usage: vislab eval --checkpoint FILE --data SPEC [--image-size N] [--grayscale]
   prints the test-split accuracy and loss of a checkpoint written by vislab train
 ";
 
@@ -43,33 +51,61 @@ const EVAL_BATCH: usize = 1000;
 /// Checkpoint metadata key naming the dataset the model was trained on.
 const META_DATA: &str = "vislab.data";
 
-/// `mnist:DIR` or `fashion-mnist:DIR`: both use the MNIST idx file names.
+/// Held-out share and split seed for sources without their own test split
+/// (fixed, so `eval` carves out the same test images as `train`).
+const TEST_FRACTION: f32 = 0.1;
+const SPLIT_SEED: u64 = 0;
+
+/// A `--data` spec, checked to exist.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DataSpec {
     pub(super) kind: &'static str,
-    pub(super) dir: PathBuf,
+    source: Source,
 }
 
 impl DataSpec {
-    pub(super) fn parse(s: &str) -> Result<DataSpec, String> {
-        let (kind, dir) = s.split_once(':').ok_or_else(|| format!("--data '{s}' must be mnist:DIR or fashion-mnist:DIR"))?;
-        let kind = match kind {
-            "mnist" => "mnist",
-            "fashion-mnist" => "fashion-mnist",
-            other => return Err(format!("unknown dataset '{other}' (expected mnist or fashion-mnist)")),
+    pub(super) fn parse(s: &str, folder: FolderOptions) -> Result<DataSpec, String> {
+        let source = Source::parse(s, folder).map_err(|e| match e {
+            DataError::Invalid(m) => m,
+            e => e.to_string(),
+        })?;
+        let path = match &source {
+            Source::Digits => None,
+            Source::Mnist(p) | Source::FashionMnist(p) | Source::Folder(p, _) | Source::Cifar(p, _) => Some(p),
         };
-        let dir = PathBuf::from(dir);
-        if !dir.is_dir() {
-            return Err(format!("data directory {} does not exist", dir.display()));
+        if let Some(p) = path.filter(|p| !p.exists()) {
+            return Err(format!("data directory {} does not exist", p.display()));
         }
-        Ok(DataSpec { kind, dir })
+        Ok(DataSpec { kind: source.kind(), source })
     }
 
-    pub(super) fn load(&self, split: Split) -> Result<Dataset, String> {
-        mnist::load(&self.dir, split).map_err(|e| match e {
-            DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
+    /// (train, test) sets.
+    pub(super) fn load(&self) -> Result<(Dataset, Dataset), String> {
+        let gz = matches!(self.source, Source::Mnist(_) | Source::FashionMnist(_));
+        let msg = |e: DataError| match e {
+            DataError::Missing { what, looked } if gz => format!("{what} (or {what}.gz) not found in {looked}"),
+            DataError::Missing { what, looked } => format!("{what} not found in {looked}"),
             e => e.to_string(),
-        })
+        };
+        self.source.load().map_err(msg)?.train_test(TEST_FRACTION, SPLIT_SEED).map_err(msg)
+    }
+}
+
+/// Folder options from `--image-size` and `--grayscale`.
+pub(super) fn folder_options(f: &BTreeMap<String, String>) -> Result<FolderOptions, String> {
+    let size = number(f, "--image-size", 32usize)?;
+    if !(1..=1024).contains(&size) {
+        return Err(format!("--image-size {size} must be in 1..=1024"));
+    }
+    Ok(FolderOptions { size, grayscale: f.contains_key("--grayscale") })
+}
+
+/// `[channels, height, width]` of a dataset's samples (`[H, W]` is one channel).
+fn image_shape(d: &Dataset) -> Result<[usize; 3], String> {
+    match *d.sample_shape() {
+        [c, h, w] => Ok([c, h, w]),
+        [h, w] => Ok([1, h, w]),
+        ref s => Err(format!("samples of shape {s:?} are not images")),
     }
 }
 
@@ -87,13 +123,20 @@ struct TrainArgs {
     out: PathBuf,
 }
 
-/// Pairs of `--flag value`, checked against `known`.
+/// Flags that take no value.
+const SWITCHES: [&str; 1] = ["--grayscale"];
+
+/// Pairs of `--flag value` (switches map to ""), checked against `known`.
 pub(super) fn flags(args: &[String], known: &[&str]) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if !known.contains(&a.as_str()) {
             return Err(format!("unknown argument '{a}'"));
+        }
+        if SWITCHES.contains(&a.as_str()) {
+            out.insert(a.clone(), String::new());
+            continue;
         }
         let v = it.next().ok_or_else(|| format!("{a} needs a value"))?;
         out.insert(a.clone(), v.clone());
@@ -130,12 +173,12 @@ fn make_optimizer(name: &str, lr: f32) -> Result<Box<dyn Optimizer>, String> {
 }
 
 fn parse_train(args: &[String]) -> Result<TrainArgs, String> {
-    let known = ["--model", "--data", "--epochs", "--batch", "--optimizer", "--lr", "--schedule", "--seed", "--limit", "--out"];
+    let known = ["--model", "--data", "--epochs", "--batch", "--optimizer", "--lr", "--schedule", "--seed", "--limit", "--out", "--image-size", "--grayscale"];
     let f = flags(args, &known)?;
     let arch = Arch::parse(f.get("--model").map_or("mlp", |s| s.as_str())).map_err(|e| e.to_string())?;
     let optimizer = f.get("--optimizer").cloned().unwrap_or_else(|| "adam".into());
     make_optimizer(&optimizer, 1.0)?;
-    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR or fashion-mnist:DIR)")?)?;
+    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (for example mnist:DIR or cifar10:DIR)")?, folder_options(&f)?)?;
     let epochs = number(&f, "--epochs", if arch == Arch::Cnn { 3 } else { 8 })?;
     let batch = number(&f, "--batch", 64)?;
     let lr = number(&f, "--lr", default_lr(&optimizer))?;
@@ -184,13 +227,12 @@ pub fn train(args: &[String]) -> ExitCode {
 }
 
 fn run_train(a: &TrainArgs) -> Result<(), String> {
-    let mut train = a.data.load(Split::Train)?;
+    let (mut train, test) = a.data.load()?;
     if let Some(n) = a.limit {
         train = train.take(n);
     }
-    let test = a.data.load(Split::Test)?;
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
-    let model = a.arch.build(a.seed).map_err(|e| e.to_string())?;
+    let model = a.arch.build_for(image_shape(&train)?, train.num_classes(), a.seed).map_err(|e| e.to_string())?;
     let optimizer = make_optimizer(&a.optimizer, a.lr)?;
     let decay = if a.cosine { Decay::Cosine } else { Decay::Constant };
     let mut cfg = TrainConfig::new(a.epochs, a.batch, Schedule::new(a.lr, decay));
@@ -333,14 +375,15 @@ pub fn eval(args: &[String]) -> ExitCode {
 }
 
 fn run_eval(args: &[String]) -> Result<(), String> {
-    let f = flags(args, &["--checkpoint", "--data"])?;
+    let f = flags(args, &["--checkpoint", "--data", "--image-size", "--grayscale"])?;
     let path = Path::new(f.get("--checkpoint").ok_or("--checkpoint is required")?);
-    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR or fashion-mnist:DIR)")?)?;
+    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (for example mnist:DIR or cifar10:DIR)")?, folder_options(&f)?)?;
     let ck = checkpoint::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let arch = ck.meta.get(META_ARCH).ok_or_else(|| format!("{}: no {META_ARCH} metadata; not written by vislab train", path.display()))?;
-    let mut model = Arch::parse(arch).and_then(|a| a.build(0)).map_err(|e| e.to_string())?;
+    let (_, test) = data.load()?;
+    let image = image_shape(&test)?;
+    let mut model = Arch::parse(arch).and_then(|a| a.build_for(image, test.num_classes(), 0)).map_err(|e| e.to_string())?;
     ck.apply(model.params_mut()).map_err(|e| format!("{}: {e}", path.display()))?;
-    let test = data.load(Split::Test)?;
     let s = evaluate(&mut model, &test, EVAL_BATCH).map_err(|e| format!("evaluation failed: {e}"))?;
     let acc = s.correct as f32 / s.count.max(1) as f32;
     println!("test_acc {acc} test_loss {} ({}/{} correct, {arch} on {})", s.loss, s.correct, s.count, data.kind);
@@ -361,10 +404,18 @@ mod tests {
     #[test]
     fn data_spec_kinds_and_errors() {
         let dir = std::env::temp_dir();
-        let fashion = DataSpec::parse(&format!("fashion-mnist:{}", dir.display())).unwrap();
-        assert_eq!((fashion.kind, fashion.dir), ("fashion-mnist", dir));
-        assert!(DataSpec::parse("mnist").unwrap_err().contains("mnist:DIR"));
-        assert!(DataSpec::parse("cifar:/tmp").unwrap_err().contains("unknown dataset 'cifar'"));
-        assert!(DataSpec::parse("mnist:/no/such/dir").unwrap_err().contains("does not exist"));
+        let o = FolderOptions::default();
+        let fashion = DataSpec::parse(&format!("fashion-mnist:{}", dir.display()), o).unwrap();
+        assert_eq!((fashion.kind, fashion.source), ("fashion-mnist", Source::FashionMnist(dir.clone())));
+        assert_eq!(DataSpec::parse(&format!("cifar100:{}", dir.display()), o).unwrap().kind, "cifar100");
+        let folder = DataSpec::parse(&format!("folder:{}", dir.display()), FolderOptions { size: 8, grayscale: true }).unwrap();
+        assert_eq!(folder.source, Source::Folder(dir, FolderOptions { size: 8, grayscale: true }));
+        assert_eq!(DataSpec::parse("digits", o).unwrap().kind, "digits");
+        assert!(DataSpec::parse("mnist", o).unwrap_err().contains("mnist:DIR"));
+        assert!(DataSpec::parse("cifar:/tmp", o).unwrap_err().contains("unknown dataset 'cifar'"));
+        assert!(DataSpec::parse("mnist:/no/such/dir", o).unwrap_err().contains("does not exist"));
+        let args: Vec<String> = ["--data", "digits", "--grayscale", "--image-size", "9"].iter().map(|s| s.to_string()).collect();
+        let f = flags(&args, &["--data", "--grayscale", "--image-size"]).unwrap();
+        assert_eq!(folder_options(&f).unwrap(), FolderOptions { size: 9, grayscale: true });
     }
 }

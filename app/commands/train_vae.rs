@@ -10,10 +10,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use vislab_engine::data::mnist::Split;
 use vislab_engine::vae::{self, Binarize, EpochReport, Flow, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
-use super::train::{DataSpec, ProgressBar, fail, flags, number, wants_help};
+use super::train::{DataSpec, ProgressBar, fail, flags, folder_options, number, wants_help};
 
 pub const USAGE: &str = "\
 usage: vislab train --model vae --data mnist:DIR|fashion-mnist:DIR [options]
@@ -44,9 +43,9 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let known = ["--model", "--data", "--latent", "--hidden", "--epochs", "--batch", "--lr", "--schedule", "--binarize", "--seed", "--limit", "--out"];
+    let known = ["--model", "--data", "--image-size", "--grayscale", "--latent", "--hidden", "--epochs", "--batch", "--lr", "--schedule", "--binarize", "--seed", "--limit", "--out"];
     let f = flags(args, &known)?;
-    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR or fashion-mnist:DIR)")?)?;
+    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR, fashion-mnist:DIR, digits, ...)")?, folder_options(&f)?)?;
     let latent: usize = number(&f, "--latent", 20)?;
     let hidden = match f.get("--hidden") {
         None => vec![512, 256],
@@ -106,11 +105,10 @@ fn row(r: &EpochReport) -> String {
 }
 
 fn run(mut a: Args) -> Result<(), String> {
-    let mut train = a.data.load(Split::Train)?;
+    let (mut train, test) = a.data.load()?;
     if let Some(n) = a.limit {
         train = train.take(n);
     }
-    let test = a.data.load(Split::Test)?;
     a.shape.input = train.sample_len();
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let csv_path = a.out.join("metrics.csv");

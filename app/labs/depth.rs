@@ -37,7 +37,7 @@ impl DepthLab {
             depth: None,
             intrinsics: Intrinsics::default_for(1, 1, 1.0),
             source: String::new(),
-            image: Arc::new(ScalarImage { generation: 0, width: 1, height: 1, values: vec![0.0] }),
+            image: Arc::new(ScalarImage { generation: 0, width: 1, height: 1, values: vec![0.0], channels: 1 }),
             data_range: [0.0, 1.0],
             range: [0.0, 1.0],
             scene: Arc::new(Scene3d::empty()),
@@ -60,7 +60,7 @@ impl DepthLab {
         if self.range.iter().any(|v| v.is_nan()) {
             self.range = self.data_range;
         }
-        self.image = Arc::new(ScalarImage { generation: self.image.generation + 1, width: d.width as u32, height: d.height as u32, values: metres });
+        self.image = Arc::new(ScalarImage { generation: self.image.generation + 1, width: d.width as u32, height: d.height as u32, values: metres, channels: 1 });
         let mut cloud = d.to_point_cloud(&self.intrinsics, None);
         // color the cloud by depth, exactly as the image
         let z: Vec<f32> = cloud.positions.iter().map(|p| p[2]).collect();

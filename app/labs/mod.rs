@@ -3,11 +3,14 @@
 
 use vislab_engine::geometry::Asset;
 
+pub mod datasets;
 pub mod depth;
 pub mod knn;
+pub mod linear;
 pub mod mesh;
 pub mod optimization;
 pub mod points;
+pub mod task;
 pub mod toy2d;
 pub mod train;
 pub mod vae;
@@ -67,7 +70,9 @@ pub trait Lab {
 /// Every lab, in syllabus order.
 pub fn all() -> Vec<Box<dyn Lab>> {
     vec![
+        Box::new(datasets::DatasetsLab::new()),
         Box::new(knn::KnnLab::new()),
+        Box::new(linear::LinearLab::new()),
         Box::new(optimization::OptimizationLab::new()),
         Box::new(toy2d::Toy2dLab::new()),
         Box::new(train::TrainLab::new()),

@@ -1,5 +1,6 @@
-//! Scalar images (depth maps, later activations and masks) drawn through a
-//! colormap by the GPU, straight into egui's pass.
+//! Scalar images (depth maps, activations, masks) drawn through a colormap
+//! by the GPU, straight into egui's pass; and RGB images (dataset samples),
+//! stored as three planes and shown as they are.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,12 +11,17 @@ use super::colormap::Colormap;
 use super::gpu::{self, PipelineSpec};
 
 /// A single-channel float image; values <= 0 or non-finite are "invalid".
+/// With `channels == 3` it is an RGB image: `values` holds the red, green
+/// and blue planes one after the other, each in [0, 1], drawn as colour
+/// (no colormap, no invalid pixels).
 #[derive(Debug)]
 pub struct ScalarImage {
     pub generation: u64,
     pub width: u32,
     pub height: u32,
     pub values: Vec<f32>,
+    /// 1 (scalar) or 3 (RGB planes).
+    pub channels: u32,
 }
 
 impl ScalarImage {
@@ -24,7 +30,12 @@ impl ScalarImage {
     pub fn fresh(width: u32, height: u32, values: Vec<f32>) -> Self {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 40);
         let generation = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        ScalarImage { generation, width, height, values }
+        ScalarImage { generation, width, height, values, channels: 1 }
+    }
+
+    /// An RGB image from planar `[3, height, width]` values in [0, 1].
+    pub fn rgb(width: u32, height: u32, planes: Vec<f32>) -> Self {
+        ScalarImage { channels: 3, ..ScalarImage::fresh(width, height, planes) }
     }
 
     pub fn value(&self, x: u32, y: u32) -> Option<f32> {
@@ -88,7 +99,8 @@ impl ImageRenderer {
     }
 
     fn upload(&self, device: &wgpu::Device, queue: &wgpu::Queue, image: &ScalarImage) -> ImageGpu {
-        let values = gpu::texture_2d(device, "image values", image.width, image.height, wgpu::TextureFormat::R32Float, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
+        // RGB planes are stacked as one texture three times as tall
+        let values = gpu::texture_2d(device, "image values", image.width, image.height * image.channels.max(1), wgpu::TextureFormat::R32Float, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
         gpu::write_texture(queue, &values, 4, bytemuck::cast_slice(&image.values));
         let lut = gpu::lut_texture(device);
         let uniform = gpu::uniform_buffer::<ImageUniform>(device, "image");
@@ -136,7 +148,7 @@ impl egui_wgpu::CallbackTrait for ImageCallback {
         }
         let u = ImageUniform {
             range: [self.range[0], self.range[1], 0.0, 0.0],
-            size: [self.image.width as f32, self.image.height as f32, 0.0, 0.0],
+            size: [self.image.width as f32, self.image.height as f32, self.image.channels as f32, 0.0],
         };
         queue.write_buffer(&v.uniform, 0, bytemuck::bytes_of(&u));
         Vec::new()

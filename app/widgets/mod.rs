@@ -2,9 +2,11 @@
 
 pub mod confusion;
 pub mod curves;
+pub mod data_picker;
 pub mod export;
 pub mod gallery;
 pub mod histogram;
 pub mod legend;
 pub mod scatter;
 pub mod mosaic;
+pub mod regions;

@@ -18,6 +18,7 @@ pub mod geometry;
 pub mod graph;
 pub mod init;
 pub mod knn;
+pub mod linear;
 pub mod metrics;
 pub mod model;
 pub mod models;

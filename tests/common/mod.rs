@@ -80,3 +80,15 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
 pub fn teapot_path() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenes/teapot.obj")
 }
+
+/// A CIFAR-10 record in the real layout: label, then R, G and B planes;
+/// class c is a flat colour (c * 25 in red, 255 - c * 25 in blue) plus a
+/// little per-image texture.
+pub fn cifar_record(label: u8, k: usize) -> Vec<u8> {
+    let mut r = vec![label];
+    for plane in 0..3 {
+        let base = [label as usize * 25, 128, 255 - label as usize * 25][plane];
+        r.extend((0..1024).map(|i| ((base + (i * 7 + k) % 9) % 256) as u8));
+    }
+    r
+}

@@ -117,6 +117,30 @@ impl Dataset {
         Ok(Dataset { x: b.x, sample_shape: self.sample_shape.clone(), y: b.y, num_classes: self.num_classes })
     }
 
+    /// This dataset followed by `other` (same sample shape and classes).
+    pub fn concat(&self, other: &Dataset) -> Result<Dataset, DataError> {
+        if other.sample_shape != self.sample_shape || other.num_classes != self.num_classes {
+            return Err(DataError::Invalid(format!(
+                "cannot join samples of shape {:?} ({} classes) with {:?} ({} classes)",
+                self.sample_shape, self.num_classes, other.sample_shape, other.num_classes
+            )));
+        }
+        let mut x = self.x.clone();
+        x.extend_from_slice(&other.x);
+        let mut y = self.y.clone();
+        y.extend_from_slice(&other.y);
+        Ok(Dataset { x, sample_shape: self.sample_shape.clone(), y, num_classes: self.num_classes })
+    }
+
+    /// Samples per class.
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut c = vec![0; self.num_classes];
+        for &l in &self.y {
+            c[l] += 1;
+        }
+        c
+    }
+
     /// The first `n` samples (all of them if fewer).
     pub fn take(&self, n: usize) -> Dataset {
         let n = n.min(self.len());
@@ -246,5 +270,10 @@ mod tests {
         assert_eq!(all, d.x().to_vec());
         assert!(d.split(11, 5).is_err());
         assert_eq!(d.take(4).y(), &[0, 1, 2, 0]);
+        assert_eq!(d.class_counts(), vec![4, 3, 3]);
+        let j = d.take(2).concat(&d.subset(&[5]).unwrap()).unwrap();
+        assert_eq!((j.x(), j.y()), (&[0.0, 1.0, 2.0, 3.0, 10.0, 11.0][..], &[0usize, 1, 2][..]));
+        let other = Dataset::new(vec![0.0; 3], vec![3], vec![0], 3).unwrap();
+        assert!(d.concat(&other).is_err());
     }
 }

@@ -1,14 +1,22 @@
-//! Datasets: in-memory samples with labels, seeded mini-batches, and loaders
-//! (MNIST idx files, 2-D toy problems).
+//! Datasets: in-memory samples with labels, seeded mini-batches, loaders
+//! (MNIST idx files, CIFAR batches, image folders, 2-D toy problems),
+//! splits and normalization, augmentation, and [`Source`], the one entry
+//! point the app and the command line open data through.
 
+pub mod augment;
+pub mod cifar;
 mod dataset;
 pub mod digits;
+pub mod image_folder;
 pub mod mnist;
+pub mod source;
+pub mod split;
 pub mod toy2d;
 
 use std::path::{Path, PathBuf};
 
 pub use dataset::{Batch, Batches, Dataset};
+pub use source::{Loaded, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {

@@ -64,9 +64,15 @@ impl Arch {
     /// The network for 28x28 grey images in 10 classes (MNIST and
     /// Fashion-MNIST), initialized from `seed`.
     pub fn build(self, seed: u64) -> Result<GraphModel, ModelsError> {
+        self.build_for([1, 28, 28], 10, seed)
+    }
+
+    /// The same architecture for `[channels, height, width]` images in
+    /// `classes` classes (CIFAR, image folders).
+    pub fn build_for(self, image: [usize; 3], classes: usize, seed: u64) -> Result<GraphModel, ModelsError> {
         let net = match self {
-            Arch::Mlp => Mlp::new(&[784, 512, 256, 10]).build()?,
-            Arch::Cnn => Cnn::mnist().build()?,
+            Arch::Mlp => Mlp::new(&[image.iter().product(), 512, 256, classes]).build()?,
+            Arch::Cnn => Cnn { image, classes, ..Cnn::mnist() }.build()?,
         };
         GraphModel::new(net, seed)
     }
