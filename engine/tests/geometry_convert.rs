@@ -244,3 +244,30 @@ fn bad_inputs_give_clear_errors() {
     let empty = VoxelGrid { values: vec![0.0; 8], ..ok };
     assert!(matches!(voxels_to_mesh(&empty), Err(ConvertError::Empty(_))));
 }
+
+#[test]
+fn every_listed_conversion_runs_on_its_kind_and_refuses_others() {
+    use vislab_engine::geometry::{Asset, Conversion};
+    let assets = ["teapot", "points", "voxels", "depth"].map(|n| scenes::load(n).unwrap());
+    for a in &assets {
+        for c in Conversion::available(a) {
+            let out = c.apply(a).unwrap_or_else(|e| panic!("{} on {}: {e}", c.label(), a.kind()));
+            let expected = match c {
+                Conversion::SamplePoints { .. } | Conversion::BackProject => "point cloud",
+                Conversion::MeshToVoxels { .. } | Conversion::PointsToVoxels { .. } => "voxel grid",
+                Conversion::Cubify | Conversion::MarchingCubes { .. } | Conversion::VertexNormals => "mesh",
+            };
+            assert_eq!(out.kind(), expected, "{}", c.label());
+            for other in assets.iter().filter(|o| o.kind() != a.kind()) {
+                assert!(matches!(c.apply(other), Err(ConvertError::WrongKind { .. })), "{} on {}", c.label(), other.kind());
+            }
+        }
+    }
+    // Sampling keeps the count asked for; back-projection keeps one point per valid pixel.
+    let Asset::Points(p) = (Conversion::SamplePoints { count: 1234, seed: 3 }).apply(&assets[0]).unwrap() else { panic!() };
+    assert_eq!(p.positions.len(), 1234);
+    let Asset::Depth(d) = &assets[3] else { panic!() };
+    let valid = d.values.iter().filter(|&&v| v > 0.0).count();
+    let Asset::Points(p) = Conversion::BackProject.apply(&assets[3]).unwrap() else { panic!() };
+    assert_eq!(p.positions.len(), valid);
+}

@@ -77,4 +77,6 @@ pub enum ConvertError {
     TooLarge { dims: [usize; 3], max: usize },
     #[error("level {0} is not finite")]
     Level(f32),
+    #[error("{conversion} does not apply to a {got}")]
+    WrongKind { conversion: &'static str, got: &'static str },
 }

@@ -17,6 +17,7 @@
 //!   metres (16-bit PNG and integer .npy: 1000, float EXR/.npy: 1, 8-bit PNG: 255).
 //!   Back-projection uses camera axes x right, y down, z forward.
 
+mod convert;
 mod cubify;
 mod depth;
 mod error;
@@ -29,6 +30,7 @@ pub mod shapes;
 mod types;
 mod voxelize;
 
+pub use convert::Conversion;
 pub use cubify::voxels_to_mesh;
 pub use error::{ConvertError, FormatError, LoadError};
 pub use marching_cubes::{marching_cubes, sample_field};
