@@ -3,6 +3,7 @@
 
 use vislab_engine::geometry::Asset;
 
+pub mod convert;
 pub mod depth;
 pub mod knn;
 pub mod mesh;
@@ -72,6 +73,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
         Box::new(mesh::MeshLab::new()),
+        Box::new(convert::ConvertLab::new()),
     ]
 }
 
