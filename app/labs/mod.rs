@@ -4,6 +4,7 @@
 use vislab_engine::geometry::Asset;
 
 pub mod datasets;
+pub mod convert;
 pub mod depth;
 pub mod knn;
 pub mod linear;
@@ -80,6 +81,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
         Box::new(mesh::MeshLab::new()),
+        Box::new(convert::ConvertLab::new()),
         Box::new(vae::VaeLab::new()),
     ]
 }

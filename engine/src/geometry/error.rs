@@ -57,3 +57,26 @@ pub(crate) fn with_causes(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+/// Why a conversion between representations could not be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConvertError {
+    #[error("{0} is empty")]
+    Empty(&'static str),
+    #[error("{what} has a non-finite value at {index}")]
+    NonFinite { what: &'static str, index: usize },
+    #[error("triangle {triangle} refers to vertex {vertex}, but the mesh has {count} vertices")]
+    BadIndex { triangle: usize, vertex: u32, count: usize },
+    #[error("{what} has zero extent: no grid can be fitted to it")]
+    Degenerate { what: &'static str },
+    #[error("resolution must be between 1 and {max}, got {got}")]
+    Resolution { got: usize, max: usize },
+    #[error("voxel grid {dims:?} holds {got} values, expected {expected}")]
+    GridSize { dims: [usize; 3], got: usize, expected: usize },
+    #[error("grid of {dims:?} voxels is too large (at most {max} voxels)")]
+    TooLarge { dims: [usize; 3], max: usize },
+    #[error("level {0} is not finite")]
+    Level(f32),
+    #[error("{conversion} does not apply to a {got}")]
+    WrongKind { conversion: &'static str, got: &'static str },
+}

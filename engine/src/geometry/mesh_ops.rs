@@ -81,3 +81,39 @@ impl PointCloud {
         Aabb::from_points(&self.positions)
     }
 }
+
+/// Sizes of a mesh, for checking conversions against analytic shapes.
+impl Mesh {
+    /// Corners of triangle `t`, `None` when an index is out of range.
+    pub fn corners(&self, t: &[u32; 3]) -> Option<[[f32; 3]; 3]> {
+        let p = |i: u32| self.positions.get(i as usize).copied();
+        Some([p(t[0])?, p(t[1])?, p(t[2])?])
+    }
+
+    /// Total triangle area (triangles with a bad index count 0).
+    pub fn surface_area(&self) -> f64 {
+        let area = |[a, b, c]: [[f32; 3]; 3]| 0.5 * length(cross(sub(b, a), sub(c, a))) as f64;
+        self.triangles.iter().filter_map(|t| self.corners(t)).map(area).sum()
+    }
+
+    /// Volume enclosed, by the divergence theorem: positive for a closed mesh
+    /// with outward (counter-clockwise) triangles, meaningless for an open one.
+    pub fn signed_volume(&self) -> f64 {
+        let tet = |[a, b, c]: [[f32; 3]; 3]| dot(a, cross(b, c)) as f64 / 6.0;
+        self.triangles.iter().filter_map(|t| self.corners(t)).map(tet).sum()
+    }
+
+    /// Directed edges used by no triangle in the opposite direction, or used
+    /// twice in the same direction: 0 for a closed, consistently oriented mesh.
+    pub fn boundary_edge_count(&self) -> usize {
+        let mut count: std::collections::HashMap<(u32, u32), i32> = std::collections::HashMap::new();
+        for t in &self.triangles {
+            for k in 0..3 {
+                let (a, b) = (t[k], t[(k + 1) % 3]);
+                // +1 for a -> b, -1 for b -> a, keyed by the unordered pair.
+                *count.entry((a.min(b), a.max(b))).or_default() += if a < b { 1 } else { -1 };
+            }
+        }
+        count.values().map(|&c| c.unsigned_abs() as usize).sum()
+    }
+}

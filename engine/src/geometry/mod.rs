@@ -1,6 +1,12 @@
 //! 3D data: meshes, point clouds, voxel grids and depth maps, their file
 //! formats and the built-in procedural shapes.
 //!
+//! Conversions: mesh or points to voxels (`mesh_to_voxels`, `points_to_voxels`
+//! on a `GridSpec`), voxels to a mesh of cube faces (`voxels_to_mesh`), any
+//! scalar grid to a mesh at a level (`marching_cubes`), mesh to points
+//! (`sample_points`), depth to points (`DepthMap::to_point_cloud`) and vertex
+//! normals (`Mesh::compute_vertex_normals`).
+//!
 //! Conventions:
 //! - Triangles wind counter-clockwise seen from outside; normals point outward.
 //! - Colours are RGB in [0, 1] exactly as the file stores them (8-bit values / 255,
@@ -11,19 +17,27 @@
 //!   metres (16-bit PNG and integer .npy: 1000, float EXR/.npy: 1, 8-bit PNG: 255).
 //!   Back-projection uses camera axes x right, y down, z forward.
 
+mod convert;
+mod cubify;
 mod depth;
 mod error;
 pub mod formats;
+mod marching_cubes;
 mod mesh_ops;
 mod sample;
 pub mod scenes;
 pub mod shapes;
 mod types;
+mod voxelize;
 
-pub use error::{FormatError, LoadError};
+pub use convert::Conversion;
+pub use cubify::voxels_to_mesh;
+pub use error::{ConvertError, FormatError, LoadError};
+pub use marching_cubes::{marching_cubes, sample_field};
 pub use mesh_ops::triangle_normal;
 pub use sample::sample_points;
 pub use types::*;
+pub use voxelize::{Fill, GridSpec, MAX_VOXELS, OCCUPIED_AT, fit_mesh_to_voxels, fit_points_to_voxels, mesh_to_voxels, points_to_voxels};
 
 use std::path::Path;
 

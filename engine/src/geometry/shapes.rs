@@ -1,6 +1,7 @@
 //! Procedural shapes with outward normals, and voxelized implicit solids.
 
 use super::mesh_ops::{cross, dot, normalize, sub};
+use super::cubify::CUBE_FACES;
 use super::{Mesh, VoxelGrid};
 use std::collections::HashMap;
 use std::f32::consts::{PI, TAU};
@@ -57,17 +58,9 @@ pub fn torus(major: f32, minor: f32, segments: usize, sides: usize) -> Mesh {
 /// own four vertices so normals are flat.
 pub fn cube(size: f32) -> Mesh {
     let h = size / 2.0;
-    // (normal, u, v) with u x v = normal, so corners go counter-clockwise outside.
-    let faces: [([f32; 3], [f32; 3], [f32; 3]); 6] = [
-        ([1., 0., 0.], [0., 1., 0.], [0., 0., 1.]),
-        ([-1., 0., 0.], [0., 0., 1.], [0., 1., 0.]),
-        ([0., 1., 0.], [0., 0., 1.], [1., 0., 0.]),
-        ([0., -1., 0.], [1., 0., 0.], [0., 0., 1.]),
-        ([0., 0., 1.], [1., 0., 0.], [0., 1., 0.]),
-        ([0., 0., -1.], [0., 1., 0.], [1., 0., 0.]),
-    ];
     let mut m = Mesh { normals: Some(Vec::new()), ..Default::default() };
-    for (n, u, v) in faces {
+    for (n, u, v) in CUBE_FACES {
+        let [n, u, v] = [n, u, v].map(|a| a.map(|c| c as f32));
         let base = m.positions.len() as u32;
         for (su, sv) in [(-1., -1.), (1., -1.), (1., 1.), (-1., 1.)] {
             m.positions.push(std::array::from_fn(|k| h * (n[k] + su * u[k] + sv * v[k])));

@@ -14,11 +14,13 @@
 
 pub mod classification;
 pub mod coco;
+pub mod compare;
 pub mod kdtree;
 pub mod shape;
 pub mod voxel;
 
 pub use classification::{Confusion, Histogram};
+pub use compare::{Comparison, compare};
 pub use kdtree::KdTree;
 pub use shape::{Chamfer, FScore, Neighbours, ShapePoints, chamfer, fscore, normal_consistency, to_point_cloud};
 pub use voxel::{VoxelIou, voxel_iou};
