@@ -3,8 +3,8 @@
 
 use vislab_engine::geometry::Asset;
 
-pub mod datasets;
 pub mod convert;
+pub mod datasets;
 pub mod depth;
 pub mod knn;
 pub mod linear;
