@@ -17,6 +17,7 @@ pub fn app(lab: &str) -> Harness<'static, VislabApp> {
         .with_pixels_per_point(1.0)
         .wgpu()
         .build_eframe(|cc| VislabApp::new(cc, start));
+    h.state_mut().show_frame_time = false;
     settle(&mut h);
     h
 }
