@@ -209,3 +209,17 @@ fn a_wrong_folder_keeps_the_data() {
     assert!(lab.status().starts_with("could not load the data") && lab.status().contains("train-images-idx3-ubyte"), "{}", lab.status());
     assert_eq!(lab.splits().map(|d| d.test.len()), Some(360));
 }
+
+/// The small ResNet trains in the lab too, and its layers are inspected
+/// stage by stage.
+#[test]
+fn small_resnet_in_the_lab() {
+    let mut lab = TrainLab::new();
+    lab.configure(Family::ResNet, 3, 0);
+    lab.train_now();
+    wait(&mut lab);
+    let r = lab.report().unwrap_or_else(|| panic!("no report: {}", lab.status()));
+    assert!(r.confusion.accuracy() > 0.6, "ResNet test accuracy {} after 3 epochs: {}", r.confusion.accuracy(), lab.status());
+    let names: Vec<(&str, Vec<usize>)> = r.maps.iter().map(|m| (m.name.as_str(), m.sample_shape.clone())).collect();
+    assert_eq!(names, [("conv1", vec![8, 8, 8]), ("layer1", vec![8, 8, 8]), ("layer2", vec![16, 4, 4]), ("fc", vec![10])]);
+}
