@@ -281,12 +281,9 @@ struct Run {
     handle: TrainerHandle<Report>,
     started: Instant,
     paused: bool,
-    steps_per_epoch: usize,
     total_steps: usize,
     step: usize,
     epoch: usize,
-    /// Training images per epoch.
-    images: usize,
 }
 
 /// What the finishing thread hands back: the final report and the model.
@@ -342,7 +339,7 @@ impl TrainLab {
             lr_curve: Curves::new("train-lr", "step", "learning rate"),
             epoch_loss: Curves::new("train-epoch-loss", "epoch", "loss"),
             accuracy: Curves::new("train-accuracy", "epoch", "accuracy").unit(),
-            speed: Curves::new("train-speed", "epoch", "images/s"),
+            speed: Curves::new("train-speed", "step", "images/s").smoothed(0.95),
             step_ms: None,
             images_per_s: None,
             status,
@@ -437,7 +434,7 @@ impl TrainLab {
             Ok(handle) => {
                 self.clear_results();
                 self.visuals.geometry = geometry;
-                self.run = Some(Run { handle, started: Instant::now(), paused: false, steps_per_epoch, total_steps, step: 0, epoch: 0, images: train.len() });
+                self.run = Some(Run { handle, started: Instant::now(), paused: false, total_steps, step: 0, epoch: 0 });
                 self.status = "training".into();
             }
             Err(e) => self.status = format!("could not start training: {e}"),
@@ -460,11 +457,17 @@ impl TrainLab {
         let mut ended = None;
         while let Ok(ev) = run.handle.events().try_recv() {
             match ev {
-                Event::Step { step, epoch, loss, lr } => {
+                Event::Step { step, epoch, loss, lr, seconds, samples } => {
                     run.step = step;
                     run.epoch = epoch;
                     self.step_loss.push("train", step as f64, loss as f64);
                     self.lr_curve.push("learning rate", step as f64, lr as f64);
+                    if seconds > 0.0 {
+                        let ema = |old: Option<f32>, new: f32| Some(old.map_or(new, |o| 0.9 * o + 0.1 * new));
+                        self.step_ms = ema(self.step_ms, 1e3 * seconds);
+                        self.images_per_s = ema(self.images_per_s, samples as f32 / seconds);
+                        self.speed.push("images/s", step as f64, (samples as f32 / seconds) as f64);
+                    }
                 }
                 Event::Epoch(m) => {
                     let e = m.epoch as f64;
@@ -473,12 +476,6 @@ impl TrainLab {
                     if let (Some(l), Some(a)) = (m.val_loss, m.val_acc) {
                         self.epoch_loss.push("validation", e, l as f64);
                         self.accuracy.push("validation", e, a as f64);
-                    }
-                    let n = run.images;
-                    if m.seconds > 0.0 {
-                        self.step_ms = Some(1e3 * m.seconds / run.steps_per_epoch.max(1) as f32);
-                        self.images_per_s = Some(n as f32 / m.seconds);
-                        self.speed.push("images/s", e, n as f64 / m.seconds as f64);
                     }
                     let val = m.val_acc.map_or(String::new(), |a| format!(", validation {:.2}%", 100.0 * a));
                     self.status = format!("epoch {}/{}: loss {:.4}, accuracy {:.2}%{val}", m.epoch, self.settings.epochs, m.train_loss, 100.0 * m.train_acc);
@@ -667,7 +664,7 @@ impl TrainLab {
             });
         }
         if let (Some(ms), Some(ips)) = (self.step_ms, self.images_per_s) {
-            ui.label(format!("step {ms:.2} ms, {ips:.0} images/s (last epoch)"));
+            ui.label(format!("step {ms:.2} ms, {ips:.0} images/s (moving average)"));
         }
         if !self.status.is_empty() {
             ui.label(&self.status);
@@ -733,7 +730,7 @@ impl TrainLab {
             });
             ui.vertical(|ui| {
                 ui.set_width(w);
-                ui.label(egui::RichText::new("throughput (training images per second)").strong());
+                ui.label(egui::RichText::new("throughput per step (images/s)").strong());
                 self.speed.show(ui, h - 10.0);
             });
         });
