@@ -66,6 +66,17 @@ fn seeded_cnn_on_the_digits() {
     assert_eq!(r.maps[0].sample_shape, vec![8, 8, 8]);
     assert_eq!(r.first_layer.as_ref().map(|p| p.shape.clone()), Some(vec![8, 1, 3, 3]));
 
+    // after training, another image is inspected at once: its logits give its scores
+    let i = r.misclassified[0];
+    let scores = r.scores_of(i).to_vec();
+    lab.choose_image(i);
+    let r = lab.report().expect("report");
+    assert_eq!(r.chosen, i);
+    let logits = &r.maps.last().expect("fc2").values;
+    let alone = vislab_engine::train::report::softmax_rows(logits, 10);
+    assert!(alone.iter().zip(&scores).all(|(a, b)| (a - b).abs() < 1e-5), "{alone:?} vs {scores:?}");
+    let c = &r.confusion;
+
     // the same seed trains the same network
     let mut again = TrainLab::new();
     again.configure(Family::Cnn, 6, 1);
@@ -208,6 +219,23 @@ fn a_wrong_folder_keeps_the_data() {
     wait(&mut lab);
     assert!(lab.status().starts_with("could not load the data") && lab.status().contains("train-images-idx3-ubyte"), "{}", lab.status());
     assert_eq!(lab.splits().map(|d| d.test.len()), Some(360));
+}
+
+/// Early stopping ends a long run once the validation loss stops
+/// improving and evaluates the best weights.
+#[test]
+fn early_stopping_in_the_lab() {
+    let mut lab = TrainLab::new();
+    lab.configure(Family::Mlp, 60, 0);
+    lab.set_early_stopping(Some(2));
+    lab.train_now();
+    wait(&mut lab);
+    assert!(lab.status().contains("early stopping; best weights from epoch"), "{}", lab.status());
+    let epochs = lab.epochs_done();
+    assert!((3..60).contains(&epochs), "{epochs} epochs");
+    let best: usize = lab.status().split("from epoch ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{}", lab.status()));
+    assert_eq!(best + 2, epochs, "stopped {epochs} epochs in, 2 after the best");
+    assert!(lab.report().is_some_and(|r| r.confusion.accuracy() > 0.85), "{}", lab.status());
 }
 
 /// The small ResNet trains in the lab too, and its layers are inspected

@@ -752,6 +752,23 @@ impl TrainLab {
         self.load(Source::Idx { dir, fashion });
     }
 
+    /// Stop when the validation loss has not improved for `patience`
+    /// epochs and keep the best weights (None: train every epoch).
+    pub fn set_early_stopping(&mut self, patience: Option<usize>) {
+        self.settings.early_stopping = patience.is_some();
+        self.settings.patience = patience.unwrap_or(self.settings.patience);
+    }
+
+    /// Show test image `i` in the layer views.
+    pub fn choose_image(&mut self, i: usize) {
+        self.choose(i);
+    }
+
+    /// Epochs trained in the last run (points of the validation curve).
+    pub fn epochs_done(&self) -> usize {
+        self.epoch_loss.series.iter().find(|s| s.name == "validation").map_or(0, |s| s.points.len())
+    }
+
     /// Train on the first `n` training images only (None: all).
     pub fn set_limit(&mut self, n: Option<usize>) {
         self.limit = n;
