@@ -251,3 +251,38 @@ fn small_resnet_in_the_lab() {
     let names: Vec<(&str, Vec<usize>)> = r.maps.iter().map(|m| (m.name.as_str(), m.sample_shape.clone())).collect();
     assert_eq!(names, [("conv1", vec![8, 8, 8]), ("layer1", vec![8, 8, 8]), ("layer2", vec![16, 4, 4]), ("fc", vec![10])]);
 }
+
+/// Any image dataset plugs in: 3-channel 12x12 images whose class is the
+/// brightest channel, learnt by the CNN with 3-channel first-layer filters.
+#[test]
+fn colour_images_from_another_loader() {
+    use vislab::labs::train::Splits;
+    use vislab_engine::data::Dataset;
+    let make = |n: usize, seed: usize| {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let class = (i + seed) % 3;
+            for c in 0..3 {
+                for p in 0..144 {
+                    // a noisy texture; the class channel is brighter
+                    let noise = (((i * 131 + c * 17 + p * 7 + seed) % 97) as f32) / 97.0;
+                    x.push(0.6 * noise + if c == class { 0.4 } else { 0.0 });
+                }
+            }
+            y.push(class);
+        }
+        Dataset::new(x, vec![3, 12, 12], y, 3).expect("valid")
+    };
+    let names = vec!["red".to_string(), "green".to_string(), "blue".to_string()];
+    let splits = Splits::new(make(300, 0), Some(make(60, 1)), make(90, 2), names, "colours".into()).expect("images");
+    let mut lab = TrainLab::new();
+    lab.set_data(splits);
+    lab.configure(Family::Cnn, 3, 0);
+    lab.train_now();
+    wait(&mut lab);
+    let r = lab.report().unwrap_or_else(|| panic!("no report: {}", lab.status()));
+    assert_eq!(r.confusion.total(), 90);
+    assert!(r.confusion.accuracy() > 0.9, "{}", lab.status());
+    assert_eq!(r.first_layer.as_ref().map(|p| p.shape.clone()), Some(vec![8, 3, 3, 3]));
+    assert!(Splits::new(make(3, 0), None, Dataset::new(vec![0.0; 6], vec![6], vec![0], 3).unwrap(), vec![], "bad".into()).is_err(), "test samples must match");
+}

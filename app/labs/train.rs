@@ -747,6 +747,16 @@ impl TrainLab {
         self.settings = Settings { epochs, seed, ..Settings::for_image(family, image) };
     }
 
+    /// Train on any image dataset (another loader's, e.g. CIFAR or an image
+    /// folder), with the defaults for its image size.
+    pub fn set_data(&mut self, splits: Splits) {
+        self.stop();
+        self.settings = Settings::for_image(self.settings.family, splits.image);
+        self.status = format!("{}: {} training images", splits.title, splits.train.len());
+        self.data = Some(splits);
+        self.clear_results();
+    }
+
     /// Load MNIST-format idx files from `dir` (as the folder buttons do).
     pub fn open_folder(&mut self, dir: PathBuf, fashion: bool) {
         self.load(Source::Idx { dir, fashion });
