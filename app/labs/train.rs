@@ -21,9 +21,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vislab_engine::models::{Activation, Family, ModelsError};
-use vislab_engine::optim::Schedule;
 use vislab_engine::train::report::Report;
-use vislab_engine::train::{EarlyStopping, Event, Job, Model, TrainConfig, TrainerHandle};
+use vislab_engine::train::{Event, Model, TrainerHandle};
 
 pub use data::Splits;
 use data::Source;
@@ -190,14 +189,9 @@ impl TrainLab {
             _ => d.train.clone(),
         };
         let steps_per_epoch = train.num_batches(s.batch, false);
-        let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps_per_epoch)));
-        config.seed = s.seed;
-        config.eval_batch_size = EVAL_BATCH;
-        config.regularizer = s.regularizer();
-        config.early_stopping = s.early_stopping.then_some(EarlyStopping { patience: s.patience, min_delta: 0.0 });
         let (test, probe, chosen) = (d.test.clone(), d.probe.clone(), self.chosen.clone());
         let hook = Box::new(move |m: &mut dyn Model, _| Report::compute(m, &test, &probe, chosen.load(Ordering::Relaxed), EVAL_BATCH).ok());
-        let job = Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(d.val.clone()).samples(hook);
+        let job = s.job(Box::new(model), &train, &d.val).samples(hook);
         let total_steps = steps_per_epoch * s.epochs;
         match job.spawn() {
             Ok(handle) => {

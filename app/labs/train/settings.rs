@@ -8,7 +8,7 @@ use vislab_engine::data::Dataset;
 use vislab_engine::init::Init;
 use vislab_engine::models::{Activation, Family, NetSpec};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
-use vislab_engine::train::{Job, TrainConfig};
+use vislab_engine::train::{EarlyStopping, Job, Model, TrainConfig};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Opt {
@@ -183,11 +183,17 @@ impl Settings {
     pub(super) fn job_for(&self, image: [usize; 3], train: &Arc<Dataset>, val: &Arc<Dataset>, lr: f32, l2: f32, epochs: usize) -> Result<Job, String> {
         let s = Settings { lr, l2, epochs, early_stopping: false, ..self.clone() };
         let model = s.spec(image, train.num_classes()).model(s.seed, s.init.init()).map_err(|e| e.to_string())?;
-        let steps = train.num_batches(s.batch, false);
-        let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps)));
-        config.seed = s.seed;
+        Ok(s.job(Box::new(model), train, val))
+    }
+
+    /// Train `model` on `train`, validating on `val`, as set.
+    pub(super) fn job(&self, model: Box<dyn Model>, train: &Arc<Dataset>, val: &Arc<Dataset>) -> Job {
+        let steps = train.num_batches(self.batch, false);
+        let mut config = TrainConfig::new(self.epochs, self.batch, Schedule::new(self.lr, self.decay.decay(steps)));
+        config.seed = self.seed;
         config.eval_batch_size = super::EVAL_BATCH;
-        config.regularizer = s.regularizer();
-        Ok(Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(val.clone()))
+        config.regularizer = self.regularizer();
+        config.early_stopping = self.early_stopping.then_some(EarlyStopping { patience: self.patience, min_delta: 0.0 });
+        Job::new(model, self.optimizer.make(self.lr), train.clone(), config).validate_on(val.clone())
     }
 }
