@@ -178,8 +178,8 @@ fn mnist_reproduces_the_command_line() {
     assert_eq!(lab.report().map(|r| r.confusion.accuracy()), Some(cli_acc));
 }
 
-/// Grid search on the digits from the UI: 9 short runs, the best far above
-/// chance, shown as a scatter.
+/// Grid then random search on the digits from the UI: 9 short runs each,
+/// the best far above chance, both kept in one scatter to compare.
 #[test]
 fn hyperparameter_search_from_the_ui() {
     let mut h = app("train");
@@ -199,6 +199,18 @@ fn hyperparameter_search_from_the_ui() {
     settle(&mut h);
     let line = h.state().current_lab().summary();
     assert!(line.contains("Grid search, 9 trials: best validation accuracy"), "{line}");
+    h.get_by_label("random search").click();
+    h.run_steps(2);
+    h.get_by_label("Run search").click();
+    h.run_steps(2);
+    while h.state().busy() {
+        assert!(Instant::now() < deadline, "search still running");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    settle(&mut h);
+    let both = h.state().current_lab().summary();
+    assert!(both.contains(&line[line.find("Grid").unwrap_or(0)..]) && both.contains("; Random search, 9 trials: best validation accuracy"), "{both}");
     let best: f32 = line.split("accuracy ").nth(1).and_then(|s| s.split('%').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{line}"));
     // two epochs per trial: far above the 10% of chance, not yet converged
     assert!(best > 60.0, "{line}");
