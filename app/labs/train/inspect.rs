@@ -119,7 +119,7 @@ impl Visuals {
 fn layer_maps(p: &LayerProbe) -> LayerMaps {
     let (vals, range) = normalized(&p.values);
     let tiles = match p.sample_shape.as_slice() {
-        [c, h, w] => vals.chunks(h * w).take((*c).min(MAX_CHANNELS)).map(|ch| unit_image(*w, *h, ch)).collect(),
+        [c, h, w] => vals.chunks((h * w).max(1)).take((*c).min(MAX_CHANNELS)).map(|ch| unit_image(*w, *h, ch)).collect(),
         _ => vec![feature_image(&vals)],
     };
     LayerMaps { name: p.name.clone(), shape: p.sample_shape.clone(), range, tiles }
