@@ -94,7 +94,7 @@ impl Visuals {
                     // conv kernel [Cin, k, k]: mean over input channels
                     [_, cin, kh, kw] => {
                         let plane = kh * kw;
-                        let m: Vec<f32> = (0..plane).map(|i| (0..*cin).map(|c| row[c * plane + i]).sum::<f32>() / *cin.max(&1) as f32).collect();
+                        let m: Vec<f32> = (0..plane).map(|i| (0..*cin).map(|c| row.get(c * plane + i).copied().unwrap_or(0.0)).sum::<f32>() / *cin.max(&1) as f32).collect();
                         unit_image(*kw, *kh, &signed(&m))
                     }
                     // a fully connected row over the whole image: a template
