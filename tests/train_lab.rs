@@ -66,6 +66,17 @@ fn seeded_cnn_on_the_digits() {
     assert_eq!(r.maps[0].sample_shape, vec![8, 8, 8]);
     assert_eq!(r.first_layer.as_ref().map(|p| p.shape.clone()), Some(vec![8, 1, 3, 3]));
 
+    // after training, another image is inspected at once: its logits give its scores
+    let i = r.misclassified[0];
+    let scores = r.scores_of(i).to_vec();
+    lab.choose_image(i);
+    let r = lab.report().expect("report");
+    assert_eq!(r.chosen, i);
+    let logits = &r.maps.last().expect("fc2").values;
+    let alone = vislab_engine::train::report::softmax_rows(logits, 10);
+    assert!(alone.iter().zip(&scores).all(|(a, b)| (a - b).abs() < 1e-5), "{alone:?} vs {scores:?}");
+    let c = &r.confusion;
+
     // the same seed trains the same network
     let mut again = TrainLab::new();
     again.configure(Family::Cnn, 6, 1);
@@ -167,8 +178,8 @@ fn mnist_reproduces_the_command_line() {
     assert_eq!(lab.report().map(|r| r.confusion.accuracy()), Some(cli_acc));
 }
 
-/// Grid search on the digits from the UI: 9 short runs, the best far above
-/// chance, shown as a scatter.
+/// Grid then random search on the digits from the UI: 9 short runs each,
+/// the best far above chance, both kept in one scatter to compare.
 #[test]
 fn hyperparameter_search_from_the_ui() {
     let mut h = app("train");
@@ -188,6 +199,18 @@ fn hyperparameter_search_from_the_ui() {
     settle(&mut h);
     let line = h.state().current_lab().summary();
     assert!(line.contains("Grid search, 9 trials: best validation accuracy"), "{line}");
+    h.get_by_label("random search").click();
+    h.run_steps(2);
+    h.get_by_label("Run search").click();
+    h.run_steps(2);
+    while h.state().busy() {
+        assert!(Instant::now() < deadline, "search still running");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    settle(&mut h);
+    let both = h.state().current_lab().summary();
+    assert!(both.contains(&line[line.find("Grid").unwrap_or(0)..]) && both.contains("; Random search, 9 trials: best validation accuracy"), "{both}");
     let best: f32 = line.split("accuracy ").nth(1).and_then(|s| s.split('%').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{line}"));
     // two epochs per trial: far above the 10% of chance, not yet converged
     assert!(best > 60.0, "{line}");
@@ -208,4 +231,70 @@ fn a_wrong_folder_keeps_the_data() {
     wait(&mut lab);
     assert!(lab.status().starts_with("could not load the data") && lab.status().contains("train-images-idx3-ubyte"), "{}", lab.status());
     assert_eq!(lab.splits().map(|d| d.test.len()), Some(360));
+}
+
+/// Early stopping ends a long run once the validation loss stops
+/// improving and evaluates the best weights.
+#[test]
+fn early_stopping_in_the_lab() {
+    let mut lab = TrainLab::new();
+    lab.configure(Family::Mlp, 60, 0);
+    lab.set_early_stopping(Some(2));
+    lab.train_now();
+    wait(&mut lab);
+    assert!(lab.status().contains("early stopping; best weights from epoch"), "{}", lab.status());
+    let epochs = lab.epochs_done();
+    assert!((3..60).contains(&epochs), "{epochs} epochs");
+    let best: usize = lab.status().split("from epoch ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{}", lab.status()));
+    assert_eq!(best + 2, epochs, "stopped {epochs} epochs in, 2 after the best");
+    assert!(lab.report().is_some_and(|r| r.confusion.accuracy() > 0.85), "{}", lab.status());
+}
+
+/// The small ResNet trains in the lab too, and its layers are inspected
+/// stage by stage.
+#[test]
+fn small_resnet_in_the_lab() {
+    let mut lab = TrainLab::new();
+    lab.configure(Family::ResNet, 3, 0);
+    lab.train_now();
+    wait(&mut lab);
+    let r = lab.report().unwrap_or_else(|| panic!("no report: {}", lab.status()));
+    assert!(r.confusion.accuracy() > 0.6, "ResNet test accuracy {} after 3 epochs: {}", r.confusion.accuracy(), lab.status());
+    let names: Vec<(&str, Vec<usize>)> = r.maps.iter().map(|m| (m.name.as_str(), m.sample_shape.clone())).collect();
+    assert_eq!(names, [("conv1", vec![8, 8, 8]), ("layer1", vec![8, 8, 8]), ("layer2", vec![16, 4, 4]), ("fc", vec![10])]);
+}
+
+/// Any image dataset plugs in: 3-channel 12x12 images whose class is the
+/// brightest channel, learnt by the CNN with 3-channel first-layer filters.
+#[test]
+fn colour_images_from_another_loader() {
+    use vislab::labs::train::Splits;
+    use vislab_engine::data::Dataset;
+    let make = |n: usize, seed: usize| {
+        let (mut x, mut y) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            let class = (i + seed) % 3;
+            for c in 0..3 {
+                for p in 0..144 {
+                    // a noisy texture; the class channel is brighter
+                    let noise = (((i * 131 + c * 17 + p * 7 + seed) % 97) as f32) / 97.0;
+                    x.push(0.6 * noise + if c == class { 0.4 } else { 0.0 });
+                }
+            }
+            y.push(class);
+        }
+        Dataset::new(x, vec![3, 12, 12], y, 3).expect("valid")
+    };
+    let names = vec!["red".to_string(), "green".to_string(), "blue".to_string()];
+    let splits = Splits::new(make(300, 0), Some(make(60, 1)), make(90, 2), names, "colours".into()).expect("images");
+    let mut lab = TrainLab::new();
+    lab.set_data(splits);
+    lab.configure(Family::Cnn, 3, 0);
+    lab.train_now();
+    wait(&mut lab);
+    let r = lab.report().unwrap_or_else(|| panic!("no report: {}", lab.status()));
+    assert_eq!(r.confusion.total(), 90);
+    assert!(r.confusion.accuracy() > 0.9, "{}", lab.status());
+    assert_eq!(r.first_layer.as_ref().map(|p| p.shape.clone()), Some(vec![8, 3, 3, 3]));
+    assert!(Splits::new(make(3, 0), None, Dataset::new(vec![0.0; 6], vec![6], vec![0], 3).unwrap(), vec![], "bad".into()).is_err(), "test samples must match");
 }

@@ -9,8 +9,10 @@
 //! Any `data::Dataset` of images (`[H, W]` or `[C, H, W]` samples) plugs in
 //! through [`Splits::new`].
 
+mod data;
 mod inspect;
 mod search;
+mod settings;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,175 +20,21 @@ use std::sync::mpsc::{Receiver, channel};
 use std::sync::Arc;
 use std::time::Instant;
 
-use vislab_engine::data::mnist::{self, Split};
-use vislab_engine::data::{Batch, DataError, Dataset, digits};
-use vislab_engine::init::Init;
-use vislab_engine::models::{Activation, Family, ModelsError, NetSpec};
-use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
+use vislab_engine::models::{Activation, Family, ModelsError};
 use vislab_engine::train::report::Report;
-use vislab_engine::train::{EarlyStopping, Event, Job, Model, TrainConfig, TrainerHandle};
+use vislab_engine::train::{Event, Model, TrainerHandle};
+
+pub use data::Splits;
+use data::Source;
+use settings::{DecayChoice, InitChoice, Opt, Settings};
 
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
 use crate::widgets::export::PngExport;
 
-/// Samples of the training set whose activations feed the histograms.
-const PROBE_SAMPLES: usize = 128;
 /// Batch size of evaluation and prediction (the command line's).
 const EVAL_BATCH: usize = 1000;
 
-/// Where the images come from.
-#[derive(Clone, Debug, PartialEq)]
-enum Source {
-    Digits,
-    Idx { dir: PathBuf, fashion: bool },
-}
-
-/// Train, validation and test sets of one source.
-pub struct Splits {
-    pub train: Arc<Dataset>,
-    pub val: Arc<Dataset>,
-    pub test: Arc<Dataset>,
-    /// `[channels, height, width]` of every sample.
-    pub image: [usize; 3],
-    pub names: Vec<String>,
-    pub title: String,
-    /// MNIST: validation curves are on the test split, as `vislab train` does.
-    pub val_is_test: bool,
-    probe: Batch,
-}
-
-impl Splits {
-    /// Any image dataset: `val` may be the test set itself.
-    pub fn new(train: Dataset, val: Option<Dataset>, test: Dataset, names: Vec<String>, title: String) -> Result<Splits, String> {
-        let image = match *train.sample_shape() {
-            [h, w] => [1, h, w],
-            [c, h, w] => [c, h, w],
-            ref s => return Err(format!("samples of shape {s:?} are not images")),
-        };
-        if test.sample_shape() != train.sample_shape() {
-            return Err(format!("test samples {:?} differ from training samples {:?}", test.sample_shape(), train.sample_shape()));
-        }
-        let probe = train.batch(&(0..PROBE_SAMPLES.min(train.len())).collect::<Vec<_>>()).map_err(|e| e.to_string())?;
-        let test = Arc::new(test);
-        let (val, val_is_test) = match val {
-            Some(v) => (Arc::new(v), false),
-            None => (test.clone(), true),
-        };
-        Ok(Splits { train: Arc::new(train), val, test, image, names, title, val_is_test, probe })
-    }
-
-    /// The built-in digits: 360 test and 300 validation images, seeded.
-    fn digits(seed: u64) -> Result<Splits, String> {
-        let all = digits::load().map_err(|e| e.to_string())?;
-        let (rest, test) = all.split(360, seed).map_err(|e| e.to_string())?;
-        let (train, val) = rest.split(300, seed + 1).map_err(|e| e.to_string())?;
-        let names = (0..10).map(|d| d.to_string()).collect();
-        Splits::new(train, Some(val), test, names, "8x8 digits (built in)".into())
-    }
-
-    /// MNIST-format files in `dir`: validation on the test split.
-    fn idx(dir: &std::path::Path, fashion: bool) -> Result<Splits, String> {
-        let load = |split| {
-            mnist::load(dir, split).map_err(|e| match e {
-                DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),
-                e => e.to_string(),
-            })
-        };
-        let (train, test) = (load(Split::Train)?, load(Split::Test)?);
-        let names = if fashion { mnist::FASHION_CLASSES.to_vec() } else { mnist::DIGIT_CLASSES.to_vec() };
-        let kind = if fashion { "Fashion-MNIST" } else { "MNIST" };
-        Splits::new(train, None, test, names.iter().map(|s| s.to_string()).collect(), format!("{kind} ({})", dir.display()))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Opt {
-    Sgd,
-    Momentum,
-    Nesterov,
-    AdaGrad,
-    RmsProp,
-    Adam,
-    AdamW,
-}
-
-impl Opt {
-    const ALL: [Opt; 7] = [Opt::Sgd, Opt::Momentum, Opt::Nesterov, Opt::AdaGrad, Opt::RmsProp, Opt::Adam, Opt::AdamW];
-
-    /// The command line's defaults.
-    fn default_lr(self) -> f32 {
-        match self {
-            Opt::Sgd => 0.1,
-            Opt::Momentum | Opt::Nesterov | Opt::AdaGrad => 0.01,
-            _ => 1e-3,
-        }
-    }
-
-    fn make(self, lr: f32) -> Box<dyn Optimizer> {
-        match self {
-            Opt::Sgd => Box::new(Sgd::new(lr)),
-            Opt::Momentum => Box::new(Momentum::new(lr, 0.9)),
-            Opt::Nesterov => Box::new(Nesterov::new(lr, 0.9)),
-            Opt::AdaGrad => Box::new(AdaGrad::new(lr)),
-            Opt::RmsProp => Box::new(RmsProp::new(lr, 0.99)),
-            Opt::Adam => Box::new(Adam::new(lr)),
-            Opt::AdamW => Box::new(AdamW::new(lr, 0.01)),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum InitChoice {
-    Kaiming,
-    Xavier,
-    LeCun,
-    Small,
-}
-
-impl InitChoice {
-    const ALL: [InitChoice; 4] = [InitChoice::Kaiming, InitChoice::Xavier, InitChoice::LeCun, InitChoice::Small];
-
-    fn init(self) -> Init {
-        match self {
-            InitChoice::Kaiming => Init::KAIMING_RELU,
-            InitChoice::Xavier => Init::XAVIER_NORMAL,
-            InitChoice::LeCun => Init::LeCunNormal,
-            InitChoice::Small => Init::SMALL,
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            InitChoice::Kaiming => "Kaiming (He)",
-            InitChoice::Xavier => "Xavier (Glorot)",
-            InitChoice::LeCun => "LeCun",
-            InitChoice::Small => "small N(0, 0.01)",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DecayChoice {
-    Constant,
-    Cosine,
-    Step,
-    Linear,
-}
-
-impl DecayChoice {
-    const ALL: [DecayChoice; 4] = [DecayChoice::Constant, DecayChoice::Cosine, DecayChoice::Step, DecayChoice::Linear];
-
-    fn decay(self, steps_per_epoch: usize) -> Decay {
-        match self {
-            DecayChoice::Constant => Decay::Constant,
-            DecayChoice::Cosine => Decay::Cosine,
-            // halve every 3 epochs
-            DecayChoice::Step => Decay::Step { every: 3 * steps_per_epoch.max(1), gamma: 0.5 },
-            DecayChoice::Linear => Decay::Linear,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
@@ -196,97 +44,14 @@ enum Tab {
     Search,
 }
 
-/// Everything the user chooses before training.
-#[derive(Clone, Debug, PartialEq)]
-struct Settings {
-    family: Family,
-    /// Hidden layers (MLP) or stages (CNN, ResNet).
-    depth: usize,
-    /// First hidden layer's width (MLP halves it per layer) or first
-    /// stage's channels (doubled per stage).
-    width: usize,
-    /// CNN: the fully connected layer's width.
-    hidden: usize,
-    activation: Activation,
-    init: InitChoice,
-    batch_norm: bool,
-    dropout: f32,
-    optimizer: Opt,
-    lr: f32,
-    decay: DecayChoice,
-    /// L2 strength on weights (0: none).
-    l2: f32,
-    batch: usize,
-    epochs: usize,
-    seed: u64,
-    early_stopping: bool,
-    patience: usize,
-}
-
-impl Settings {
-    /// The command line's defaults for 28x28 images; smaller nets for small ones.
-    fn for_image(family: Family, image: [usize; 3]) -> Settings {
-        let small = image[1] < 16;
-        let (depth, width, hidden) = match (family, small) {
-            (Family::Mlp, false) => (2, 512, 128),
-            (Family::Mlp, true) => (2, 128, 128),
-            (_, false) => (2, 16, 128),
-            (_, true) => (2, 8, 64),
-        };
-        let epochs = match (family, small) {
-            (_, true) => 15,
-            (Family::Mlp, false) => 8,
-            _ => 3,
-        };
-        let optimizer = Opt::Adam;
-        let lr = if small { 3e-3 } else { optimizer.default_lr() };
-        Settings {
-            family,
-            depth,
-            width,
-            hidden,
-            activation: Activation::Relu,
-            init: InitChoice::Kaiming,
-            batch_norm: false,
-            dropout: 0.0,
-            optimizer,
-            lr,
-            decay: DecayChoice::Cosine,
-            l2: 0.0,
-            batch: if small { 32 } else { 64 },
-            epochs,
-            seed: 0,
-            early_stopping: false,
-            patience: 3,
-        }
-    }
-
-    fn spec(&self, image: [usize; 3], classes: usize) -> NetSpec {
-        let widths = (0..self.depth)
-            .map(|i| match self.family {
-                Family::Mlp => (self.width >> i).max(2),
-                _ => self.width << i,
-            })
-            .collect();
-        NetSpec { family: self.family, image, classes, widths, hidden: self.hidden, activation: self.activation, batch_norm: self.batch_norm, dropout: self.dropout }
-    }
-
-    fn regularizer(&self) -> Option<Regularizer> {
-        (self.l2 > 0.0).then(|| Regularizer::new(Penalty::L2 { lambda: self.l2 }))
-    }
-}
-
 /// A run in progress.
 struct Run {
     handle: TrainerHandle<Report>,
     started: Instant,
     paused: bool,
-    steps_per_epoch: usize,
     total_steps: usize,
     step: usize,
     epoch: usize,
-    /// Training images per epoch.
-    images: usize,
 }
 
 /// What the finishing thread hands back: the final report and the model.
@@ -342,7 +107,7 @@ impl TrainLab {
             lr_curve: Curves::new("train-lr", "step", "learning rate"),
             epoch_loss: Curves::new("train-epoch-loss", "epoch", "loss"),
             accuracy: Curves::new("train-accuracy", "epoch", "accuracy").unit(),
-            speed: Curves::new("train-speed", "epoch", "images/s"),
+            speed: Curves::new("train-speed", "step", "images/s").smoothed(0.95),
             step_ms: None,
             images_per_s: None,
             status,
@@ -424,20 +189,15 @@ impl TrainLab {
             _ => d.train.clone(),
         };
         let steps_per_epoch = train.num_batches(s.batch, false);
-        let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps_per_epoch)));
-        config.seed = s.seed;
-        config.eval_batch_size = EVAL_BATCH;
-        config.regularizer = s.regularizer();
-        config.early_stopping = s.early_stopping.then_some(EarlyStopping { patience: s.patience, min_delta: 0.0 });
         let (test, probe, chosen) = (d.test.clone(), d.probe.clone(), self.chosen.clone());
         let hook = Box::new(move |m: &mut dyn Model, _| Report::compute(m, &test, &probe, chosen.load(Ordering::Relaxed), EVAL_BATCH).ok());
-        let job = Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(d.val.clone()).samples(hook);
+        let job = s.job(Box::new(model), &train, &d.val).samples(hook);
         let total_steps = steps_per_epoch * s.epochs;
         match job.spawn() {
             Ok(handle) => {
                 self.clear_results();
                 self.visuals.geometry = geometry;
-                self.run = Some(Run { handle, started: Instant::now(), paused: false, steps_per_epoch, total_steps, step: 0, epoch: 0, images: train.len() });
+                self.run = Some(Run { handle, started: Instant::now(), paused: false, total_steps, step: 0, epoch: 0 });
                 self.status = "training".into();
             }
             Err(e) => self.status = format!("could not start training: {e}"),
@@ -460,11 +220,17 @@ impl TrainLab {
         let mut ended = None;
         while let Ok(ev) = run.handle.events().try_recv() {
             match ev {
-                Event::Step { step, epoch, loss, lr } => {
+                Event::Step { step, epoch, loss, lr, seconds, samples } => {
                     run.step = step;
                     run.epoch = epoch;
                     self.step_loss.push("train", step as f64, loss as f64);
                     self.lr_curve.push("learning rate", step as f64, lr as f64);
+                    if seconds > 0.0 {
+                        let ema = |old: Option<f32>, new: f32| Some(old.map_or(new, |o| 0.9 * o + 0.1 * new));
+                        self.step_ms = ema(self.step_ms, 1e3 * seconds);
+                        self.images_per_s = ema(self.images_per_s, samples as f32 / seconds);
+                        self.speed.push("images/s", step as f64, (samples as f32 / seconds) as f64);
+                    }
                 }
                 Event::Epoch(m) => {
                     let e = m.epoch as f64;
@@ -473,12 +239,6 @@ impl TrainLab {
                     if let (Some(l), Some(a)) = (m.val_loss, m.val_acc) {
                         self.epoch_loss.push("validation", e, l as f64);
                         self.accuracy.push("validation", e, a as f64);
-                    }
-                    let n = run.images;
-                    if m.seconds > 0.0 {
-                        self.step_ms = Some(1e3 * m.seconds / run.steps_per_epoch.max(1) as f32);
-                        self.images_per_s = Some(n as f32 / m.seconds);
-                        self.speed.push("images/s", e, n as f64 / m.seconds as f64);
                     }
                     let val = m.val_acc.map_or(String::new(), |a| format!(", validation {:.2}%", 100.0 * a));
                     self.status = format!("epoch {}/{}: loss {:.4}, accuracy {:.2}%{val}", m.epoch, self.settings.epochs, m.train_loss, 100.0 * m.train_acc);
@@ -667,7 +427,7 @@ impl TrainLab {
             });
         }
         if let (Some(ms), Some(ips)) = (self.step_ms, self.images_per_s) {
-            ui.label(format!("step {ms:.2} ms, {ips:.0} images/s (last epoch)"));
+            ui.label(format!("step {ms:.2} ms, {ips:.0} images/s (moving average)"));
         }
         if !self.status.is_empty() {
             ui.label(&self.status);
@@ -733,7 +493,7 @@ impl TrainLab {
             });
             ui.vertical(|ui| {
                 ui.set_width(w);
-                ui.label(egui::RichText::new("throughput (training images per second)").strong());
+                ui.label(egui::RichText::new("throughput per step (images/s)").strong());
                 self.speed.show(ui, h - 10.0);
             });
         });
@@ -750,9 +510,36 @@ impl TrainLab {
         self.settings = Settings { epochs, seed, ..Settings::for_image(family, image) };
     }
 
+    /// Train on any image dataset (another loader's, e.g. CIFAR or an image
+    /// folder), with the defaults for its image size.
+    pub fn set_data(&mut self, splits: Splits) {
+        self.stop();
+        self.settings = Settings::for_image(self.settings.family, splits.image);
+        self.status = format!("{}: {} training images", splits.title, splits.train.len());
+        self.data = Some(splits);
+        self.clear_results();
+    }
+
     /// Load MNIST-format idx files from `dir` (as the folder buttons do).
     pub fn open_folder(&mut self, dir: PathBuf, fashion: bool) {
         self.load(Source::Idx { dir, fashion });
+    }
+
+    /// Stop when the validation loss has not improved for `patience`
+    /// epochs and keep the best weights (None: train every epoch).
+    pub fn set_early_stopping(&mut self, patience: Option<usize>) {
+        self.settings.early_stopping = patience.is_some();
+        self.settings.patience = patience.unwrap_or(self.settings.patience);
+    }
+
+    /// Show test image `i` in the layer views.
+    pub fn choose_image(&mut self, i: usize) {
+        self.choose(i);
+    }
+
+    /// Epochs trained in the last run (points of the validation curve).
+    pub fn epochs_done(&self) -> usize {
+        self.epoch_loss.series.iter().find(|s| s.name == "validation").map_or(0, |s| s.points.len())
     }
 
     /// Train on the first `n` training images only (None: all).
@@ -899,20 +686,5 @@ impl Lab for TrainLab {
 
     fn busy(&self) -> bool {
         self.training() || self.loading.is_some() || self.search.running()
-    }
-}
-
-// The search tab builds its runs from the same settings.
-impl Settings {
-    /// A short run at (`lr`, `l2`) for `epochs`, everything else as set.
-    fn job_for(&self, image: [usize; 3], train: &Arc<Dataset>, val: &Arc<Dataset>, lr: f32, l2: f32, epochs: usize) -> Result<Job, String> {
-        let s = Settings { lr, l2, epochs, early_stopping: false, ..self.clone() };
-        let model = s.spec(image, train.num_classes()).model(s.seed, s.init.init()).map_err(|e| e.to_string())?;
-        let steps = train.num_batches(s.batch, false);
-        let mut config = TrainConfig::new(s.epochs, s.batch, Schedule::new(s.lr, s.decay.decay(steps)));
-        config.seed = s.seed;
-        config.eval_batch_size = EVAL_BATCH;
-        config.regularizer = s.regularizer();
-        Ok(Job::new(Box::new(model), s.optimizer.make(s.lr), train.clone(), config).validate_on(val.clone()))
     }
 }

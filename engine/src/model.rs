@@ -96,8 +96,9 @@ impl Model {
     /// As [`Model::compile`], keeping the values of `probes` (per-sample
     /// shapes must be static: the batch dim first, then fixed sizes) and
     /// the gradients of the train-mode ones for [`Model::run_probes`].
-    /// Probes cost nothing in `train_step` and `evaluate` beyond keeping
-    /// their buffers unfused.
+    /// `train_step` and `evaluate` compute the same values as without
+    /// probes; only the probes' buffers are kept unfused (no slowdown
+    /// measured by `benches/probes.rs`).
     pub fn compile_with_probes(mut g: Graph, spec: ModelSpec, probes: &[Probe]) -> Result<Model, EngineError> {
         let t0 = Instant::now();
         let param_leaves: Vec<_> = g.leaves().iter().filter(|l| l.kind == LeafKind::Param).cloned().collect();

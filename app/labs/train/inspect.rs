@@ -94,7 +94,7 @@ impl Visuals {
                     // conv kernel [Cin, k, k]: mean over input channels
                     [_, cin, kh, kw] => {
                         let plane = kh * kw;
-                        let m: Vec<f32> = (0..plane).map(|i| (0..*cin).map(|c| row[c * plane + i]).sum::<f32>() / *cin.max(&1) as f32).collect();
+                        let m: Vec<f32> = (0..plane).map(|i| (0..*cin).map(|c| row.get(c * plane + i).copied().unwrap_or(0.0)).sum::<f32>() / *cin.max(&1) as f32).collect();
                         unit_image(*kw, *kh, &signed(&m))
                     }
                     // a fully connected row over the whole image: a template
@@ -119,7 +119,7 @@ impl Visuals {
 fn layer_maps(p: &LayerProbe) -> LayerMaps {
     let (vals, range) = normalized(&p.values);
     let tiles = match p.sample_shape.as_slice() {
-        [c, h, w] => vals.chunks(h * w).take((*c).min(MAX_CHANNELS)).map(|ch| unit_image(*w, *h, ch)).collect(),
+        [c, h, w] => vals.chunks((h * w).max(1)).take((*c).min(MAX_CHANNELS)).map(|ch| unit_image(*w, *h, ch)).collect(),
         _ => vec![feature_image(&vals)],
     };
     LayerMaps { name: p.name.clone(), shape: p.sample_shape.clone(), range, tiles }

@@ -12,6 +12,8 @@ use vislab_engine::train::search::{SearchKind, SearchSpace, Trial, run_trial};
 use super::{Settings, Splits};
 use crate::render::colormap::Colormap;
 use crate::widgets::export::PngExport;
+use egui_plot::MarkerShape;
+
 use crate::widgets::scatter::value_scatter;
 
 enum Message {
@@ -25,6 +27,7 @@ struct Running {
     rx: Receiver<Message>,
     cancel: Arc<AtomicBool>,
     total: usize,
+    kind: SearchKind,
 }
 
 impl Drop for Running {
@@ -40,9 +43,8 @@ pub struct Search {
     epochs: usize,
     seed: u64,
     running: Option<Running>,
-    results: Vec<Trial>,
-    /// The kind the shown results come from.
-    results_kind: SearchKind,
+    /// The last search of each kind, kept side by side to compare.
+    results: Vec<(SearchKind, Trial)>,
     status: String,
     export: PngExport,
     plot: Option<egui::Rect>,
@@ -58,7 +60,6 @@ impl Search {
             seed: 0,
             running: None,
             results: Vec::new(),
-            results_kind: SearchKind::Random,
             status: String::new(),
             export: PngExport::default(),
             plot: None,
@@ -77,6 +78,7 @@ impl Search {
                 return;
             }
         };
+        let points_len = points.len();
         let (tx, rx) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let (stop, settings, image, train, val, epochs) = (cancel.clone(), settings.clone(), d.image, d.train.clone(), d.val.clone(), self.epochs);
@@ -95,10 +97,10 @@ impl Search {
             }
             let _ = tx.send(Message::Done);
         });
-        self.results.clear();
-        self.results_kind = self.kind;
+        let kind = self.kind;
+        self.results.retain(|(k, _)| *k != kind);
         self.status.clear();
-        self.running = Some(Running { rx, cancel, total: self.trials });
+        self.running = Some(Running { rx, cancel, total: points_len, kind });
     }
 
     fn poll(&mut self) {
@@ -106,7 +108,7 @@ impl Search {
         let mut done = false;
         while let Ok(m) = r.rx.try_recv() {
             match m {
-                Message::Trial(t) => self.results.push(t),
+                Message::Trial(t) => self.results.push((r.kind, t)),
                 Message::Failed(e) => self.status = format!("a trial failed: {e}"),
                 Message::Done => done = true,
             }
@@ -116,27 +118,28 @@ impl Search {
         }
     }
 
-    fn best(&self) -> Option<&Trial> {
-        self.results.iter().fold(None, |b: Option<&Trial>, t| if b.is_none_or(|b| t.val_acc > b.val_acc) { Some(t) } else { b })
+    fn trials(&self, kind: SearchKind) -> impl Iterator<Item = &Trial> {
+        self.results.iter().filter(move |(k, _)| *k == kind).map(|(_, t)| t)
     }
 
-    /// The search's outcome in one line, once it has one.
+    /// Each kind's outcome, once it has one: "Grid search, 9 trials: best
+    /// validation accuracy ...; Random search, ...".
     pub fn best_line(&self) -> Option<String> {
-        let b = self.best()?;
-        Some(format!(
-            "{:?} search, {} trials: best validation accuracy {:.2}% at learning rate {:.2e}, L2 {:.2e}",
-            self.results_kind,
-            self.results.len(),
-            100.0 * b.val_acc,
-            b.point.lr,
-            b.point.reg
-        ))
+        let lines: Vec<String> = [SearchKind::Grid, SearchKind::Random]
+            .into_iter()
+            .filter_map(|kind| {
+                let n = self.trials(kind).count();
+                let b = self.trials(kind).fold(None, |b: Option<&Trial>, t| if b.is_none_or(|b| t.val_acc > b.val_acc) { Some(t) } else { b })?;
+                Some(format!("{kind:?} search, {n} trials: best validation accuracy {:.2}% at learning rate {:.2e}, L2 {:.2e}", 100.0 * b.val_acc, b.point.lr, b.point.reg))
+            })
+            .collect();
+        (!lines.is_empty()).then(|| lines.join("; "))
     }
 
     fn to_csv(&self) -> String {
-        let mut out = String::from("learning_rate,l2,val_acc,val_loss\n");
-        for t in &self.results {
-            out.push_str(&format!("{},{},{},{}\n", t.point.lr, t.point.reg, t.val_acc, t.val_loss));
+        let mut out = String::from("search,learning_rate,l2,val_acc,val_loss\n");
+        for (k, t) in &self.results {
+            out.push_str(&format!("{k:?},{},{},{},{}\n", t.point.lr, t.point.reg, t.val_acc, t.val_loss));
         }
         out
     }
@@ -186,8 +189,9 @@ impl Search {
             }
         });
         if let Some(r) = &self.running {
-            let text = format!("trial {}/{} (each {} epochs of the network set on the right)", self.results.len() + 1, r.total, self.epochs);
-            ui.add(egui::ProgressBar::new(self.results.len() as f32 / r.total.max(1) as f32).text(text));
+            let done = self.trials(r.kind).count();
+            let text = format!("trial {}/{} (each {} epochs of the network set on the right)", done + 1, r.total, self.epochs);
+            ui.add(egui::ProgressBar::new(done as f32 / r.total.max(1) as f32).text(text));
             ui.ctx().request_repaint();
         }
         let line = self.best_line().unwrap_or_else(|| "Each trial trains the current network briefly; the scatter shows where validation accuracy is high.".into());
@@ -197,9 +201,13 @@ impl Search {
                 ui.label(m);
             }
         }
-        let points: Vec<[f64; 3]> = self.results.iter().map(|t| [(t.point.lr as f64).log10(), (t.point.reg as f64).log10(), t.val_acc as f64]).collect();
-        let lo = self.results.iter().map(|t| t.val_acc).fold(1.0f32, f32::min).min(0.9);
-        let hi = self.results.iter().map(|t| t.val_acc).fold(0.0f32, f32::max).max(lo + 0.01);
-        self.plot = Some(value_scatter(ui, "search-scatter", &points, ["log10 learning rate", "log10 L2 strength"], Colormap::Viridis, [lo, hi], "validation accuracy"));
+        let series: Vec<(&str, MarkerShape, Vec<[f64; 3]>)> = [(SearchKind::Grid, "grid (squares)", MarkerShape::Square), (SearchKind::Random, "random (circles)", MarkerShape::Circle)]
+            .into_iter()
+            .map(|(kind, name, shape)| (name, shape, self.trials(kind).map(|t| [(t.point.lr as f64).log10(), (t.point.reg as f64).log10(), t.val_acc as f64]).collect()))
+            .collect();
+        let accs = || self.results.iter().map(|(_, t)| t.val_acc);
+        let lo = accs().fold(1.0f32, f32::min).min(0.9);
+        let hi = accs().fold(0.0f32, f32::max).max(lo + 0.01);
+        self.plot = Some(value_scatter(ui, "search-scatter", &series, ["log10 learning rate", "log10 L2 strength"], Colormap::Viridis, [lo, hi], "validation accuracy"));
     }
 }

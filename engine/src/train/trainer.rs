@@ -129,12 +129,15 @@ impl std::fmt::Display for StopReason {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event<S = ()> {
     /// `step` optimizer steps done so far, in `epoch` (1-based); `loss`
-    /// includes regularization.
+    /// includes regularization. `seconds` is the wall time of this step
+    /// (forward, backward, checks, update) on its batch of `samples`.
     Step {
         step: usize,
         epoch: usize,
         loss: f32,
         lr: f32,
+        seconds: f32,
+        samples: usize,
     },
     Epoch(EpochMetrics),
     Samples {
@@ -372,6 +375,7 @@ impl<S> Worker<S> {
                     return Ok(StopReason::StepLimit);
                 }
                 let lr = self.job.config.schedule.lr_at(progress.step, total);
+                let started = Instant::now();
                 let here = || format!("step {} (epoch {})", progress.step + 1, epoch + 1);
                 let out = self.job.model.train_step(&batch).map_err(|e| fail(format!("model failed at {}: {e}", here())))?;
                 let loss = match &self.job.config.regularizer {
@@ -407,7 +411,8 @@ impl<S> Worker<S> {
                 correct += out.correct;
                 count += out.count;
                 if progress.step.is_multiple_of(self.job.config.log_every.max(1)) {
-                    self.send(Event::Step { step: progress.step, epoch: epoch + 1, loss, lr });
+                    let seconds = started.elapsed().as_secs_f32();
+                    self.send(Event::Step { step: progress.step, epoch: epoch + 1, loss, lr, seconds, samples: out.count });
                 }
             }
             progress.epoch = epoch + 1;

@@ -48,6 +48,13 @@ fn learns_the_spiral_and_reports_every_epoch() {
     assert_eq!(steps.len(), 120);
     assert_eq!(steps[0].0, 5);
     assert!((steps[0].1 - cfg_lr(0.02, 4, 600)).abs() < 1e-9);
+    // 300 points in batches of 32: the tenth batch of each epoch holds 12
+    for e in &ev {
+        if let Event::Step { step, seconds, samples, .. } = e {
+            assert_eq!(*samples, if step % 10 == 0 { 12 } else { 32 }, "step {step}");
+            assert!(seconds.is_finite() && *seconds > 0.0 && *seconds < 10.0, "step {step} took {seconds} s");
+        }
+    }
     let samples: Vec<usize> = ev.iter().filter_map(|e| if let Event::Samples { data, .. } = e { Some(*data) } else { None }).collect();
     assert_eq!(samples, (1..=60).map(|e| 4000 + e).collect::<Vec<_>>());
     assert!(matches!(ev.last(), Some(Event::Stopped { reason: StopReason::Finished })));
