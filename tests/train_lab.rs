@@ -298,3 +298,79 @@ fn colour_images_from_another_loader() {
     assert_eq!(r.first_layer.as_ref().map(|p| p.shape.clone()), Some(vec![8, 3, 3, 3]));
     assert!(Splits::new(make(3, 0), None, Dataset::new(vec![0.0; 6], vec![6], vec![0], 3).unwrap(), vec![], "bad".into()).is_err(), "test samples must match");
 }
+
+/// CIFAR-10 in the binary layout, as the dataset picker opens it: the
+/// folder's own test batch, a held-out validation tenth of the training
+/// batches, colour filters; a seeded augmented run differs from the plain
+/// one and repeats exactly.
+#[test]
+fn cifar_folder_and_augmented_training() {
+    use vislab_engine::data::Source;
+    use vislab_engine::data::augment::Augment;
+    use vislab_engine::data::cifar::Variant;
+    let dir = scratch("train-lab-cifar");
+    // classes 0, 3, 6 and 9: their flat colours lie 0.3 apart in red and blue
+    let class = |k: usize| (k % 4 * 3) as u8;
+    for b in 1..=5 {
+        let recs: Vec<u8> = (0..40).flat_map(|k| cifar_record(class(k), b * 40 + k)).collect();
+        std::fs::write(dir.join(format!("data_batch_{b}.bin")), recs).unwrap();
+    }
+    std::fs::write(dir.join("test_batch.bin"), (0..40).flat_map(|k| cifar_record(class(k), 900 + k)).collect::<Vec<u8>>()).unwrap();
+    let mut lab = TrainLab::new();
+    lab.open_source(Source::Cifar(dir.clone(), Variant::Cifar10));
+    wait(&mut lab);
+    let d = lab.splits().unwrap_or_else(|| panic!("{}", lab.status()));
+    assert_eq!((d.train.len(), d.val.len(), d.test.len(), d.image), (180, 20, 40, [3, 32, 32]), "{}", lab.status());
+    assert!(!d.val_is_test);
+    assert_eq!(&d.names[..2], ["airplane", "automobile"]);
+    let run = |lab: &mut TrainLab, a: Augment| {
+        lab.configure(Family::Cnn, 6, 0);
+        lab.set_augment(a);
+        lab.train_now();
+        wait(lab);
+        assert!(lab.report().is_some(), "{}", lab.status());
+        lab.step_losses().iter().map(|p| p[1]).collect::<Vec<f64>>()
+    };
+    let plain = run(&mut lab, Augment::default());
+    assert_eq!(plain.len(), 6 * 180usize.div_ceil(64));
+    let r = lab.report().expect("report");
+    // four flat colours: learnt at once, with 3-channel first-layer filters
+    assert!(r.confusion.accuracy() > 0.9, "{}", lab.status());
+    assert_eq!(r.first_layer.as_ref().map(|p| p.shape[1]), Some(3));
+    let flip_shift = Augment { flip: true, max_shift: 3, ..Augment::default() };
+    let augmented = run(&mut lab, flip_shift);
+    assert_eq!(augmented.len(), plain.len());
+    assert_ne!(augmented, plain);
+    assert_eq!(run(&mut lab, flip_shift), augmented);
+
+    // a file that is no CIFAR batch is a message, and CIFAR stays loaded
+    let bad = dir.join("bad.bin");
+    std::fs::write(&bad, [1u8; 100]).unwrap();
+    lab.open_source(Source::Cifar(bad, Variant::Cifar10));
+    wait(&mut lab);
+    assert!(lab.status().starts_with("could not load the data"), "{}", lab.status());
+    assert_eq!(lab.splits().map(|d| d.test.len()), Some(40));
+}
+
+/// The Augmented batch tab shows the first batch as stored and as the
+/// trainer sees it: different pixels once an augmentation is chosen.
+#[test]
+fn augmented_batch_tab() {
+    let mut h = app("train");
+    h.get_by_label("Augmented batch").click();
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("no augmentation chosen").is_some());
+    let plain = h.render().expect("render");
+    h.get_by_label("Augmentation: none").click();
+    h.run_steps(3);
+    h.get_by_label("random flip").click();
+    h.run_steps(3);
+    assert!(h.query_by_label("Augmentation: flip").is_some());
+    assert!(h.query_by_label_contains("as the trainer sees it at step 1: flip").is_some());
+    let flipped = h.render().expect("render");
+    // only the lower grid may change (and the opened controls)
+    let view = |img: &image::RgbaImage| -> Vec<[u8; 4]> { (60..600).flat_map(|y| (180..700).map(move |x| (x, y))).map(|(x, y)| img.get_pixel(x, y).0).collect() };
+    let differ = view(&plain).iter().zip(view(&flipped).iter()).filter(|(a, b)| a != b).count();
+    assert!(differ > 1000, "{differ} pixels of the view changed");
+    h.snapshot_options("train_augmented", &snapshot_options());
+}

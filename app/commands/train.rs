@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vislab_engine::data::image_folder::FolderOptions;
+use vislab_engine::data::augment::Augment;
 use vislab_engine::data::{DataError, Dataset, Source};
 use vislab_engine::models::{Arch, META_ARCH};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, RmsProp, Schedule, Sgd};
@@ -36,6 +37,8 @@ usage: vislab train --data SPEC [options]
   --schedule S           constant|cosine learning-rate decay over the run (default cosine)
   --seed S               weight init and shuffling seed (default 0)
   --limit N              train on the first N training images only
+  --augment SPEC         random augmentation of every training batch, e.g.
+                         crop=0.8,flip,shift=2,rotate=15,cutout=4 (default none)
   --out DIR              where metrics.csv and model.safetensors go (default runs/<model>)
 ";
 
@@ -120,6 +123,7 @@ struct TrainArgs {
     cosine: bool,
     seed: u64,
     limit: Option<usize>,
+    augment: Augment,
     out: PathBuf,
 }
 
@@ -173,7 +177,7 @@ fn make_optimizer(name: &str, lr: f32) -> Result<Box<dyn Optimizer>, String> {
 }
 
 fn parse_train(args: &[String]) -> Result<TrainArgs, String> {
-    let known = ["--model", "--data", "--epochs", "--batch", "--optimizer", "--lr", "--schedule", "--seed", "--limit", "--out", "--image-size", "--grayscale"];
+    let known = ["--model", "--data", "--epochs", "--batch", "--optimizer", "--lr", "--schedule", "--seed", "--limit", "--augment", "--out", "--image-size", "--grayscale"];
     let f = flags(args, &known)?;
     let arch = Arch::parse(f.get("--model").map_or("mlp", |s| s.as_str())).map_err(|e| e.to_string())?;
     let optimizer = f.get("--optimizer").cloned().unwrap_or_else(|| "adam".into());
@@ -197,8 +201,9 @@ fn parse_train(args: &[String]) -> Result<TrainArgs, String> {
     if limit == Some(0) {
         return Err("--limit must be at least 1".into());
     }
+    let augment = f.get("--augment").map_or(Ok(Augment::default()), |s| s.parse()).map_err(|e| format!("--augment: {e}"))?;
     let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join(arch.name()), PathBuf::from);
-    Ok(TrainArgs { arch, data, epochs, batch, optimizer, lr, cosine, seed: number(&f, "--seed", 0)?, limit, out })
+    Ok(TrainArgs { arch, data, epochs, batch, optimizer, lr, cosine, seed: number(&f, "--seed", 0)?, limit, augment, out })
 }
 
 pub(super) fn wants_help(args: &[String]) -> bool {
@@ -239,9 +244,10 @@ fn run_train(a: &TrainArgs) -> Result<(), String> {
     cfg.seed = a.seed;
     cfg.eval_batch_size = EVAL_BATCH;
     cfg.metrics_csv = Some(a.out.join("metrics.csv"));
+    cfg.augment = (!a.augment.is_identity()).then_some(a.augment);
     let steps_per_epoch = train.num_batches(a.batch, false);
     eprintln!(
-        "training {} on {} ({} images, test {}) for {} epochs: {} lr {} ({}), batch {}",
+        "training {} on {} ({} images, test {}) for {} epochs: {} lr {} ({}), batch {}, augmentation {}",
         a.arch.name(),
         a.data.kind,
         train.len(),
@@ -250,7 +256,8 @@ fn run_train(a: &TrainArgs) -> Result<(), String> {
         a.optimizer,
         a.lr,
         if a.cosine { "cosine" } else { "constant" },
-        a.batch
+        a.batch,
+        a.augment
     );
     let job = Job::new(Box::new(model), optimizer, Arc::new(train), cfg).validate_on(Arc::new(test));
     let mut bar = ProgressBar::new(a.epochs, steps_per_epoch, a.batch);
@@ -417,5 +424,15 @@ mod tests {
         let args: Vec<String> = ["--data", "digits", "--grayscale", "--image-size", "9"].iter().map(|s| s.to_string()).collect();
         let f = flags(&args, &["--data", "--grayscale", "--image-size"]).unwrap();
         assert_eq!(folder_options(&f).unwrap(), FolderOptions { size: 9, grayscale: true });
+    }
+
+    #[test]
+    fn augment_flag() {
+        let args = |extra: &[&str]| -> Vec<String> { ["--data", "digits"].iter().chain(extra).map(|s| s.to_string()).collect() };
+        assert_eq!(parse_train(&args(&[])).unwrap().augment, Augment::default());
+        let a = parse_train(&args(&["--augment", "flip,shift=2"])).unwrap().augment;
+        assert_eq!(a, Augment { flip: true, max_shift: 2, ..Augment::default() });
+        let e = parse_train(&args(&["--augment", "zoom"])).unwrap_err();
+        assert!(e.starts_with("--augment: unknown augmentation 'zoom'"), "{e}");
     }
 }

@@ -306,11 +306,7 @@ impl Lab for DatasetsLab {
         let n = self.data.as_ref().map_or(1, |l| l.train.len());
         let a = &mut self.augment;
         let mut aug = ui.add(egui::Slider::new(&mut self.chosen, 0..=n.saturating_sub(1)).text("sample")).changed();
-        aug |= ui.add(egui::Slider::new(&mut a.min_scale, 0.2..=1.0).text("smallest crop")).changed();
-        aug |= ui.add(egui::Slider::new(&mut a.max_shift, 0..=8).text("largest shift (px)")).changed();
-        aug |= ui.add(egui::Slider::new(&mut a.max_degrees, 0.0..=180.0).text("largest rotation (deg)")).changed();
-        aug |= ui.add(egui::Slider::new(&mut a.cutout, 0..=16).text("cutout side (px)")).changed();
-        aug |= ui.checkbox(&mut a.flip, "random flip").changed();
+        aug |= crate::widgets::augment::sliders(ui, a);
         aug |= ui.add(egui::Slider::new(&mut self.mixup_alpha, 0.05..=4.0).logarithmic(true).text("mixup alpha")).changed();
         aug |= ui.add(egui::Slider::new(&mut self.aug_seed, 0..=100).text("augmentation seed")).changed();
         if aug {

@@ -1,6 +1,7 @@
 //! Network training: an MLP, CNN or small ResNet trained on the built-in
-//! 8x8 digits or on MNIST / Fashion-MNIST idx files, on the engine's
-//! trainer thread. Live curves (loss, accuracy, learning rate, speed),
+//! 8x8 digits or on any dataset the engine opens (MNIST / Fashion-MNIST idx
+//! files, CIFAR batches, image folders), with optional random augmentation
+//! previewed before training, on the engine's trainer thread. Live curves (loss, accuracy, learning rate, speed),
 //! pause / resume / stop and early stopping; then the confusion matrix,
 //! misclassified test images, first-layer filters, every layer's
 //! activations for a chosen image, activation and gradient histograms, and
@@ -9,6 +10,7 @@
 //! Any `data::Dataset` of images (`[H, W]` or `[C, H, W]` samples) plugs in
 //! through [`Splits::new`].
 
+mod augment;
 mod data;
 mod inspect;
 mod search;
@@ -25,11 +27,13 @@ use vislab_engine::train::report::Report;
 use vislab_engine::train::{Event, Model, TrainerHandle};
 
 pub use data::Splits;
-use data::Source;
+use vislab_engine::data::Source;
+use vislab_engine::data::augment::Augment;
 use settings::{DecayChoice, InitChoice, Opt, Settings};
 
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
+use crate::widgets::data_picker::DataPicker;
 use crate::widgets::export::PngExport;
 
 /// Batch size of evaluation and prediction (the command line's).
@@ -39,6 +43,7 @@ const EVAL_BATCH: usize = 1000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Curves,
+    Augmented,
     Results,
     Layers,
     Search,
@@ -59,6 +64,7 @@ type Finish = Result<(Report, Box<dyn Model>, String), String>;
 
 pub struct TrainLab {
     source: Source,
+    picker: DataPicker,
     data: Option<Splits>,
     /// Train on the first this many training images only (the command line's `--limit`).
     limit: Option<usize>,
@@ -82,6 +88,7 @@ pub struct TrainLab {
     chosen: Arc<AtomicUsize>,
     visuals: inspect::Visuals,
     search: search::Search,
+    augment_preview: augment::Preview,
     export: PngExport,
     plots_rect: Option<egui::Rect>,
 }
@@ -95,6 +102,7 @@ impl TrainLab {
         let image = data.as_ref().map_or([1, 8, 8], |d| d.image);
         TrainLab {
             source: Source::Digits,
+            picker: DataPicker::default(),
             data,
             limit: None,
             loading: None,
@@ -115,6 +123,7 @@ impl TrainLab {
             chosen: Arc::new(AtomicUsize::new(0)),
             visuals: inspect::Visuals::default(),
             search: search::Search::new(),
+            augment_preview: augment::Preview::default(),
             export: PngExport::default(),
             plots_rect: None,
         }
@@ -130,11 +139,7 @@ impl TrainLab {
         let (tx, rx) = channel();
         let s = source.clone();
         std::thread::spawn(move || {
-            let r = match &s {
-                Source::Digits => Splits::digits(0),
-                Source::Idx { dir, fashion } => Splits::idx(dir, *fashion),
-            };
-            let _ = tx.send(r);
+            let _ = tx.send(Splits::load(&s));
         });
         self.source = source;
         self.loading = Some(rx);
@@ -312,13 +317,11 @@ impl TrainLab {
             if ui.add_enabled(self.source != Source::Digits, egui::Button::new("8x8 digits")).clicked() {
                 self.load(Source::Digits);
             }
-            for (label, fashion) in [("MNIST folder...", false), ("Fashion-MNIST folder...", true)] {
-                if ui.button(label).clicked()
-                    && let Some(dir) = rfd::FileDialog::new().set_title("Folder with the idx files (train-images-idx3-ubyte[.gz], ...)").pick_folder()
-                {
-                    self.load(Source::Idx { dir, fashion });
-                }
-            }
+        });
+        egui::CollapsingHeader::new("Open a dataset (MNIST, Fashion-MNIST, CIFAR, image folder)").show(ui, |ui| match self.picker.ui(ui) {
+            Some(Ok(source)) => self.load(source),
+            Some(Err(e)) => self.status = format!("could not load the data: {e}"),
+            None => {}
         });
         if let Some(d) = &self.data {
             let mut limited = self.limit.is_some();
@@ -397,6 +400,19 @@ impl TrainLab {
             ui.checkbox(&mut s.early_stopping, "early stopping");
             ui.add_enabled(s.early_stopping, egui::Slider::new(&mut s.patience, 1..=10).text("patience"));
         });
+    }
+
+    fn augment_controls(&mut self, ui: &mut egui::Ui) {
+        let a = &mut self.settings.augment;
+        let title = if a.is_identity() { "Augmentation: none".to_string() } else { format!("Augmentation: {a}") };
+        let r = egui::CollapsingHeader::new(egui::RichText::new(title).strong()).id_salt("train-augment").show(ui, |ui| {
+            let changed = crate::widgets::augment::sliders(ui, a);
+            ui.label(egui::RichText::new("applied to every training batch; the Augmented batch tab shows the first").small());
+            changed
+        });
+        if r.body_returned == Some(true) {
+            self.tab = Tab::Augmented;
+        }
     }
 
     fn run_controls(&mut self, ui: &mut egui::Ui) {
@@ -520,9 +536,19 @@ impl TrainLab {
         self.clear_results();
     }
 
-    /// Load MNIST-format idx files from `dir` (as the folder buttons do).
+    /// Load MNIST-format idx files from `dir`.
     pub fn open_folder(&mut self, dir: PathBuf, fashion: bool) {
-        self.load(Source::Idx { dir, fashion });
+        self.load(if fashion { Source::FashionMnist(dir) } else { Source::Mnist(dir) });
+    }
+
+    /// Load any dataset the engine opens (as the dataset picker does).
+    pub fn open_source(&mut self, source: Source) {
+        self.load(source);
+    }
+
+    /// Augment every training batch with `a` (the identity: none).
+    pub fn set_augment(&mut self, a: Augment) {
+        self.settings.augment = a;
     }
 
     /// Stop when the validation loss has not improved for `patience`
@@ -617,15 +643,17 @@ impl Lab for TrainLab {
 
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();
+        // Train, pause and stop stay in sight above the (scrolling) settings
+        self.run_controls(ui);
+        ui.separator();
         ui.add_enabled_ui(!self.training() && self.loading.is_none(), |ui| {
             self.data_controls(ui);
+            self.augment_controls(ui);
             ui.separator();
             self.network_controls(ui);
             ui.separator();
             self.optimizer_controls(ui);
         });
-        ui.separator();
-        self.run_controls(ui);
         ui.separator();
         self.export_controls(ui);
         if self.busy() {
@@ -637,7 +665,7 @@ impl Lab for TrainLab {
         self.poll();
         self.export.poll(ui.ctx());
         ui.horizontal(|ui| {
-            for (t, name) in [(Tab::Curves, "Curves"), (Tab::Results, "Results"), (Tab::Layers, "Layers"), (Tab::Search, "Hyperparameter search")] {
+            for (t, name) in [(Tab::Curves, "Curves"), (Tab::Augmented, "Augmented batch"), (Tab::Results, "Results"), (Tab::Layers, "Layers"), (Tab::Search, "Hyperparameter search")] {
                 ui.selectable_value(&mut self.tab, t, name);
             }
         });
@@ -645,6 +673,11 @@ impl Lab for TrainLab {
         let top = ui.cursor().min;
         match self.tab {
             Tab::Curves => self.curves_view(ui),
+            Tab::Augmented => {
+                if let Some(d) = &self.data {
+                    self.augment_preview.show(ui, d, &self.settings);
+                }
+            }
             Tab::Results => {
                 if let (Some(r), Some(d)) = (&self.report, &self.data)
                     && let Some(i) = inspect::results(ui, r, d, &mut self.visuals)

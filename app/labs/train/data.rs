@@ -1,21 +1,20 @@
-//! Where the training lab's images come from: the built-in digits, an
-//! MNIST-format idx folder, or any image `Dataset` another loader made.
+//! Where the training lab's images come from: any source the engine opens
+//! (the built-in digits, MNIST or Fashion-MNIST idx folders, CIFAR batches,
+//! image folders), or any image `Dataset` another loader made.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use vislab_engine::data::mnist::{self, Split};
-use vislab_engine::data::{Batch, DataError, Dataset, digits};
+use vislab_engine::data::{Batch, DataError, Dataset, Source, digits};
 
 /// Samples of the training set whose activations feed the histograms.
 const PROBE_SAMPLES: usize = 128;
 
-/// Where the images come from.
-#[derive(Clone, Debug, PartialEq)]
-pub(super) enum Source {
-    Digits,
-    Idx { dir: PathBuf, fashion: bool },
-}
+/// Sources without a test split hold out this stratified share as the
+/// test set, with the command line's split seed; every source but MNIST
+/// then holds out the same share of the rest for validation.
+const HELD_OUT: f32 = 0.1;
+const SPLIT_SEED: u64 = 0;
 
 /// Train, validation and test sets of one source.
 pub struct Splits {
@@ -60,8 +59,32 @@ impl Splits {
         Splits::new(train, Some(val), test, names, "8x8 digits (built in)".into())
     }
 
+    /// Load any source. MNIST and Fashion-MNIST validate on their test
+    /// split, as `vislab train` does, so the lab gets the same numbers.
+    pub(super) fn load(source: &Source) -> Result<Splits, String> {
+        match source {
+            Source::Digits => Splits::digits(0),
+            Source::Mnist(dir) => Splits::idx(dir, false),
+            Source::FashionMnist(dir) => Splits::idx(dir, true),
+            other => {
+                let loaded = other.load().map_err(|e| e.to_string())?;
+                let (rest, test) = loaded.train_test(HELD_OUT, SPLIT_SEED).map_err(|e| e.to_string())?;
+                let val_count = ((rest.len() as f32 * HELD_OUT).round() as usize).max(1);
+                if val_count >= rest.len() {
+                    return Err(format!("{} training images are too few to hold out a validation set", rest.len()));
+                }
+                let (train, val) = rest.split(val_count, SPLIT_SEED + 1).map_err(|e| e.to_string())?;
+                let title = match other {
+                    Source::Cifar(p, _) | Source::Folder(p, _) => format!("{} ({})", other.kind(), p.display()),
+                    _ => other.kind().to_string(),
+                };
+                Splits::new(train, Some(val), test, loaded.classes, title)
+            }
+        }
+    }
+
     /// MNIST-format files in `dir`: validation on the test split.
-    pub(super) fn idx(dir: &std::path::Path, fashion: bool) -> Result<Splits, String> {
+    fn idx(dir: &std::path::Path, fashion: bool) -> Result<Splits, String> {
         let load = |split| {
             mnist::load(dir, split).map_err(|e| match e {
                 DataError::Missing { what, looked } => format!("{what} (or {what}.gz) not found in {looked}"),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use vislab_engine::data::Dataset;
+use vislab_engine::data::augment::Augment;
 use vislab_engine::init::Init;
 use vislab_engine::models::{Activation, Family, NetSpec};
 use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
@@ -123,6 +124,8 @@ pub(super) struct Settings {
     pub(super) seed: u64,
     pub(super) early_stopping: bool,
     pub(super) patience: usize,
+    /// Random augmentation of the training batches (identity: none).
+    pub(super) augment: Augment,
 }
 
 impl Settings {
@@ -160,6 +163,7 @@ impl Settings {
             seed: 0,
             early_stopping: false,
             patience: 3,
+            augment: Augment::default(),
         }
     }
 
@@ -188,12 +192,18 @@ impl Settings {
 
     /// Train `model` on `train`, validating on `val`, as set.
     pub(super) fn job(&self, model: Box<dyn Model>, train: &Arc<Dataset>, val: &Arc<Dataset>) -> Job {
+        Job::new(model, self.optimizer.make(self.lr), train.clone(), self.config(train)).validate_on(val.clone())
+    }
+
+    /// The trainer's configuration for `train`, as set.
+    pub(super) fn config(&self, train: &Dataset) -> TrainConfig {
         let steps = train.num_batches(self.batch, false);
         let mut config = TrainConfig::new(self.epochs, self.batch, Schedule::new(self.lr, self.decay.decay(steps)));
         config.seed = self.seed;
         config.eval_batch_size = super::EVAL_BATCH;
         config.regularizer = self.regularizer();
         config.early_stopping = self.early_stopping.then_some(EarlyStopping { patience: self.patience, min_delta: 0.0 });
-        Job::new(model, self.optimizer.make(self.lr), train.clone(), config).validate_on(val.clone())
+        config.augment = (!self.augment.is_identity()).then_some(self.augment);
+        config
     }
 }

@@ -3,6 +3,7 @@
 //! [`Augment::apply`] draws the parameters from a seeded generator, so the
 //! same seed gives the same augmented batch on every run.
 
+use super::{Batch, DataError};
 use crate::rng::SeededRng;
 
 /// `[channels, height, width]`.
@@ -180,6 +181,81 @@ impl Augment {
         }
         out
     }
+
+    /// Whether every transform is off.
+    pub fn is_identity(&self) -> bool {
+        self.min_scale >= 1.0 && !self.flip && self.max_shift == 0 && self.max_degrees <= 0.0 && self.cutout == 0
+    }
+
+    /// Augment every image of `batch` (`[N, C, H, W]` or `[N, H, W]`) in
+    /// place; the parameters come from `rng`, sample after sample.
+    pub fn apply_batch(&self, batch: &mut Batch, rng: &mut SeededRng) -> Result<(), DataError> {
+        let s: Shape = match batch.shape[..] {
+            [_, c, h, w] => [c, h, w],
+            [_, h, w] => [1, h, w],
+            ref other => return Err(DataError::Invalid(format!("augmentation needs image batches, not shape {other:?}"))),
+        };
+        let len = s.iter().product::<usize>();
+        if self.is_identity() || len == 0 {
+            return Ok(());
+        }
+        for x in batch.x.chunks_exact_mut(len) {
+            let out = self.apply(x, s, rng);
+            x.copy_from_slice(&out);
+        }
+        Ok(())
+    }
+}
+
+/// The command line's form: `crop=0.6,flip,shift=2,rotate=20,cutout=3`
+/// (parts left out are off; `none` is the identity).
+impl std::fmt::Display for Augment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if self.min_scale < 1.0 {
+            parts.push(format!("crop={}", self.min_scale));
+        }
+        if self.flip {
+            parts.push("flip".into());
+        }
+        if self.max_shift > 0 {
+            parts.push(format!("shift={}", self.max_shift));
+        }
+        if self.max_degrees > 0.0 {
+            parts.push(format!("rotate={}", self.max_degrees));
+        }
+        if self.cutout > 0 {
+            parts.push(format!("cutout={}", self.cutout));
+        }
+        if parts.is_empty() { f.write_str("none") } else { f.write_str(&parts.join(",")) }
+    }
+}
+
+impl std::str::FromStr for Augment {
+    type Err = String;
+
+    fn from_str(spec: &str) -> Result<Augment, String> {
+        let mut a = Augment::default();
+        if spec.trim() == "none" {
+            return Ok(a);
+        }
+        for part in spec.split(',').map(str::trim) {
+            let (key, value) = part.split_once('=').map_or((part, None), |(k, v)| (k.trim(), Some(v.trim())));
+            let num = |lo: f64, hi: f64| -> Result<f64, String> {
+                let v: f64 = value.ok_or(format!("'{key}' needs a value, as in {key}=N"))?.parse().map_err(|_| format!("'{part}': not a number"))?;
+                if (lo..=hi).contains(&v) { Ok(v) } else { Err(format!("'{part}': {key} must lie in {lo}..={hi}")) }
+            };
+            match key {
+                "crop" => a.min_scale = num(0.05, 1.0)? as f32,
+                "flip" if value.is_none() => a.flip = true,
+                "shift" => a.max_shift = num(0.0, 64.0)? as usize,
+                "rotate" => a.max_degrees = num(0.0, 180.0)? as f32,
+                "cutout" => a.cutout = num(0.0, 256.0)? as usize,
+                _ => return Err(format!("unknown augmentation '{part}' (expected crop=S, flip, shift=PX, rotate=DEG, cutout=PX or none)")),
+            }
+        }
+        Ok(a)
+    }
 }
 
 #[cfg(test)]
@@ -280,5 +356,38 @@ mod tests {
         let shift = Augment { max_shift: 1, ..Augment::default() };
         let t = shift.apply(&x, s, &mut SeededRng::new(2));
         assert!((-1..=1).flat_map(|dx| (-1..=1).map(move |dy| (dx, dy))).any(|(dx, dy)| translate(&x, s, dx, dy) == t));
+    }
+
+    #[test]
+    fn a_batch_is_augmented_sample_by_sample_from_one_stream() {
+        let s = [1, 4, 5];
+        let x: Vec<f32> = (0..3 * 20).map(|v| (v % 7 + 1) as f32).collect();
+        let mut b = Batch { x: x.clone(), shape: vec![3, 1, 4, 5], y: vec![0, 1, 2] };
+        let a = Augment { flip: true, max_shift: 1, ..Augment::default() };
+        a.apply_batch(&mut b, &mut SeededRng::new(3)).unwrap();
+        let mut rng = SeededRng::new(3);
+        let want: Vec<f32> = x.chunks(20).flat_map(|p| a.apply(p, s, &mut rng)).collect();
+        assert_eq!(b.x, want);
+        assert_eq!(b.y, vec![0, 1, 2]);
+        // [N, H, W] batches are one-channel images; identity leaves them alone
+        let mut plain = Batch { x: x.clone(), shape: vec![3, 4, 5], y: vec![0, 1, 2] };
+        Augment::default().apply_batch(&mut plain, &mut SeededRng::new(3)).unwrap();
+        assert_eq!(plain.x, x);
+        let mut flat = Batch { x: vec![0.0; 6], shape: vec![3, 2], y: vec![0, 1, 2] };
+        assert!(a.apply_batch(&mut flat, &mut SeededRng::new(3)).is_err());
+    }
+
+    #[test]
+    fn the_command_line_form_reads_back() {
+        let a: Augment = "crop=0.6, flip,shift=2,rotate=20,cutout=3".parse().unwrap();
+        assert_eq!(a, Augment { min_scale: 0.6, flip: true, max_shift: 2, max_degrees: 20.0, cutout: 3 });
+        assert_eq!(a.to_string(), "crop=0.6,flip,shift=2,rotate=20,cutout=3");
+        assert_eq!(a.to_string().parse::<Augment>(), Ok(a));
+        assert_eq!("none".parse::<Augment>(), Ok(Augment::default()));
+        assert_eq!(Augment::default().to_string(), "none");
+        assert_eq!("shift=1".parse::<Augment>().map(|a| a.max_shift), Ok(1));
+        for bad in ["crop=2", "rotate", "zoom=3", "shift=x", "flip=1"] {
+            assert!(bad.parse::<Augment>().is_err(), "{bad}");
+        }
     }
 }

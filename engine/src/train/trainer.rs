@@ -24,7 +24,9 @@ use super::checkpoint::{self, Checkpoint, CheckpointError};
 use super::metrics_csv::{EpochMetrics, MetricsCsv};
 use super::model::{first_non_finite, restore};
 use super::{Model, ModelError, StepOutput};
+use crate::data::augment::Augment;
 use crate::data::{DataError, Dataset};
+use crate::rng::SeededRng;
 use crate::optim::{Optimizer, Regularizer, Schedule, clip_grad_norm};
 
 /// How far a run has got: epochs and optimizer steps completed.
@@ -68,9 +70,19 @@ pub struct TrainConfig {
     pub max_steps: Option<usize>,
     /// Resume point (from [`progress_of`] on a checkpoint); default: start.
     pub start: Progress,
+    /// Random augmentation of every training batch, drawn from a stream
+    /// seeded by (seed, step), so a resumed run augments as the first did.
+    pub augment: Option<Augment>,
 }
 
 impl TrainConfig {
+    /// The generator that augments the batch of optimizer step `step`
+    /// (counted from 0): stream 2^32 + step, apart from the epochs'
+    /// shuffling streams.
+    pub fn augment_rng(&self, step: usize) -> SeededRng {
+        SeededRng::stream(self.seed, (1 << 32) + step as u64)
+    }
+
     pub fn new(epochs: usize, batch_size: usize, schedule: Schedule) -> Self {
         TrainConfig {
             epochs,
@@ -87,6 +99,7 @@ impl TrainConfig {
             checkpoint: None,
             max_steps: None,
             start: Progress::default(),
+            augment: None,
         }
     }
 }
@@ -369,8 +382,11 @@ impl<S> Worker<S> {
             let batches = train
                 .shuffled_batches(self.job.config.batch_size, self.job.config.seed, epoch as u64, self.job.config.drop_last)
                 .map_err(|e| fail(e.to_string()))?;
-            for batch in batches.skip(skip) {
+            for mut batch in batches.skip(skip) {
                 self.poll()?;
+                if let Some(a) = &self.job.config.augment {
+                    a.apply_batch(&mut batch, &mut self.job.config.augment_rng(progress.step)).map_err(|e| fail(e.to_string()))?;
+                }
                 if self.job.config.max_steps.is_some_and(|m| progress.step >= m) {
                     return Ok(StopReason::StepLimit);
                 }

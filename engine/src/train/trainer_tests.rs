@@ -245,3 +245,47 @@ fn step_loss_includes_the_regularization() {
     let got: Vec<f32> = ev.iter().filter_map(|e| if let Event::Step { loss, .. } = e { Some(*loss) } else { None }).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn augmentation_is_seeded_by_step_and_resumes_exactly() {
+    let digits = Arc::new(crate::data::digits::load().unwrap().take(256));
+    let net = || Box::new(Mlp::new(64, 16, 10, 3).unwrap()) as Box<dyn Model>;
+    let cfg = |augment: Option<Augment>| {
+        let mut c = TrainConfig::new(2, 32, Schedule::constant(0.01));
+        c.seed = 5;
+        c.augment = augment;
+        c
+    };
+    let aug = Some(Augment { flip: true, max_shift: 1, max_degrees: 10.0, ..Augment::default() });
+    let run = |c: TrainConfig| finish(Job::new(net(), Box::new(Adam::new(0.0)), digits.clone(), c).spawn().unwrap());
+    let plain = step_losses(&run(cfg(None)).0);
+    let (ev, straight) = run(cfg(aug));
+    let augmented = step_losses(&ev);
+    assert_eq!(augmented.len(), 16);
+    // the first batch is the same samples, differently transformed
+    assert_ne!(augmented[0], plain[0]);
+    assert_eq!(augmented, step_losses(&run(cfg(aug)).0));
+    // the identity augmentation is no augmentation
+    assert_eq!(plain, step_losses(&run(cfg(Some(Augment::default()))).0));
+
+    // stopped after 11 steps and resumed: the same weights as straight through
+    let path = tmp("augment-resume.safetensors");
+    let mut c = cfg(aug);
+    c.checkpoint = Some(path.clone());
+    c.max_steps = Some(11);
+    run(c);
+    let ck = checkpoint::load(&path).unwrap();
+    let (mut model, mut opt) = (net(), Box::new(Adam::new(0.0)) as Box<dyn Optimizer>);
+    ck.restore(model.as_mut(), Some(opt.as_mut())).unwrap();
+    let mut c = cfg(aug);
+    c.start = progress_of(&ck).unwrap();
+    let (_, resumed) = finish(Job::new(model, opt, digits.clone(), c).spawn().unwrap());
+    assert_eq!(super::super::model::snapshot(resumed.model.params()), super::super::model::snapshot(straight.model.params()));
+
+    // points are not images: the run fails and says why
+    let mut c = TrainConfig::new(1, 16, Schedule::constant(0.01));
+    c.augment = aug;
+    let (ev, done) = finish(Job::new(mlp(), Box::new(Adam::new(0.0)), spiral(), c).spawn().unwrap());
+    assert!(matches!(&done.reason, StopReason::Failed(m) if m.contains("image batches")), "{:?}", done.reason);
+    assert!(ev.iter().any(|e| matches!(e, Event::Failed { .. })));
+}
