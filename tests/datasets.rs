@@ -6,23 +6,12 @@
 mod common;
 
 use common::*;
-use egui_kittest::kittest::Queryable;
 use vislab_engine::data::split;
 
 /// "... train mean [0.1234, ...] std ..." -> the mean values.
 fn means(summary: &str) -> Vec<f32> {
     let inner = summary.split("train mean [").nth(1).and_then(|s| s.split(']').next()).unwrap_or_else(|| panic!("{summary}"));
     inner.split(", ").map(|v| v.parse().unwrap_or_else(|_| panic!("{summary}"))).collect()
-}
-
-fn open_path(h: &mut egui_kittest::Harness<'static, vislab::shell::VislabApp>, path: &str) {
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "dataset path").focus();
-    h.run_steps(2);
-    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "dataset path").set_text_value_accesskit(path);
-    h.run_steps(2);
-    h.get_by_label("Load").click();
-    h.run_steps(2);
-    settle(h);
 }
 
 #[test]
@@ -48,12 +37,7 @@ fn digits_cifar_and_a_truncated_batch() {
     assert!(s.contains("5-fold on train"), "{s}");
 
     // a CIFAR-10 folder: 5 batches of 20, a test batch of 20
-    let dir = scratch("datasets-cifar");
-    for b in 0..5 {
-        let recs: Vec<u8> = (0..20).flat_map(|k| cifar_record((k % 4) as u8, b * 20 + k)).collect();
-        std::fs::write(dir.join(format!("data_batch_{}.bin", b + 1)), recs).unwrap();
-    }
-    std::fs::write(dir.join("test_batch.bin"), (0..20).flat_map(|k| cifar_record((k % 4) as u8, 500 + k)).collect::<Vec<u8>>()).unwrap();
+    let dir = cifar_dir("datasets-cifar", 20, 20, |k| (k % 4) as u8);
     open_path(&mut h, &dir.display().to_string());
     let s = h.state().current_lab().summary();
     assert!(s.contains("cifar10") && s.contains("100 samples [3, 32, 32], 10 classes"), "{s}");

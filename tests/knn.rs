@@ -39,3 +39,38 @@ fn digits_are_read_and_cross_validated_in_the_background() {
     assert_eq!(again, Some(cv), "the same folds give the same curve");
     h.snapshot_options("knn_cross_validated", &snapshot_options());
 }
+
+/// A CIFAR-10 folder through the dataset picker: its own test split, the
+/// accuracy the engine's kNN gives on the same images, colour tiles; a
+/// truncated file is a message and the CIFAR images stay.
+#[test]
+fn cifar_through_the_picker() {
+    use vislab_engine::data::Source;
+    use vislab_engine::data::cifar::Variant;
+    use vislab_engine::knn::{Distance, Knn};
+    let dir = cifar_dir("knn-cifar", 30, 50, |k| (k % 5 * 2) as u8);
+    let mut h = app("knn");
+    h.get_by_label("Open a dataset (MNIST, Fashion-MNIST, CIFAR, image folder)").click();
+    h.run_steps(2);
+    open_path(&mut h, &dir.display().to_string());
+    let s = h.state().current_lab().summary();
+    assert!(s.starts_with("cifar10 (") && s.contains("k = 3, L2"), "{s}");
+    let (acc, cv) = numbers(&s);
+    assert!(cv.is_some(), "{s}");
+    // the same prediction by hand: all 150 training images, the 50 test images
+    let l = Source::Cifar(dir.clone(), Variant::Cifar10).load().unwrap();
+    let test = l.test.as_ref().unwrap();
+    assert_eq!((l.train.len(), test.len()), (150, 50));
+    let knn = Knn::fit(&l.train);
+    let right = test.x().chunks(3072).zip(test.y()).filter(|(x, y)| knn.predict(x, 3, Distance::L2).unwrap() == **y).count();
+    assert_eq!(acc, (10000.0 * right as f32 / 50.0).round() / 100.0, "{s}");
+    assert!(acc > 90.0, "{s}");
+    assert!(h.query_by_label_contains("150 training, 50 test images").is_some());
+
+    let bad = dir.join("cut.bin");
+    std::fs::write(&bad, &std::fs::read(dir.join("data_batch_1.bin")).unwrap()[..5000]).unwrap();
+    open_path(&mut h, &bad.display().to_string());
+    assert!(h.query_by_label_contains("could not load").is_some());
+    assert!(h.state().current_lab().summary().starts_with("cifar10 ("));
+    h.snapshot_options("knn_cifar", &snapshot_options());
+}

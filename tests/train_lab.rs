@@ -308,14 +308,8 @@ fn cifar_folder_and_augmented_training() {
     use vislab_engine::data::Source;
     use vislab_engine::data::augment::Augment;
     use vislab_engine::data::cifar::Variant;
-    let dir = scratch("train-lab-cifar");
     // classes 0, 3, 6 and 9: their flat colours lie 0.3 apart in red and blue
-    let class = |k: usize| (k % 4 * 3) as u8;
-    for b in 1..=5 {
-        let recs: Vec<u8> = (0..40).flat_map(|k| cifar_record(class(k), b * 40 + k)).collect();
-        std::fs::write(dir.join(format!("data_batch_{b}.bin")), recs).unwrap();
-    }
-    std::fs::write(dir.join("test_batch.bin"), (0..40).flat_map(|k| cifar_record(class(k), 900 + k)).collect::<Vec<u8>>()).unwrap();
+    let dir = cifar_dir("train-lab-cifar", 40, 40, |k| (k % 4 * 3) as u8);
     let mut lab = TrainLab::new();
     lab.open_source(Source::Cifar(dir.clone(), Variant::Cifar10));
     wait(&mut lab);

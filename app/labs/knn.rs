@@ -1,7 +1,9 @@
-//! k-nearest neighbours on the built-in 8x8 digits: a seeded train/test
-//! split, test accuracy for the chosen k and distance, the k nearest
-//! training images of one test image, and a k-fold cross-validation curve
-//! over k computed on a worker thread.
+//! k-nearest neighbours on the built-in 8x8 digits or any dataset the
+//! engine opens (MNIST, CIFAR, image folders): a seeded train/test split
+//! (or the source's own test split), test accuracy for the chosen k and
+//! distance, the k nearest training images of one test image, and a k-fold
+//! cross-validation curve over k. Loading, prediction and cross-validation
+//! run on worker threads.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
@@ -9,16 +11,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints, Points, VLine};
-use vislab_engine::data::{Dataset, digits};
+use vislab_engine::data::{Dataset, Loaded, Source};
 use vislab_engine::knn::{self, CvPoint, Distance, Knn, KnnError, Neighbour};
 
+use super::task::Task;
 use super::{Lab, LabInfo};
-use crate::render::colormap::Colormap;
 use crate::render::image::ScalarImage;
+use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
 
 /// The cross-validation curve covers k = 1..=MAX_K.
 const MAX_K: usize = 20;
+/// Training images kept by default from a large source: kNN compares every
+/// test image with each of them (the sliders go up to the whole set).
+const DEFAULT_TRAIN: usize = 5000;
+const DEFAULT_TEST: usize = 360;
 const RIGHT: egui::Color32 = egui::Color32::from_rgb(60, 180, 90);
 const WRONG: egui::Color32 = egui::Color32::from_rgb(220, 60, 60);
 
@@ -41,16 +48,25 @@ impl Drop for CvJob {
     }
 }
 
+/// Predicted labels of the test images and how long they took.
+type Predicted = (Result<Vec<usize>, KnnError>, Duration);
+
 pub struct KnnLab {
-    all: Option<Arc<Dataset>>,
+    /// What is open: its name, and its samples (with their own test split, if any).
+    name: String,
+    data: Option<Arc<Loaded>>,
+    picker: DataPicker,
+    loading: Option<Task<Result<(String, Loaded), String>>>,
     train: Arc<Dataset>,
     test: Arc<Dataset>,
+    train_count: usize,
     test_count: usize,
     seed: u64,
     k: usize,
     metric: Distance,
     /// Predicted label of every test image.
     predictions: Vec<usize>,
+    predicting: Option<Task<Predicted>>,
     fit_time: Duration,
     predict_time: Duration,
     chosen: usize,
@@ -71,19 +87,24 @@ pub struct KnnLab {
 impl KnnLab {
     pub fn new() -> Self {
         let empty = || Arc::new(Dataset::new(vec![0.0; 64], vec![8, 8], vec![0], 10).unwrap_or_else(|_| unreachable!()));
-        let (all, status) = match digits::load() {
+        let (data, status) = match Source::Digits.load() {
             Ok(d) => (Some(Arc::new(d)), String::new()),
             Err(e) => (None, format!("could not load the digits: {e}")),
         };
         let mut lab = KnnLab {
-            all,
+            name: "digits".into(),
+            data,
+            picker: DataPicker::default(),
+            loading: None,
             train: empty(),
             test: empty(),
-            test_count: 360,
+            train_count: DEFAULT_TRAIN,
+            test_count: DEFAULT_TEST,
             seed: 1,
             k: 3,
             metric: Distance::L2,
             predictions: Vec::new(),
+            predicting: None,
             fit_time: Duration::ZERO,
             predict_time: Duration::ZERO,
             chosen: 0,
@@ -102,12 +123,57 @@ impl KnnLab {
         lab
     }
 
+    /// Load a dataset on a worker; what is open stays until it is there.
+    fn load(&mut self, source: Source) {
+        let name = match &source {
+            Source::Digits => "digits".to_string(),
+            s => format!("{} ({})", s.kind(), self.picker.path.trim()),
+        };
+        self.loading = Some(Task::spawn(move || source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
+        self.status = "loading".into();
+    }
+
+    fn poll_loading(&mut self) {
+        let Some(r) = self.loading.as_ref().and_then(Task::poll) else { return };
+        self.loading = None;
+        match r {
+            Ok(Ok((name, l))) => {
+                self.name = name;
+                self.train_count = DEFAULT_TRAIN.min(l.train.len());
+                self.test_count = DEFAULT_TEST.min(l.test.as_ref().map_or(l.train.len() / 2, Dataset::len));
+                self.data = Some(Arc::new(l));
+                self.status.clear();
+                self.chosen = 0;
+                self.resplit();
+            }
+            Ok(Err(e)) => self.status = format!("could not load: {e}"),
+            Err(()) => self.status = "the loader stopped unexpectedly".into(),
+        }
+    }
+
+    /// Most test images the sliders offer: the source's test split, or
+    /// what a split of its samples can spare.
+    fn max_test(&self) -> usize {
+        self.data.as_ref().map_or(1, |l| l.test.as_ref().map_or(l.train.len().saturating_sub(1), Dataset::len)).max(1)
+    }
+
+    fn max_train(&self) -> usize {
+        self.data.as_ref().map_or(1, |l| if l.test.is_some() { l.train.len() } else { l.train.len().saturating_sub(self.test_count) }).max(1)
+    }
+
     fn resplit(&mut self) {
-        let Some(all) = &self.all else { return };
+        let Some(l) = self.data.clone() else { return };
         let t0 = Instant::now();
-        match all.split(self.test_count, self.seed) {
+        self.test_count = self.test_count.clamp(1, self.max_test());
+        let split = match &l.test {
+            // the source's own test split: its first test_count images
+            Some(test) => Ok((l.train.clone(), test.take(self.test_count))),
+            None => l.train.split(self.test_count, self.seed),
+        };
+        match split {
             Ok((train, test)) => {
-                self.train = Arc::new(train);
+                self.train_count = self.train_count.clamp(1, train.len().max(1));
+                self.train = Arc::new(if self.train_count < train.len() { train.take(self.train_count) } else { train });
                 self.test = Arc::new(test);
             }
             Err(e) => self.status = format!("could not split: {e}"),
@@ -121,21 +187,36 @@ impl KnnLab {
         self.evaluate();
     }
 
-    /// Predict every test image with the current k and distance.
+    /// Predict every test image with the current k and distance, on a
+    /// worker (a replaced request is simply dropped when it ends).
     fn evaluate(&mut self) {
-        let knn = Knn::fit(&self.train);
-        let t0 = Instant::now();
-        let per = self.test.sample_len();
-        let predicted: Result<Vec<usize>, KnnError> = self.test.x().chunks(per).map(|x| knn.predict(x, self.k, self.metric)).collect();
-        self.predict_time = t0.elapsed();
-        match predicted {
-            Ok(p) => self.predictions = p,
-            Err(e) => {
-                self.predictions.clear();
-                self.status = format!("prediction failed: {e}");
-            }
-        }
+        let (train, test, k, metric) = (self.train.clone(), self.test.clone(), self.k, self.metric);
+        self.predictions.clear();
+        self.predicting = Some(Task::spawn(move || {
+            let knn = Knn::fit(&train);
+            let t0 = Instant::now();
+            let per = test.sample_len();
+            let predicted = test.x().chunks(per).map(|x| knn.predict(x, k, metric)).collect();
+            (predicted, t0.elapsed())
+        }));
         self.pick(self.chosen);
+    }
+
+    fn poll_predictions(&mut self) {
+        let Some(r) = self.predicting.as_ref().and_then(Task::poll) else { return };
+        self.predicting = None;
+        match r {
+            Ok((Ok(p), t)) => {
+                self.predictions = p;
+                self.predict_time = t;
+            }
+            Ok((Err(e), _)) => self.status = format!("prediction failed: {e}"),
+            Err(()) => self.status = "the prediction worker stopped unexpectedly".into(),
+        }
+    }
+
+    fn class_name(&self, c: usize) -> String {
+        self.data.as_ref().and_then(|l| l.classes.get(c).cloned()).unwrap_or_else(|| c.to_string())
     }
 
     fn accuracy(&self) -> Option<f32> {
@@ -155,9 +236,9 @@ impl KnnLab {
             Ok(n) => self.nearest = n,
             Err(e) => self.status = format!("neighbours: {e}"),
         }
-        let x = x.to_vec();
-        let neighbours = self.nearest.iter().filter_map(|n| self.train.get(n.index).map(|(x, _)| x.to_vec()));
-        self.images = std::iter::once(x).chain(neighbours).map(digit_image).collect();
+        let shape = self.test.sample_shape().to_vec();
+        let neighbours = self.nearest.iter().filter_map(|n| self.train.get(n.index).map(|(x, _)| x));
+        self.images = std::iter::once(x).chain(neighbours).map(|x| gallery::sample_image(&shape, x)).collect();
     }
 
     fn start_cv(&mut self) {
@@ -187,6 +268,8 @@ impl KnnLab {
     }
 
     fn poll(&mut self) {
+        self.poll_loading();
+        self.poll_predictions();
         let Some(job) = &mut self.cv_job else { return };
         let mut done = None;
         while let Ok(m) = job.events.try_recv() {
@@ -221,11 +304,11 @@ impl KnnLab {
         let Some(label) = self.test.get(self.chosen).map(|(_, l)| l) else { return };
         let predicted = self.predictions.get(self.chosen).copied();
         let verdict = match predicted {
-            Some(p) if p == label => format!("predicted {p} (right)"),
-            Some(p) => format!("predicted {p} (wrong)"),
-            None => String::new(),
+            Some(p) if p == label => format!("predicted {} (right)", self.class_name(p)),
+            Some(p) => format!("predicted {} (wrong)", self.class_name(p)),
+            None => "predicting".into(),
         };
-        ui.label(egui::RichText::new(format!("test image {}: a {label}, {verdict}; its {} nearest training images", self.chosen, self.k)).strong());
+        ui.label(egui::RichText::new(format!("test image {}: {}, {verdict}; its {} nearest training images", self.chosen, self.class_name(label), self.k)).strong());
         // a fixed band, so the curve below keeps its place whatever k is
         let band = egui::vec2(ui.available_width(), 170.0);
         ui.allocate_ui_with_layout(band, egui::Layout::left_to_right(egui::Align::Min), |ui| {
@@ -239,7 +322,7 @@ impl KnnLab {
                 ui.spacing_mut().item_spacing = egui::vec2(8.0, 4.0);
                 for (img, n) in self.images.iter().skip(1).zip(&self.nearest) {
                     let color = if n.label == label { RIGHT } else { WRONG };
-                    tile(ui, img, 40.0, color, &format!("{} · {:.2}", n.label, n.distance));
+                    tile(ui, img, 40.0, color, &format!("{} · {:.2}", self.class_name(n.label), n.distance));
                 }
             });
         });
@@ -267,14 +350,9 @@ impl KnnLab {
     }
 }
 
-/// An 8x8 digit (ink in [0, 1]) as an image.
-fn digit_image(x: Vec<f32>) -> Arc<ScalarImage> {
-    gallery::unit_image(digits::SIDE, digits::SIDE, &x)
-}
-
-/// A digit image with a colored frame and a caption below.
+/// A sample image with a colored frame and a caption below.
 fn tile(ui: &mut egui::Ui, img: &Arc<ScalarImage>, side: f32, frame: egui::Color32, caption: &str) {
-    gallery::tile(ui, img, side, gallery::UNIT_RANGE, Colormap::Gray, Some(frame), caption);
+    gallery::sample_tile(ui, img, side, Some(frame), caption);
 }
 
 fn ms(d: Duration) -> String {
@@ -288,9 +366,31 @@ impl Lab for KnnLab {
 
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();
-        ui.label(format!("8x8 digits: {} training, {} test images", self.train.len(), self.test.len()));
-        let mut split = ui.add(egui::Slider::new(&mut self.test_count, 100..=900).text("test images")).changed();
-        split |= ui.add(egui::Slider::new(&mut self.seed, 0..=100).text("split seed")).changed();
+        ui.add_enabled_ui(self.loading.is_none(), |ui| {
+            if ui.add_enabled(self.name != "digits", egui::Button::new("Use the built-in 8x8 digits")).clicked() {
+                self.load(Source::Digits);
+            }
+            egui::CollapsingHeader::new("Open a dataset (MNIST, Fashion-MNIST, CIFAR, image folder)").show(ui, |ui| match self.picker.ui(ui) {
+                Some(Ok(source)) => self.load(source),
+                Some(Err(e)) => self.status = format!("could not load: {e}"),
+                None => {}
+            });
+        });
+        if self.loading.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("loading");
+            });
+        }
+        ui.label(format!("{}: {} training, {} test images", self.name, self.train.len(), self.test.len()));
+        let own_test = self.data.as_ref().is_some_and(|l| l.test.is_some());
+        let (max_train, max_test) = (self.max_train(), self.max_test());
+        let mut split = ui.add(egui::Slider::new(&mut self.train_count, 1..=max_train).logarithmic(true).text("training images")).changed();
+        split |= ui.add(egui::Slider::new(&mut self.test_count, 1..=max_test).logarithmic(true).text("test images")).changed();
+        split |= ui.add_enabled(!own_test, egui::Slider::new(&mut self.seed, 0..=100).text("split seed")).changed();
+        if own_test {
+            ui.label(egui::RichText::new("test images come from the source's own test split").small());
+        }
         if split {
             self.resplit();
         }
@@ -303,6 +403,12 @@ impl Lab for KnnLab {
         });
         if changed {
             self.evaluate();
+        }
+        if self.predicting.is_some() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(format!("predicting {} test images", self.test.len()));
+            });
         }
         if let Some(acc) = self.accuracy() {
             let wrong = self.predictions.iter().zip(self.test.y()).filter(|(p, y)| p != y).count();
@@ -347,14 +453,14 @@ impl Lab for KnnLab {
         if !self.status.is_empty() {
             ui.label(&self.status);
         }
-        if running {
+        if self.busy() {
             ui.ctx().request_repaint();
         }
     }
 
     fn view(&mut self, ui: &mut egui::Ui) {
         // the first look at the lab starts the curve
-        if !self.cv_started && self.all.is_some() {
+        if !self.cv_started && self.data.is_some() {
             self.start_cv();
         }
         self.poll();
@@ -366,10 +472,10 @@ impl Lab for KnnLab {
     fn summary(&self) -> String {
         let acc = self.accuracy().map_or(String::new(), |a| format!(": test accuracy {:.2}%", 100.0 * a));
         let cv = self.best_k().map_or(String::new(), |b| format!(" · CV best k {} ({:.2}%)", b.k, 100.0 * b.mean()));
-        format!("digits, k = {}, {:?}{acc}{cv}", self.k, self.metric)
+        format!("{}, k = {}, {:?}{acc}{cv}", self.name, self.k, self.metric)
     }
 
     fn busy(&self) -> bool {
-        self.cv_job.is_some()
+        self.cv_job.is_some() || self.loading.is_some() || self.predicting.is_some()
     }
 }

@@ -69,9 +69,11 @@ pub fn colored(img: &image::RgbaImage, rect: [u32; 4]) -> usize {
     n
 }
 
-/// A fresh scratch folder for one test.
+/// A fresh scratch folder for one test. Its path does not vary between
+/// runs (no process id), because labs show the paths they open and those
+/// lines are in the snapshots; test names keep the folders apart.
 pub fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vislab-test-{}-{name}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("vislab-test-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
@@ -92,4 +94,29 @@ pub fn cifar_record(label: u8, k: usize) -> Vec<u8> {
         r.extend((0..1024).map(|i| ((base + (i * 7 + k) % 9) % 256) as u8));
     }
     r
+}
+
+/// Type a dataset path into the lab's dataset picker and press Load.
+pub fn open_path(h: &mut Harness<'static, VislabApp>, path: &str) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "dataset path").focus();
+    h.run_steps(2);
+    h.get_by_role_and_label(egui::accesskit::Role::TextInput, "dataset path").set_text_value_accesskit(path);
+    h.run_steps(2);
+    h.get_by_label("Load").click();
+    h.run_steps(2);
+    settle(h);
+}
+
+/// A CIFAR-10 folder in the binary layout: five training batches of
+/// `per_batch` records and a test batch of `test` records; record k has
+/// class `class(k)`.
+pub fn cifar_dir(name: &str, per_batch: usize, test: usize, class: impl Fn(usize) -> u8) -> std::path::PathBuf {
+    let dir = scratch(name);
+    for b in 1..=5 {
+        let recs: Vec<u8> = (0..per_batch).flat_map(|k| cifar_record(class(k), b * per_batch + k)).collect();
+        std::fs::write(dir.join(format!("data_batch_{b}.bin")), recs).expect("write batch");
+    }
+    std::fs::write(dir.join("test_batch.bin"), (0..test).flat_map(|k| cifar_record(class(k), 900 + k)).collect::<Vec<u8>>()).expect("write test batch");
+    dir
 }
