@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod iou;
 pub mod knn;
 pub mod linear;
 pub mod mesh;
@@ -77,6 +78,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(optimization::OptimizationLab::new()),
         Box::new(toy2d::Toy2dLab::new()),
         Box::new(train::TrainLab::new()),
+        Box::new(iou::IouLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),

@@ -1,5 +1,6 @@
 //! Reusable egui pieces.
 
+pub mod boxes;
 pub mod confusion;
 pub mod curves;
 pub mod data_picker;
