@@ -10,6 +10,7 @@ pub mod iou;
 pub mod knn;
 pub mod linear;
 pub mod mesh;
+pub mod nms;
 pub mod optimization;
 pub mod points;
 pub mod task;
@@ -79,6 +80,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(toy2d::Toy2dLab::new()),
         Box::new(train::TrainLab::new()),
         Box::new(iou::IouLab::new()),
+        Box::new(nms::NmsLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
