@@ -9,6 +9,7 @@ pub mod depth;
 pub mod iou;
 pub mod knn;
 pub mod linear;
+pub mod map;
 pub mod mesh;
 pub mod nms;
 pub mod optimization;
@@ -81,6 +82,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(train::TrainLab::new()),
         Box::new(iou::IouLab::new()),
         Box::new(nms::NmsLab::new()),
+        Box::new(map::MapLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
