@@ -199,3 +199,24 @@ fn the_built_in_coco_example_defines_all_twelve_numbers() {
     }
     assert!(e.stats[1] >= e.stats[2] && e.stats[2] >= 0.0);
 }
+
+#[test]
+fn the_built_in_coco_example_matches_pycocotools() {
+    // pycocotools 2.0.11 (COCO, loadRes, COCOeval "bbox") on the two files
+    // coco_example_json(1, 12) writes: stats, and per class the mean of
+    // eval['precision'][:, :, k, 0, 2].
+    let pycocotools = [
+        0.5362758301255681, 0.9254048611066665, 0.5697159459535697, 0.4666666666666666, 0.5939279642249938, 0.54002200220022,
+        0.3887301587301587, 0.5820268620268619, 0.5820268620268619, 0.4666666666666667, 0.6404761904761905, 0.5642857142857144,
+    ];
+    let per_class = [0.5678714115755467, 0.4604746188904606, 0.580481459910697];
+    let (gt, dt) = scene::coco_example_json(1, 12);
+    let e = coco::evaluate_full(&coco::parse_ground_truth(&gt).unwrap(), &coco::parse_detections(&dt).unwrap()).unwrap();
+    for ((name, got), want) in coco::STAT_NAMES.iter().zip(e.stats).zip(pycocotools) {
+        assert!((got - want).abs() < 1e-12, "{name}: {got} vs pycocotools {want}");
+    }
+    for (k, want) in per_class.iter().enumerate() {
+        let got = e.class_ap(k, None).unwrap();
+        assert!((got - want).abs() < 1e-12, "class {k}: {got} vs pycocotools {want}");
+    }
+}
