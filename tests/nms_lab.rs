@@ -97,6 +97,7 @@ fn a_results_file_shows_the_steps_worked_by_hand() {
         h.get_by_role_and_label(egui::accesskit::Role::TextInput, "detections file").set_text_value_accesskit(&path.display().to_string());
         h.run_steps(2);
         click(h, "Load");
+        settle(h);
     };
     open(&mut h, &good);
     let s = summary(&h);

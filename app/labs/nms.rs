@@ -8,6 +8,7 @@ use std::sync::Arc;
 use vislab_engine::detection::scene::{self, SceneSpec};
 use vislab_engine::detection::{self as det, BBox, BoxState, Nms, ScoredBox};
 
+use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::boxes::{Canvas, legend_entry};
@@ -44,6 +45,8 @@ pub struct NmsLab {
     hovered: Option<usize>,
     /// The part of the image shown.
     view: BBox,
+    /// A results file being read and parsed on a worker thread.
+    loading: Option<Task<Result<FileBoxes, String>>>,
     status: String,
 }
 
@@ -61,6 +64,7 @@ impl NmsLab {
             picture: None,
             hovered: None,
             view: BBox::new(0.0, 0.0, 640.0, 480.0),
+            loading: None,
             status: String::new(),
         };
         lab.rebuild();
@@ -97,28 +101,44 @@ impl NmsLab {
         self.nms = Nms::new(self.nms.boxes().to_vec(), self.threshold, self.class_wise);
     }
 
+    /// Read the file named in the path field on a worker thread (a big
+    /// results file takes a while to parse).
     fn load(&mut self) {
-        let path = self.path.trim();
+        let path = self.path.trim().to_owned();
         if path.is_empty() {
             self.status = "type or choose a detections JSON file first".into();
             return;
         }
-        let p = std::path::Path::new(path);
-        match det::load_detections(p) {
-            Ok(boxes) if boxes.is_empty() => self.status = format!("{path}: the file has no detections"),
-            Ok(boxes) => {
-                let mut images: Vec<i64> = boxes.iter().map(|b| b.image_id).collect();
-                images.sort_unstable();
-                images.dedup();
-                let name = p.file_name().map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned());
-                self.image_id = images.first().copied().unwrap_or(1);
-                self.status = format!("{name}: {} detections on {} images", boxes.len(), images.len());
-                self.file = Some(FileBoxes { name, boxes, images });
+        self.loading = Some(Task::spawn(move || {
+            let p = std::path::Path::new(&path);
+            let boxes = det::load_detections(p).map_err(|e| format!("{path}: {e}"))?;
+            if boxes.is_empty() {
+                return Err(format!("{path}: the file has no detections"));
+            }
+            let mut images: Vec<i64> = boxes.iter().map(|b| b.image_id).collect();
+            images.sort_unstable();
+            images.dedup();
+            let name = p.file_name().map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+            Ok(FileBoxes { name, boxes, images })
+        }));
+        self.status = "loading".into();
+    }
+
+    fn poll(&mut self) {
+        let Some(task) = &self.loading else { return };
+        let Some(r) = task.poll() else { return };
+        self.loading = None;
+        match r {
+            Ok(Ok(f)) => {
+                self.image_id = f.images.first().copied().unwrap_or(1);
+                self.status = format!("{}: {} detections on {} images", f.name, f.boxes.len(), f.images.len());
+                self.file = Some(f);
                 self.source = Source::File;
                 self.rebuild();
             }
             // what was open stays open
-            Err(e) => self.status = format!("{path}: {e}"),
+            Ok(Err(e)) => self.status = e,
+            Err(()) => self.status = "the loader stopped unexpectedly".into(),
         }
     }
 
@@ -154,6 +174,10 @@ impl Lab for NmsLab {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        if self.loading.is_some() {
+            ui.ctx().request_repaint();
+        }
         let mut rebuild = false;
         ui.horizontal(|ui| {
             ui.label("boxes");
@@ -191,7 +215,7 @@ impl Lab for NmsLab {
                     self.path = p.display().to_string();
                     self.load();
                 }
-                if ui.button("Load").clicked() {
+                if ui.add_enabled(self.loading.is_none(), egui::Button::new("Load")).clicked() {
                     self.load();
                 }
             });
@@ -282,6 +306,10 @@ impl Lab for NmsLab {
         if let Some(b) = self.hovered.and_then(|i| boxes.get(i)) {
             canvas.outline(&painter, &b.bbox, egui::Stroke::new(1.0, egui::Color32::WHITE), false);
         }
+    }
+
+    fn busy(&self) -> bool {
+        self.loading.is_some()
     }
 
     fn pick_info(&self) -> Option<String> {
