@@ -72,7 +72,7 @@ impl IouLab {
             scene::Object { bbox: BBox::new(440.0, 300.0, 150.0, 120.0), category: 3 },
         ];
         let s = scene::Scene { width: WIDTH, height: HEIGHT, objects, boxes: Vec::new() };
-        let (pw, ph) = (WIDTH as usize / 2, HEIGHT as usize / 2);
+        let (pw, ph) = (WIDTH as usize, HEIGHT as usize);
         let image = Arc::new(ScalarImage::rgb(pw as u32, ph as u32, scene::picture(&s, pw, ph)));
         IouLab { boxes: initial_boxes(), image, drag: None }
     }

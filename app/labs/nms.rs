@@ -87,7 +87,7 @@ impl NmsLab {
             _ => {
                 self.source = Source::Generated;
                 let s = scene::generate(&self.spec);
-                let (pw, ph) = ((s.width / 2.0) as usize, (s.height / 2.0) as usize);
+                let (pw, ph) = (s.width as usize, s.height as usize);
                 self.picture = Some(Arc::new(ScalarImage::rgb(pw as u32, ph as u32, scene::picture(&s, pw, ph))));
                 self.view = BBox::new(0.0, 0.0, s.width, s.height);
                 s.boxes
