@@ -66,3 +66,25 @@ fn example_numbers_files_and_a_broken_file() {
     assert!(s.starts_with("dt.json vs gt.json: AP 0.5000"), "the numbers stay: {s}");
     assert!(s.contains("missing field `score`"), "{s}");
 }
+
+#[test]
+fn opened_files_are_told_apart_by_their_json() {
+    // one ground truth, one detection on it: everything 1 (small area), the
+    // medium and large ranges undefined
+    let dir = scratch("map-open");
+    let gt_path = dir.join("truth.json");
+    std::fs::write(&gt_path, r#"{"images": [{"id": 5}], "categories": [{"id": 2}],
+        "annotations": [{"id": 1, "image_id": 5, "category_id": 2, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}"#).unwrap();
+    let dt_path = dir.join("found.json");
+    std::fs::write(&dt_path, r#"  [{"image_id": 5, "category_id": 2, "bbox": [0, 0, 10, 10], "score": 0.3}]"#).unwrap();
+    let mut h = app("map");
+    h.state_mut().open_path(gt_path);
+    settle(&mut h);
+    assert_eq!(h.state().current_lab().name(), "map");
+    assert!(summary(&h).ends_with("(now open the detections file)"), "{}", summary(&h));
+    h.state_mut().open_path(dt_path);
+    settle(&mut h);
+    assert_eq!(summary(&h), "found.json vs truth.json: AP 1.0000, AP50 1.0000, AP75 1.0000, APs 1.0000, APm -1.0000, APl -1.0000, AR1 1.0000, AR10 1.0000, AR100 1.0000, ARs 1.0000, ARm -1.0000, ARl -1.0000");
+    // a category without a name is labelled by its id
+    assert!(h.query_by_label("category 2").is_some());
+}

@@ -131,3 +131,21 @@ fn a_results_file_shows_the_steps_worked_by_hand() {
     assert!(s.starts_with("dets.json image 7: 5 boxes"), "what was open stays: {s}");
     assert!(s.contains("bad.json: detections JSON: invalid length 3, expected an array of length 4"), "{s}");
 }
+
+#[test]
+fn a_json_file_opened_from_another_lab_lands_here() {
+    let dir = scratch("nms-open");
+    let path = dir.join("two.json");
+    // IoU 90 / 110 = 0.818: the second box goes at 0.5
+    std::fs::write(&path, r#"[{"image_id": 1, "category_id": 3, "bbox": [0, 0, 10, 10], "score": 0.9},
+        {"image_id": 1, "category_id": 3, "bbox": [1, 0, 10, 10], "score": 0.8}]"#).unwrap();
+    let mut h = app("iou");
+    h.state_mut().open_path(path.clone());
+    settle(&mut h);
+    assert_eq!(h.state().current_lab().name(), "nms");
+    assert!(h.state().error().is_none());
+    click(&mut h, "Run all");
+    let s = summary(&h);
+    assert!(s.starts_with("two.json image 1: 2 boxes, IoU threshold 0.50: step 1, kept 1, suppressed 1, remaining 0 (done)"), "{s}");
+    assert_eq!(h.state().persisted().recent.first(), Some(&path));
+}

@@ -158,7 +158,7 @@ fn fmt_box(b: &BBox) -> String {
 
 impl Lab for IouLab {
     fn info(&self) -> LabInfo {
-        LabInfo { name: "iou", title: "Intersection over union", section: "Detection" }
+        LabInfo { name: "iou", title: "IoU of two boxes", section: "Detection" }
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {

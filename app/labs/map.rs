@@ -211,7 +211,7 @@ fn series_missing(e: &Evaluation, k: usize) -> bool {
 
 impl Lab for MapLab {
     fn info(&self) -> LabInfo {
-        LabInfo { name: "map", title: "Detection mAP (COCO)", section: "Detection" }
+        LabInfo { name: "map", title: "COCO mAP", section: "Detection" }
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
@@ -288,5 +288,36 @@ impl Lab for MapLab {
 
     fn busy(&self) -> bool {
         self.task.is_some()
+    }
+
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        super::is_json(path)
+    }
+
+    /// A JSON object is a ground truth, a list is detections; once both
+    /// are set, evaluate.
+    fn open_file(&mut self, path: &std::path::Path) {
+        use std::io::Read;
+        let mut head = [0u8; 256];
+        let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head));
+        let first = n.map(|n| head[..n].iter().copied().find(|b| !b.is_ascii_whitespace()));
+        let shown = path.display().to_string();
+        match first {
+            Ok(Some(b'{')) => self.gt_path = shown,
+            Ok(Some(b'[')) => self.dt_path = shown,
+            Ok(_) => {
+                self.status = format!("{shown}: neither a COCO ground truth (an object) nor detections (a list)");
+                return;
+            }
+            Err(e) => {
+                self.status = format!("{shown}: {e}");
+                return;
+            }
+        }
+        if self.gt_path.trim().is_empty() || self.dt_path.trim().is_empty() {
+            self.status = format!("now open the {} file", if self.gt_path.trim().is_empty() { "ground-truth" } else { "detections" });
+        } else if self.task.is_none() {
+            self.run_files();
+        }
     }
 }

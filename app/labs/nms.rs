@@ -312,6 +312,15 @@ impl Lab for NmsLab {
         self.loading.is_some()
     }
 
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        super::is_json(path)
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        self.path = path.display().to_string();
+        self.load();
+    }
+
     fn pick_info(&self) -> Option<String> {
         let i = self.hovered?;
         let b = self.nms.boxes().get(i)?;
