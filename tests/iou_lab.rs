@@ -60,6 +60,10 @@ fn typed_boxes_give_the_iou_worked_by_hand() {
     set(&mut h, "B x", 150.0);
     set(&mut h, "B y", 100.0);
     assert!(summary(&h).ends_with("intersection 5000, union 15000, IoU 0.3333"), "{}", summary(&h));
+    // a typed half pixel: B [150.5, 100, 100, 100] overlaps A by 49.5 x 100
+    // = 4950, union 20000 - 4950 = 15050
+    set(&mut h, "B x", 150.5);
+    assert!(summary(&h).ends_with("B [150.5, 100, 100, 100]: intersection 4950, union 15050, IoU 0.3289"), "{}", summary(&h));
     h.get_by_label("Identical").click();
     h.run_steps(2);
     assert!(summary(&h).ends_with("intersection 10000, union 10000, IoU 1.0000"), "{}", summary(&h));

@@ -152,8 +152,16 @@ fn round_box(b: BBox) -> BBox {
     BBox::new(b.x.round(), b.y.round(), b.w.round(), b.h.round())
 }
 
+/// At most two decimals, no trailing zeros (typed sides like 0.1 would
+/// otherwise print float noise such as 12.300000000000001).
+fn num(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_owned() }
+}
+
 fn fmt_box(b: &BBox) -> String {
-    format!("[{}, {}, {}, {}]", b.x, b.y, b.w, b.h)
+    format!("[{}, {}, {}, {}]", num(b.x), num(b.y), num(b.w), num(b.h))
 }
 
 impl Lab for IouLab {
@@ -184,16 +192,16 @@ impl Lab for IouLab {
         let (inter, union, iou) = self.numbers();
         egui::Grid::new("iou-numbers").num_columns(2).show(ui, |ui| {
             ui.label("area A");
-            ui.label(format!("{}", self.boxes[0].area()));
+            ui.label(num(self.boxes[0].area()));
             ui.end_row();
             ui.label("area B");
-            ui.label(format!("{}", self.boxes[1].area()));
+            ui.label(num(self.boxes[1].area()));
             ui.end_row();
             ui.label("intersection");
-            ui.label(format!("{inter}"));
+            ui.label(num(inter));
             ui.end_row();
             ui.label("union = A + B - intersection");
-            ui.label(format!("{union}"));
+            ui.label(num(union));
             ui.end_row();
             ui.label(egui::RichText::new("IoU = intersection / union").strong());
             ui.label(egui::RichText::new(format!("{iou:.4}")).strong());
@@ -208,7 +216,7 @@ impl Lab for IouLab {
 
     fn view(&mut self, ui: &mut egui::Ui) {
         let (inter, union, iou) = self.numbers();
-        ui.label(egui::RichText::new(format!("intersection {inter} px², union {union} px², IoU {iou:.4}")).strong());
+        ui.label(egui::RichText::new(format!("intersection {} px², union {} px², IoU {iou:.4}", num(inter), num(union))).strong());
         let canvas = Canvas::show(ui, Some(&self.image), BBox::new(0.0, 0.0, WIDTH, HEIGHT), "picture with two boxes");
         let resp = &canvas.response;
         if let Some(p) = resp.hover_pos() {
@@ -258,6 +266,6 @@ impl Lab for IouLab {
 
     fn summary(&self) -> String {
         let (inter, union, iou) = self.numbers();
-        format!("A {}, B {}: intersection {inter}, union {union}, IoU {iou:.4}", fmt_box(&self.boxes[0]), fmt_box(&self.boxes[1]))
+        format!("A {}, B {}: intersection {}, union {}, IoU {iou:.4}", fmt_box(&self.boxes[0]), fmt_box(&self.boxes[1]), num(inter), num(union))
     }
 }
