@@ -1,8 +1,8 @@
 //! Reusable egui pieces.
 
-pub mod boxes;
 pub mod confusion;
 pub mod curves;
+pub mod boxes;
 pub mod data_picker;
 pub mod export;
 pub mod gallery;
