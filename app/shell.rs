@@ -112,6 +112,15 @@ impl VislabApp {
 
     /// Start loading a file in the background.
     pub fn open_path(&mut self, path: PathBuf) {
+        // a file some lab reads itself (detection JSON): the current lab if it can, else the first that can
+        let claim = if self.current_lab().claims_file(&path) { Some(self.current) } else { self.labs.iter().position(|l| l.claims_file(&path)) };
+        if let Some(i) = claim {
+            self.labs[i].open_file(&path);
+            self.current = i;
+            self.error = None;
+            self.remember(&path);
+            return;
+        }
         let (tx, rx) = channel();
         let p = path.clone();
         std::thread::spawn(move || {
@@ -130,12 +139,17 @@ impl VislabApp {
                 self.labs[i].open(asset, &name);
                 self.current = i;
                 self.error = None;
-                self.recent.retain(|p| p != source);
-                self.recent.insert(0, source.to_owned());
-                self.recent.truncate(MAX_RECENT);
+                self.remember(source);
             }
             None => self.error = Some(format!("{}: no lab shows a {}", source.display(), asset.kind())),
         }
+    }
+
+    /// Put a file first in the recent list.
+    fn remember(&mut self, source: &Path) {
+        self.recent.retain(|p| p != source);
+        self.recent.insert(0, source.to_owned());
+        self.recent.truncate(MAX_RECENT);
     }
 
     fn poll_loading(&mut self) {
@@ -159,7 +173,7 @@ impl VislabApp {
 
     fn open_dialog(&mut self) {
         let exts = geometry::SUPPORTED_EXTENSIONS;
-        if let Some(p) = rfd::FileDialog::new().add_filter("3D data and depth maps", exts).add_filter("all files", &["*"]).pick_file() {
+        if let Some(p) = rfd::FileDialog::new().add_filter("3D data and depth maps", exts).add_filter("COCO detections and ground truth", &["json"]).add_filter("all files", &["*"]).pick_file() {
             self.open_path(p);
         }
     }

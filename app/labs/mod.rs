@@ -6,9 +6,12 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod iou;
 pub mod knn;
 pub mod linear;
+pub mod map;
 pub mod mesh;
+pub mod nms;
 pub mod optimization;
 pub mod points;
 pub mod task;
@@ -44,6 +47,13 @@ pub trait Lab {
     }
     /// Show an opened asset; `source` names where it came from.
     fn open(&mut self, _asset: Asset, _source: &str) {}
+    /// Whether this lab reads the file itself: files that are no geometry
+    /// `Asset` (COCO detection JSON), opened or dropped like any other.
+    fn claims_file(&self, _path: &std::path::Path) -> bool {
+        false
+    }
+    /// Read a claimed file (big ones on a worker thread); errors show in the lab.
+    fn open_file(&mut self, _path: &std::path::Path) {}
     /// Controls, in the right-hand panel.
     fn controls(&mut self, ui: &mut egui::Ui);
     /// The lab's main view, in the central area.
@@ -77,6 +87,9 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(optimization::OptimizationLab::new()),
         Box::new(toy2d::Toy2dLab::new()),
         Box::new(train::TrainLab::new()),
+        Box::new(iou::IouLab::new()),
+        Box::new(nms::NmsLab::new()),
+        Box::new(map::MapLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
@@ -84,6 +97,11 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(convert::ConvertLab::new()),
         Box::new(vae::VaeLab::new()),
     ]
+}
+
+/// Whether the path names a JSON file (detection labs read these).
+pub fn is_json(path: &std::path::Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Load one of the engine's built-in scenes, or say why not.

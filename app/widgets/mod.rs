@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod confusion;
 pub mod curves;
+pub mod boxes;
 pub mod data_picker;
 pub mod export;
 pub mod gallery;

@@ -48,6 +48,9 @@ pub struct Image {
 #[derive(Clone, Debug, Deserialize)]
 pub struct Category {
     pub id: i64,
+    /// Optional in the file; only labels plots.
+    #[serde(default)]
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -124,6 +127,65 @@ struct ImageEval {
 
 /// The twelve COCO numbers (see `STAT_NAMES`).
 pub fn evaluate(gt: &GroundTruth, dts: &[Detection]) -> Result<[f64; 12], MetricsError> {
+    evaluate_full(gt, dts).map(|e| e.stats)
+}
+
+/// Everything `evaluate` computes: the twelve numbers and the precision
+/// and recall arrays they are averaged from (pycocotools' `eval['precision']`
+/// and `eval['recall']`).
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub stats: [f64; 12],
+    /// Category ids, sorted: the `k` index of the arrays.
+    pub categories: Vec<i64>,
+    /// `[t][r][k][a][m]` flattened; -1 where undefined.
+    precision: Vec<f64>,
+    /// `[t][k][a][m]` flattened; -1 where undefined.
+    recall: Vec<f64>,
+}
+
+impl Evaluation {
+    /// IoU thresholds 0.50, 0.55, ..., 0.95 (the `t` index).
+    pub fn iou_thresholds() -> Vec<f64> {
+        linspace(0.5, 0.95, IOU_STEPS)
+    }
+
+    /// Recall thresholds 0.00, 0.01, ..., 1.00 (the `r` index).
+    pub fn recall_thresholds() -> Vec<f64> {
+        linspace(0.0, 1.0, RECALL_STEPS)
+    }
+
+    /// Interpolated precision at the 101 recall thresholds for IoU threshold
+    /// index `t` and category index `k`, area "all", 100 detections; `None`
+    /// for indices out of range or a category with no ground truth (-1 in
+    /// pycocotools).
+    pub fn precision_curve(&self, t: usize, k: usize) -> Option<Vec<f64>> {
+        let (nk, na, nm) = (self.categories.len(), AREA_RANGES.len(), MAX_DETS.len());
+        if t >= IOU_STEPS || k >= nk {
+            return None;
+        }
+        let curve: Vec<f64> = (0..RECALL_STEPS).map(|r| self.precision[(((t * RECALL_STEPS + r) * nk + k) * na) * nm + nm - 1]).collect();
+        curve.iter().all(|&p| p > -1.0).then_some(curve)
+    }
+
+    /// Recall reached at IoU threshold index `t` for category index `k`
+    /// (area "all", 100 detections); `None` when undefined.
+    pub fn recall(&self, t: usize, k: usize) -> Option<f64> {
+        let (nk, na, nm) = (self.categories.len(), AREA_RANGES.len(), MAX_DETS.len());
+        (t < IOU_STEPS && k < nk).then(|| self.recall[((t * nk + k) * na) * nm + nm - 1]).filter(|&r| r > -1.0)
+    }
+
+    /// One category's AP: the mean of its precision curve at IoU threshold
+    /// index `t`, or over all ten thresholds for `None`.
+    pub fn class_ap(&self, k: usize, t: Option<usize>) -> Option<f64> {
+        let curves: Vec<Vec<f64>> = (0..IOU_STEPS).filter(|&ti| t.is_none_or(|t| t == ti)).map(|ti| self.precision_curve(ti, k)).collect::<Option<_>>()?;
+        let n = curves.iter().map(Vec::len).sum::<usize>();
+        (n > 0).then(|| curves.iter().flatten().sum::<f64>() / n as f64)
+    }
+}
+
+/// `evaluate`, keeping the precision and recall arrays.
+pub fn evaluate_full(gt: &GroundTruth, dts: &[Detection]) -> Result<Evaluation, MetricsError> {
     let mut img_ids: Vec<i64> = gt.images.iter().map(|i| i.id).collect();
     let mut cat_ids: Vec<i64> = gt.categories.iter().map(|c| c.id).collect();
     img_ids.sort_unstable();
@@ -191,7 +253,8 @@ pub fn evaluate(gt: &GroundTruth, dts: &[Detection]) -> Result<[f64; 12], Metric
         let mut it = (0..IOU_STEPS).flat_map(|t| (0..nk).map(move |k| (t, k))).map(|(t, k)| recall[((t * nk + k) * na + a) * nm + m]);
         mean_defined(&mut it)
     };
-    Ok([ap(None, 0), ap(Some(0), 0), ap(Some(5), 0), ap(None, 1), ap(None, 2), ap(None, 3), ar(0, 0), ar(0, 1), ar(0, 2), ar(1, 2), ar(2, 2), ar(3, 2)])
+    let stats = [ap(None, 0), ap(Some(0), 0), ap(Some(5), 0), ap(None, 1), ap(None, 2), ap(None, 3), ar(0, 0), ar(0, 1), ar(0, 2), ar(1, 2), ar(2, 2), ar(3, 2)];
+    Ok(Evaluation { stats, categories: cat_ids, precision, recall })
 }
 
 fn bad(detail: String) -> MetricsError {
