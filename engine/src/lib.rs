@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod geometry;
 pub mod graph;
+pub mod implicit;
 pub mod init;
 pub mod knn;
 pub mod linear;
