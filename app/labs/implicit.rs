@@ -222,7 +222,7 @@ impl ImplicitLab {
     }
 
     /// Ask the worker to stop; its Done event ends the run.
-    fn stop(&mut self) {
+    pub fn stop(&mut self) {
         if let Some(w) = &self.worker {
             w.stop();
         }
@@ -416,6 +416,17 @@ impl ImplicitLab {
 
     pub fn status(&self) -> &str {
         &self.status
+    }
+
+    /// Steps and evaluation interval of the next run (tests keep runs short).
+    pub fn configure(&mut self, steps: usize, eval_every: usize) {
+        self.steps = steps.max(1);
+        self.eval_every = eval_every.max(1);
+    }
+
+    /// Optimizer steps the current or last run has done.
+    pub fn steps_done(&self) -> usize {
+        self.step
     }
 }
 
