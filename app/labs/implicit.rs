@@ -31,6 +31,15 @@ const BESIDE: [f32; 3] = [1.3, 0.0, 0.0];
 const SURFACE_RGB: [f32; 3] = [0.95, 0.55, 0.2];
 const TARGET_RGB: [f32; 3] = [0.6, 0.62, 0.68];
 
+/// A network of `shape` initialized from `seed`, then given `weights` if any.
+fn build_net(shape: NetShape, seed: u64, weights: Option<Vec<Vec<f32>>>) -> Result<OccupancyNet, String> {
+    let mut n = OccupancyNet::new(shape, seed).map_err(|e| e.to_string())?;
+    if let Some(w) = weights {
+        n.set_weights(&w).map_err(|e| e.to_string())?;
+    }
+    Ok(n)
+}
+
 /// A built-in target mesh by name.
 pub fn builtin_target(name: &str) -> Option<Mesh> {
     match name {
@@ -71,8 +80,10 @@ pub struct ImplicitLab {
     eval_every: usize,
     worker: Option<FitWorker>,
     paused: bool,
-    /// The network the slice is drawn from (weights from the last evaluation).
-    net: Option<OccupancyNet>,
+    /// The network the slice is drawn from: its shape and seed, and the
+    /// weights of the last evaluation (None: as initialized from the seed).
+    net: (NetShape, u64),
+    weights: Option<Vec<Vec<f32>>>,
     surface: Option<Mesh>,
     shown: Option<Shown>,
     /// Marching cubes of the finished network at a new resolution.
@@ -83,6 +94,9 @@ pub struct ImplicitLab {
     slice_axis: usize,
     slice_pos: f32,
     slice: Option<Arc<ScalarImage>>,
+    /// The slice is evaluated off the UI thread (a big network takes a while).
+    slice_task: Option<Task<Result<Vec<f32>, String>>>,
+    slice_dirty: bool,
     outline: Vec<[[f32; 2]; 2]>,
     loss: Curves,
     iou: Curves,
@@ -114,7 +128,8 @@ impl ImplicitLab {
             eval_every: 50,
             worker: None,
             paused: false,
-            net: None,
+            net: (NetShape::default(), 0),
+            weights: None,
             surface: None,
             shown: None,
             remesh: None,
@@ -124,6 +139,8 @@ impl ImplicitLab {
             slice_axis: 2,
             slice_pos: 0.0,
             slice: None,
+            slice_task: None,
+            slice_dirty: false,
             outline: Vec::new(),
             loss: Curves::new("implicit_loss", "step", "BCE").smoothed(0.8),
             iou: Curves::new("implicit_iou", "step", "IoU").unit().legend_at(egui_plot::Corner::RightBottom),
@@ -194,13 +211,8 @@ impl ImplicitLab {
         self.last_loss = None;
         self.step = 0;
         self.prepared = None;
-        self.net = match OccupancyNet::new(self.net_shape(), self.seed) {
-            Ok(n) => Some(n),
-            Err(e) => {
-                self.status = format!("cannot build the network: {e}");
-                None
-            }
-        };
+        self.net = (self.net_shape(), self.seed);
+        self.weights = None;
         self.rebuild_scene();
         self.refresh_slice();
     }
@@ -239,6 +251,7 @@ impl ImplicitLab {
 
     /// Apply every event the worker has sent (called each frame).
     pub fn poll(&mut self) {
+        self.poll_slice();
         let Some(w) = self.worker.take() else {
             self.poll_remesh();
             return;
@@ -276,11 +289,7 @@ impl ImplicitLab {
         }
         // Only the newest surface is worth building a scene for.
         if let Some(ev) = last_eval {
-            if let Some(n) = &mut self.net
-                && let Err(e) = n.set_weights(&ev.weights)
-            {
-                self.status = e.to_string();
-            }
+            self.weights = Some(ev.weights);
             self.shown = Some(Shown { step: ev.step, iou: ev.iou.iou, resolution: ev.resolution, triangles: ev.mesh.triangles.len() });
             self.surface = Some(ev.mesh);
             self.rebuild_scene();
@@ -322,11 +331,10 @@ impl ImplicitLab {
             w.set_resolution(self.resolution);
             return;
         }
-        let (Some(net), Some(_)) = (&self.net, &self.shown) else { return };
-        let (shape, weights, res) = (net.shape(), net.weights(), self.resolution);
+        let (Some(weights), Some(_)) = (&self.weights, &self.shown) else { return };
+        let ((shape, seed), weights, res) = (self.net, Some(weights.clone()), self.resolution);
         self.remesh = Some(Task::spawn(move || -> Result<(Mesh, usize), String> {
-            let mut n = OccupancyNet::new(shape, 0).map_err(|e| e.to_string())?;
-            n.set_weights(&weights).map_err(|e| e.to_string())?;
+            let mut n = build_net(shape, seed, weights)?;
             train::extract(&mut n, res).map(|m| (m, res)).map_err(|e| e.to_string())
         }));
     }
@@ -352,23 +360,41 @@ impl ImplicitLab {
         self.scene = Arc::new(scene);
     }
 
-    /// Predicted occupancy on the slice (a small forward pass) and the true outline.
+    /// The true outline now; the predicted occupancy on a task.
     fn refresh_slice(&mut self) {
         let (axis, pos) = (self.slice_axis, self.slice_pos);
         self.outline = self.target.as_ref().map(|t| data::slice_outline(&t.unit, axis, pos)).unwrap_or_default();
-        let Some(net) = &mut self.net else { return };
-        let points = data::slice_points(axis, pos, SLICE_RES);
-        match net.predict(&points) {
-            Ok(p) => {
-                // Image rows run downwards; the plane's second axis upwards.
-                let mut values = vec![0.0; SLICE_RES * SLICE_RES];
-                for (k, v) in p.iter().enumerate() {
-                    let (i, j) = (k % SLICE_RES, k / SLICE_RES);
-                    values[(SLICE_RES - 1 - j) * SLICE_RES + i] = 1.0 + v.clamp(0.0, 1.0);
+        self.slice_dirty = true;
+        self.poll_slice();
+    }
+
+    /// Take a finished slice; start the next one when something changed
+    /// (one at a time, so dragging the slider never queues up work).
+    fn poll_slice(&mut self) {
+        if let Some(t) = &self.slice_task {
+            match t.poll() {
+                None => return,
+                Some(Ok(Ok(p))) => {
+                    // Image rows run downwards; the plane's second axis upwards.
+                    let mut values = vec![0.0; SLICE_RES * SLICE_RES];
+                    for (k, v) in p.iter().enumerate().take(values.len()) {
+                        let (i, j) = (k % SLICE_RES, k / SLICE_RES);
+                        values[(SLICE_RES - 1 - j) * SLICE_RES + i] = 1.0 + v.clamp(0.0, 1.0);
+                    }
+                    self.slice = Some(Arc::new(ScalarImage::fresh(SLICE_RES as u32, SLICE_RES as u32, values)));
                 }
-                self.slice = Some(Arc::new(ScalarImage::fresh(SLICE_RES as u32, SLICE_RES as u32, values)));
+                Some(Ok(Err(e))) => self.status = format!("slice: {e}"),
+                Some(Err(())) => self.status = "slice: the worker stopped".into(),
             }
-            Err(e) => self.status = format!("slice: {e}"),
+            self.slice_task = None;
+        }
+        if self.slice_dirty {
+            self.slice_dirty = false;
+            let ((shape, seed), weights, axis, pos) = (self.net, self.weights.clone(), self.slice_axis, self.slice_pos);
+            self.slice_task = Some(Task::spawn(move || {
+                let mut n = build_net(shape, seed, weights)?;
+                n.predict(&data::slice_points(axis, pos, SLICE_RES)).map_err(|e| e.to_string())
+            }));
         }
     }
 
@@ -523,7 +549,7 @@ impl Lab for ImplicitLab {
 
     fn view(&mut self, ui: &mut egui::Ui) {
         self.poll();
-        if self.worker.is_some() || self.remesh.is_some() {
+        if self.busy() {
             ui.ctx().request_repaint();
         }
         ui.label(self.summary());
@@ -571,6 +597,6 @@ impl Lab for ImplicitLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some() || self.remesh.is_some()
+        self.worker.is_some() || self.remesh.is_some() || self.slice_task.is_some() || self.slice_dirty
     }
 }
