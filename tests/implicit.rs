@@ -87,6 +87,17 @@ fn an_opened_teapot_is_fitted_and_pause_stop_and_bad_meshes_behave() {
     let b = s.bounds().unwrap();
     assert!(b.size().iter().all(|&e| e < 1.1) && b.size()[0] > 0.8, "{b:?}");
 
+    // A coarser grid after training: re-extracted on a task, with fewer triangles.
+    let (res, fine) = lab.surface_info().unwrap();
+    assert_eq!(res, 48);
+    lab.set_resolution(24);
+    assert!(lab.busy());
+    wait(&mut lab);
+    let (res, coarse) = lab.surface_info().unwrap();
+    assert_eq!(res, 24);
+    assert!(coarse * 2 < fine, "{coarse} vs {fine} triangles");
+    assert_eq!(lab.surface().unwrap().triangles.len(), coarse);
+
     // Pause holds the run, resume goes on, stop ends it early.
     lab.configure(100_000, 10_000);
     lab.train_now();

@@ -450,6 +450,17 @@ impl ImplicitLab {
         self.eval_every = eval_every.max(1);
     }
 
+    /// Change the marching-cubes resolution as the slider does.
+    pub fn set_resolution(&mut self, resolution: usize) {
+        self.resolution = resolution.clamp(8, MAX_RESOLUTION);
+        self.resolution_changed();
+    }
+
+    /// Grid edge and triangle count of the surface shown.
+    pub fn surface_info(&self) -> Option<(usize, usize)> {
+        self.shown.as_ref().map(|s| (s.resolution, s.triangles))
+    }
+
     /// Optimizer steps the current or last run has done.
     pub fn steps_done(&self) -> usize {
         self.step
