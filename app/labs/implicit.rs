@@ -15,7 +15,7 @@ use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
 use crate::render::image::{ScalarImage, show_image};
-use crate::render::scene::Scene3d;
+use crate::render::scene::{LineVertex, Scene3d};
 use crate::render::viewport::Viewport3d;
 use crate::widgets::curves::Curves;
 use crate::widgets::gallery::UNIT_RANGE;
@@ -38,6 +38,26 @@ fn build_net(shape: NetShape, seed: u64, weights: Option<Vec<Vec<f32>>>) -> Resu
         n.set_weights(&w).map_err(|e| e.to_string())?;
     }
     Ok(n)
+}
+
+/// The slice plane's square in the 3D view, around the fit and the target.
+fn slice_frame(axis: usize, pos: f32, beside: bool) -> Vec<LineVertex> {
+    let (u, v) = data::plane_axes(axis);
+    let h = BOX_HALF;
+    let corner = |a: f32, b: f32, offset: [f32; 3]| {
+        let mut p = [pos; 3];
+        p[u] = a;
+        p[v] = b;
+        LineVertex { pos: std::array::from_fn(|k| p[k] + offset[k]), color: [250, 210, 60, 255] }
+    };
+    let mut out = Vec::new();
+    for offset in if beside { vec![[0.0; 3], BESIDE] } else { vec![[0.0; 3]] } {
+        let c = [corner(-h, -h, offset), corner(h, -h, offset), corner(h, h, offset), corner(-h, h, offset)];
+        for k in 0..4 {
+            out.extend([c[k], c[(k + 1) % 4]]);
+        }
+    }
+    out
 }
 
 /// A built-in target mesh by name.
@@ -365,6 +385,7 @@ impl ImplicitLab {
         let (axis, pos) = (self.slice_axis, self.slice_pos);
         self.outline = self.target.as_ref().map(|t| data::slice_outline(&t.unit, axis, pos)).unwrap_or_default();
         self.slice_dirty = true;
+        self.viewport.extra_lines = slice_frame(axis, pos, self.show_target);
         self.poll_slice();
     }
 
@@ -553,6 +574,7 @@ impl Lab for ImplicitLab {
         }
         if ui.checkbox(&mut self.show_target, "target beside the fit").changed() {
             self.rebuild_scene();
+            self.viewport.extra_lines = slice_frame(self.slice_axis, self.slice_pos, self.show_target);
         }
         ui.separator();
         self.viewport.controls_ui(ui, &self.scene);
