@@ -54,6 +54,12 @@ fn labels_of_the_exact_and_voxel_tests_agree_away_from_the_surface() {
     let want: Vec<f32> = points.iter().map(|p| if p.iter().map(|v| v * v).sum::<f32>() < 1.0 { 1.0 } else { 0.0 }).collect();
     assert_eq!(a, want);
     assert_eq!(b, want);
+    // Above the exact test's triangle budget the voxels take over by themselves.
+    let big = shapes::icosphere(5);
+    assert!(big.triangles.len() > inside::MAX_EXACT_TRIANGLES);
+    let auto = Solid::new(big).unwrap();
+    assert_eq!(auto.test_name(), "solid voxels 130x130x130");
+    assert_eq!(auto.labels(&points), want);
 }
 
 #[test]
