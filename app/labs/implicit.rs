@@ -214,6 +214,7 @@ impl ImplicitLab {
             Ok(unit) => {
                 self.abandon();
                 self.target = Some(Target { name, mesh, unit });
+                self.status.clear();
                 self.reset_results();
                 self.viewport.new_data();
             }
