@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod implicit;
 pub mod iou;
 pub mod knn;
 pub mod linear;
@@ -95,6 +96,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(points::PointsLab::new()),
         Box::new(mesh::MeshLab::new()),
         Box::new(convert::ConvertLab::new()),
+        Box::new(implicit::ImplicitLab::new()),
         Box::new(vae::VaeLab::new()),
     ]
 }

@@ -74,6 +74,9 @@ pub struct Viewport3d {
     pub hover: Option<Pick>,
     pub measuring: bool,
     pub measure: Vec<Pick>,
+    /// Line segments (vertex pairs) a lab adds over its scene, such as the
+    /// outline of a slice plane.
+    pub extra_lines: Vec<LineVertex>,
     /// Frame the next scene shown (set when a lab opens new data).
     fit_pending: bool,
     /// When the camera last moved: big clouds draw a preview until it rests.
@@ -211,6 +214,7 @@ impl Viewport3d {
             range: [range[0], range[1], if self.settings.flat { 1.0 } else { 0.0 }, cam.up_axis as f32],
         };
         let mut overlay = grid_and_axes(scene.bounds.as_ref(), cam.up_axis, self.settings.grid, self.settings.axes);
+        overlay.extend_from_slice(&self.extra_lines);
         if let [a, b] = self.measure.as_slice() {
             let c = [255, 220, 60, 255];
             overlay.push(LineVertex { pos: a.pos, color: c });

@@ -20,11 +20,13 @@ pub struct Curves {
     pub smoothing: f64,
     /// Fix the y range to [0, 1] (accuracies).
     pub unit_range: bool,
+    /// Where the legend sits (top right unless set).
+    pub legend_corner: Option<egui_plot::Corner>,
 }
 
 impl Curves {
     pub fn new(id: &str, x_label: &str, y_label: &str) -> Self {
-        Curves { id: id.into(), x_label: x_label.into(), y_label: y_label.into(), series: Vec::new(), smoothing: 0.0, unit_range: false }
+        Curves { id: id.into(), x_label: x_label.into(), y_label: y_label.into(), series: Vec::new(), smoothing: 0.0, unit_range: false, legend_corner: None }
     }
 
     pub fn smoothed(mut self, smoothing: f64) -> Self {
@@ -34,6 +36,12 @@ impl Curves {
 
     pub fn unit(mut self) -> Self {
         self.unit_range = true;
+        self
+    }
+
+    /// Put the legend in `corner` (curves that end near the top, like IoU).
+    pub fn legend_at(mut self, corner: egui_plot::Corner) -> Self {
+        self.legend_corner = Some(corner);
         self
     }
 
@@ -71,7 +79,8 @@ impl Curves {
 
     /// Draw the plot with the given height; returns the plot's rectangle (for PNG export).
     pub fn show(&self, ui: &mut egui::Ui, height: f32) -> egui::Rect {
-        let mut plot = Plot::new(&self.id).height(height).legend(Legend::default()).x_axis_label(&self.x_label).y_axis_label(&self.y_label);
+        let legend = self.legend_corner.map_or_else(Legend::default, |c| Legend::default().position(c));
+        let mut plot = Plot::new(&self.id).height(height).legend(legend).x_axis_label(&self.x_label).y_axis_label(&self.y_label);
         if self.unit_range {
             plot = plot.include_y(0.0).include_y(1.0);
         }
