@@ -14,6 +14,7 @@ pub mod check;
 pub mod cpu;
 pub mod data;
 pub mod error;
+pub mod gan;
 pub mod geometry;
 pub mod graph;
 pub mod init;
