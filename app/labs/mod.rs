@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod gan;
 pub mod knn;
 pub mod linear;
 pub mod mesh;
@@ -83,6 +84,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(mesh::MeshLab::new()),
         Box::new(convert::ConvertLab::new()),
         Box::new(vae::VaeLab::new()),
+        Box::new(gan::GanLab::new()),
     ]
 }
 
