@@ -17,7 +17,7 @@ fn after<'a>(text: &'a str, key: &str) -> &'a str {
 /// The lab's defaults, spelled out: ring data, 2-D noise, G 2x32 ReLU,
 /// D 2x32 leaky ReLU, non-saturating loss, Adam 2e-3, batch 64, seed 1.
 fn lab_defaults() -> GanTrainer {
-    let shape = GanShape { noise: 2, g_hidden: vec![32, 32], d_hidden: vec![32, 32], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
+    let shape = GanShape { data: 2, tanh_out: false, noise: 2, g_hidden: vec![32, 32], d_hidden: vec![32, 32], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
     let config = GanConfig { lr_d: 2e-3, lr_g: 2e-3, batch: 64, d_steps: 1, g_steps: 1, smoothing: 0.0, ..GanConfig::new(shape, 1) };
     GanTrainer::new(config, RealDist::ring()).unwrap()
 }
@@ -134,4 +134,37 @@ fn drawn_points_become_the_data() {
     eprintln!("drawn: distance {d0} -> {d1}; {s}");
     assert!(d1 < 0.5 * d0, "distance {d0} -> {d1}");
     h.snapshot_options("gan_drawn", &snapshot_options());
+}
+
+#[test]
+fn digits_mode_trains_an_image_gan() {
+    let mut h = app("gan");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "distribution").click();
+    h.run_steps(2);
+    h.get_by_label("digits 8x8 (images)").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let s = h.state().current_lab().summary();
+    assert!(s.starts_with("digits 8x8 (images), noise 8: 0 rounds"), "{s}");
+    let d0: f64 = after(&s, "fake-to-data distance ").parse().unwrap();
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let s = h.state().current_lab().summary();
+    assert!(s.contains("finished (2000 rounds)"), "{s}");
+    // The engine with the digits preset: 64 pixels in [-1, 1], 8-D noise,
+    // G 2x128 ReLU with a tanh output, D 1x128 leaky ReLU.
+    let d = vislab_engine::data::digits::load().unwrap();
+    let shape = GanShape { data: 64, tanh_out: true, noise: 8, g_hidden: vec![128, 128], d_hidden: vec![128], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
+    let mut t = GanTrainer::new(GanConfig { lr_d: 2e-3, lr_g: 2e-3, batch: 64, ..GanConfig::new(shape, 1) }, RealDist::images(d.x(), 64)).unwrap();
+    for _ in 0..2000 {
+        t.round(&mut |_| {}).unwrap();
+    }
+    let v = t.view(&ViewSpec { noise_grid: 8, shown: 200, ..ViewSpec::default() }).unwrap();
+    assert_eq!(after(&s, "fake-to-data distance "), format!("{:.4}", v.distance), "{s}");
+    assert_eq!(v.noise_map.len(), 64 * 64, "an 8x8 lattice of 8x8 images");
+    let d1 = v.distance;
+    eprintln!("digits: distance {d0} -> {d1}; {s}");
+    assert!(d1 < 0.6 * d0, "distance {d0} -> {d1}");
+    h.snapshot_options("gan_digits", &snapshot_options());
 }

@@ -1,9 +1,10 @@
-//! Generative adversarial networks on 2D points: a generator MLP maps noise
-//! to the plane and a discriminator MLP scores points, trained in
-//! alternation on a worker thread. The plot shows D's output as a heat
-//! map, the real samples, G's samples and G's image of a noise grid; step
-//! D or G by hand (k steps each) or train for a number of rounds, and watch
-//! both losses.
+//! Generative adversarial networks with MLPs, trained in alternation on a
+//! worker thread. On 2D points (ring, gaussians, line, or points drawn with
+//! the mouse) the plot shows D's output as a heat map, the real samples,
+//! G's samples and G's image of a noise grid; on the built-in 8x8 digits it
+//! shows G's images for fixed noise and over a grid of noise. Step D or G
+//! by hand (k steps each) or train for a number of rounds, and watch both
+//! losses and D's mean output on reals and fakes.
 
 use egui::{Color32, Pos2, Rect, Stroke, pos2, vec2};
 use vislab_engine::gan::worker::{GanEvent, GanWorker};
@@ -13,6 +14,8 @@ use vislab_engine::models::Activation;
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
 use crate::widgets::export::PngExport;
+use crate::widgets::mosaic::Mosaic;
+use vislab_engine::data::digits;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Dist {
@@ -20,10 +23,15 @@ enum Dist {
     Gaussians,
     Line,
     Draw,
+    Digits,
 }
 
 impl Dist {
-    const ALL: [Dist; 4] = [Dist::Ring, Dist::Gaussians, Dist::Line, Dist::Draw];
+    const ALL: [Dist; 5] = [Dist::Ring, Dist::Gaussians, Dist::Line, Dist::Draw, Dist::Digits];
+
+    fn images(self) -> bool {
+        self == Dist::Digits
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -31,6 +39,7 @@ impl Dist {
             Dist::Gaussians => "8 gaussians",
             Dist::Line => "line",
             Dist::Draw => "draw points",
+            Dist::Digits => "digits 8x8 (images)",
         }
     }
 }
@@ -64,8 +73,25 @@ struct Regions {
     view: Option<Rect>,
 }
 
+/// The image views: G of the shown noise, G over the noise lattice, reals.
+struct Mosaics {
+    fake: Mosaic,
+    lattice: Mosaic,
+    real: Mosaic,
+}
+
+/// Images in [-1, 1] as a mosaic of [0, 1] tiles.
+fn mosaic(x: &[f32], n: usize, cols: usize) -> Mosaic {
+    let per = digits::SIDE * digits::SIDE;
+    let v: Vec<f32> = x.iter().take(n * per).map(|p| (p + 1.0) / 2.0).collect();
+    Mosaic::new(&v, digits::SIDE, cols)
+}
+
 pub struct GanLab {
     dist: Dist,
+    /// The built-in digits as a real distribution (loaded once).
+    digits: Result<RealDist, String>,
+    mosaics: Option<Mosaics>,
     drawn: Vec<[f32; 2]>,
     noise: usize,
     g_width: usize,
@@ -90,6 +116,8 @@ pub struct GanLab {
     idle: u64,
     running: bool,
     paused: bool,
+    /// The model makes images (else points).
+    images_model: bool,
     /// Whether the chosen real distribution can be sampled (drawn points exist).
     real_ok: bool,
     view: Option<GanView>,
@@ -115,6 +143,8 @@ impl GanLab {
     pub fn new() -> Self {
         let mut lab = GanLab {
             dist: Dist::Ring,
+            digits: digits::load().map(|d| RealDist::images(d.x(), d.sample_len())).map_err(|e| format!("built-in digits: {e}")),
+            mosaics: None,
             drawn: Vec::new(),
             noise: 2,
             g_width: 32,
@@ -138,6 +168,7 @@ impl GanLab {
             idle: 0,
             running: false,
             paused: false,
+            images_model: false,
             real_ok: true,
             view: None,
             heat: None,
@@ -162,13 +193,17 @@ impl GanLab {
             Dist::Gaussians => RealDist::gaussians(),
             Dist::Line => RealDist::line(),
             Dist::Draw => RealDist::Points { points: self.drawn.clone(), std: DRAW_JITTER },
+            Dist::Digits => self.digits.clone()?,
         };
         r.check().map_err(|e| e.to_string())?;
         Ok(r)
     }
 
     fn config(&self) -> GanConfig {
+        let images = self.dist.images();
         let shape = GanShape {
+            data: if images { digits::SIDE * digits::SIDE } else { 2 },
+            tanh_out: images,
             noise: self.noise,
             g_hidden: vec![self.g_width; self.g_layers],
             d_hidden: vec![self.d_width; self.d_layers],
@@ -207,6 +242,7 @@ impl GanLab {
         self.paused = false;
         self.view = None;
         self.heat_dirty = true;
+        self.mosaics = None;
         self.losses.clear();
         self.d_out.clear();
         self.last_d = None;
@@ -217,6 +253,8 @@ impl GanLab {
     fn start_worker(&mut self, t: GanTrainer, status: String) {
         self.clear();
         self.rounds_done = t.counts().2;
+        self.images_model = t.config().shape.data != 2;
+        self.spec = if t.config().shape.data == 2 { ViewSpec::default() } else { ViewSpec { noise_grid: 8, shown: 200, ..ViewSpec::default() } };
         match GanWorker::spawn(t, self.spec, VIEW_EVERY) {
             Ok(w) => {
                 self.worker = Some(w);
@@ -253,6 +291,7 @@ impl GanLab {
                     self.d_out.push("D(fake)", x, v.d_fake);
                     self.view = Some(*v);
                     self.heat_dirty = true;
+                    self.mosaics = None;
                 }
                 GanEvent::Idle { command, rounds } => {
                     self.idle = command;
@@ -390,7 +429,7 @@ impl GanLab {
             for p in &self.drawn {
                 painter.circle_stroke(to_screen(p), 5.0, Stroke::new(1.5, REAL_DOT));
             }
-            let hint = if self.drawn.is_empty() { "click to add points" } else { "click: add a point, right click: remove the nearest" };
+            let hint = if self.drawn.is_empty() { "click to add points" } else { "click: add, right click: remove" };
             painter.text(rect.left_top() + vec2(4.0, 4.0), egui::Align2::LEFT_TOP, hint, egui::FontId::proportional(12.0), REAL_DOT);
             let to_data = |p: Pos2| [(p.x - rect.left()) / rect.width() * 2.0 * e - e, (rect.bottom() - p.y) / rect.height() * 2.0 * e - e];
             let mut changed = false;
@@ -460,6 +499,35 @@ impl GanLab {
         });
     }
 
+    /// G's images for the fixed noise, over the noise lattice, and reals.
+    fn image_views(&mut self, ui: &mut egui::Ui, side: f32) {
+        if self.mosaics.is_none()
+            && let Some(v) = &self.view
+        {
+            let cols = v.noise_cols.max(1);
+            self.mosaics = Some(Mosaics { fake: mosaic(&v.fake, 64, 8), lattice: mosaic(&v.noise_map, v.noise_rows * cols, cols), real: mosaic(&v.real, 64, 8) });
+        }
+        let Some(m) = &self.mosaics else {
+            ui.label("no images yet");
+            return;
+        };
+        ui.label(egui::RichText::new("G(z) for 64 fixed z").strong());
+        self.regions.plot = Some(m.fake.show(ui, side).0);
+        ui.horizontal_top(|ui| {
+            let half = (side - 12.0) / 2.0;
+            ui.vertical(|ui| {
+                ui.set_width(half);
+                ui.label("G over a z grid");
+                m.lattice.show(ui, half);
+            });
+            ui.vertical(|ui| {
+                ui.set_width(half);
+                ui.label("real digits");
+                m.real.show(ui, half);
+            });
+        });
+    }
+
     fn step_counts(&self) -> (usize, usize) {
         let n = |name: &str| self.losses.series.iter().find(|s| s.name == name).map_or(0, |s| s.points.len());
         (n("D loss"), n("G loss"))
@@ -472,7 +540,7 @@ fn fmt_loss(v: Option<f32>) -> String {
 
 impl Lab for GanLab {
     fn info(&self) -> LabInfo {
-        LabInfo { name: "gan", title: "GAN on 2D points", section: "Generative models" }
+        LabInfo { name: "gan", title: "Generative adversarial network", section: "Generative models" }
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
@@ -481,11 +549,23 @@ impl Lab for GanLab {
         let running = self.running;
         ui.label(egui::RichText::new("Real data").strong());
         let mut real_changed = false;
-        egui::ComboBox::from_label("distribution").selected_text(self.dist.name()).show_ui(ui, |ui| {
-            for d in Dist::ALL {
-                real_changed |= ui.selectable_value(&mut self.dist, d, d.name()).changed();
-            }
+        let was_images = self.dist.images();
+        ui.add_enabled_ui(!running || self.dist != Dist::Digits, |ui| {
+            egui::ComboBox::from_label("distribution").selected_text(self.dist.name()).show_ui(ui, |ui| {
+                for d in Dist::ALL {
+                    // Points and images need different networks: no switching mid-run.
+                    if !running || !d.images() {
+                        real_changed |= ui.selectable_value(&mut self.dist, d, d.name()).changed();
+                    }
+                }
+            });
         });
+        if real_changed && was_images != self.dist.images() {
+            // Sizes that train in seconds for each kind of data.
+            (self.noise, self.g_width, self.g_layers, self.d_width, self.d_layers) = if self.dist.images() { (8, 128, 2, 128, 1) } else { (2, 32, 2, 32, 2) };
+            self.reset();
+            real_changed = false;
+        }
         if self.dist == Dist::Draw {
             ui.horizontal(|ui| {
                 ui.label(format!("{} points drawn", self.drawn.len()));
@@ -625,9 +705,13 @@ impl Lab for GanLab {
         let all = ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(side);
-                ui.label(egui::RichText::new("The plane: D(x), data and G").strong());
-                self.regions.plot = Some(self.plot(ui, side));
-                self.legend(ui, side);
+                if self.images_model {
+                    self.image_views(ui, side);
+                } else {
+                    ui.label(egui::RichText::new("The plane: D(x), data and G").strong());
+                    self.regions.plot = Some(self.plot(ui, side));
+                    self.legend(ui, side);
+                }
                 ui.label(egui::RichText::new("mean D(x) on the shown reals and fakes").strong());
                 let h = (ui.available_height() - 8.0).max(60.0);
                 self.d_out.show(ui, h);

@@ -1,11 +1,12 @@
-//! Generative adversarial networks (Goodfellow et al. 2014) on 2D points:
-//! a generator MLP mapping noise to the plane and a discriminator MLP
-//! scoring points, trained in alternation with the non-saturating or the
-//! least-squares loss and optional one-sided label smoothing.
+//! Generative adversarial networks (Goodfellow et al. 2014) with MLPs: a
+//! generator mapping noise to samples (2D points, or small images scaled
+//! to [-1, 1]) and a discriminator scoring them, trained in alternation
+//! with the non-saturating or the least-squares loss and optional
+//! one-sided label smoothing.
 //!
 //! - [`net`]: the two MLPs and the two training graphs (D alone, G through D).
 //! - [`real`]: seeded samples of the real distributions (ring, gaussians,
-//!   line, drawn points).
+//!   line, drawn points, a set of images).
 //! - [`train`]: [`GanTrainer`], the alternating steps and the views
 //!   (fakes, D on a lattice, G's image of a noise lattice).
 //! - [`worker`]: the trainer on a thread driven by commands.
@@ -43,6 +44,8 @@ pub enum GanError {
 }
 
 /// Checkpoint metadata keys.
+const META_DATA: &str = "vislab.gan.data";
+const META_TANH: &str = "vislab.gan.tanh_out";
 const META_NOISE: &str = "vislab.gan.noise";
 const META_G_HIDDEN: &str = "vislab.gan.g_hidden";
 const META_D_HIDDEN: &str = "vislab.gan.d_hidden";
@@ -61,7 +64,9 @@ pub fn save(path: &std::path::Path, t: &GanTrainer) -> Result<(), GanError> {
     let c = t.config();
     let (d, g, r) = t.counts();
     let meta = BTreeMap::from([
-        (crate::models::META_ARCH.to_string(), "gan2d".to_string()),
+        (crate::models::META_ARCH.to_string(), "gan-mlp".to_string()),
+        (META_DATA.to_string(), c.shape.data.to_string()),
+        (META_TANH.to_string(), c.shape.tanh_out.to_string()),
         (META_NOISE.to_string(), c.shape.noise.to_string()),
         (META_G_HIDDEN.to_string(), sizes(&c.shape.g_hidden)),
         (META_D_HIDDEN.to_string(), sizes(&c.shape.d_hidden)),
@@ -78,7 +83,7 @@ pub fn save(path: &std::path::Path, t: &GanTrainer) -> Result<(), GanError> {
 /// The architecture and loss stored by [`save`], over `base` (the rest of
 /// the training settings are the caller's).
 pub fn config_from_meta(meta: &BTreeMap<String, String>, base: &GanConfig) -> Result<GanConfig, GanError> {
-    let get = |k: &str| meta.get(k).ok_or_else(|| GanError::Input(format!("checkpoint metadata lacks {k}; not a 2D GAN checkpoint")));
+    let get = |k: &str| meta.get(k).ok_or_else(|| GanError::Input(format!("checkpoint metadata lacks {k}; not a GAN checkpoint")));
     let num = |k: &str, v: &str| v.trim().parse::<usize>().map_err(|_| GanError::Input(format!("checkpoint metadata {k} = '{v}' is not a size")));
     let list = |k: &str| -> Result<Vec<usize>, GanError> { get(k)?.split(',').filter(|s| !s.is_empty()).map(|s| num(k, s)).collect() };
     let act = |k: &str| -> Result<Activation, GanError> {
@@ -87,7 +92,20 @@ pub fn config_from_meta(meta: &BTreeMap<String, String>, base: &GanConfig) -> Re
     };
     let loss_name = get(META_LOSS)?;
     let loss = GanLoss::parse(loss_name).ok_or_else(|| GanError::Input(format!("unknown GAN loss '{loss_name}'")))?;
-    let shape = GanShape { noise: num(META_NOISE, get(META_NOISE)?)?, g_hidden: list(META_G_HIDDEN)?, d_hidden: list(META_D_HIDDEN)?, g_act: act(META_G_ACT)?, d_act: act(META_D_ACT)? };
+    let tanh_out = match get(META_TANH)?.as_str() {
+        "true" => true,
+        "false" => false,
+        v => return Err(GanError::Input(format!("checkpoint metadata {META_TANH} = '{v}' is not true or false"))),
+    };
+    let shape = GanShape {
+        data: num(META_DATA, get(META_DATA)?)?,
+        tanh_out,
+        noise: num(META_NOISE, get(META_NOISE)?)?,
+        g_hidden: list(META_G_HIDDEN)?,
+        d_hidden: list(META_D_HIDDEN)?,
+        g_act: act(META_G_ACT)?,
+        d_act: act(META_D_ACT)?,
+    };
     shape.check()?;
     Ok(GanConfig { shape, loss, ..base.clone() })
 }

@@ -1,8 +1,9 @@
 //! The two MLPs and their losses as graphs.
 //!
-//! - D: `x [B, 2] -> logit [B, 1]`, layers `d_fc1..`, `d_out`.
-//! - G: `z [B, noise] -> x [B, 2]`, layers `g_fc1..`, `g_out` (linear output,
-//!   so the generator can reach any point of the plane).
+//! - D: `x [B, data] -> logit [B, 1]`, layers `d_fc1..`, `d_out`.
+//! - G: `z [B, noise] -> x [B, data]`, layers `g_fc1..`, `g_out`: linear for
+//!   points (so G can reach any point of the plane), tanh for images scaled
+//!   to [-1, 1] (as in DCGAN).
 //!
 //! Two compiled graphs share these names: the discriminator's own
 //! (`x`, target `t`) and the generator through the discriminator (`z`,
@@ -14,7 +15,7 @@ use crate::models::Activation;
 use crate::nn::{self, Linear};
 
 /// Points live in the plane.
-pub const DATA_DIM: usize = 2;
+pub const POINT_DIM: usize = 2;
 
 pub const INPUT_X: &str = "x";
 pub const INPUT_Z: &str = "z";
@@ -88,6 +89,10 @@ impl GanLoss {
 /// Sizes and activations of both networks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GanShape {
+    /// Values per sample: 2 for points, pixels for images.
+    pub data: usize,
+    /// Squash G's output with tanh (images in [-1, 1]).
+    pub tanh_out: bool,
     /// Length of the noise vector z ~ N(0, I).
     pub noise: usize,
     pub g_hidden: Vec<usize>,
@@ -98,7 +103,7 @@ pub struct GanShape {
 
 impl GanShape {
     pub fn check(&self) -> Result<(), EngineError> {
-        if self.noise == 0 || self.g_hidden.contains(&0) || self.d_hidden.contains(&0) {
+        if self.data == 0 || self.noise == 0 || self.g_hidden.contains(&0) || self.d_hidden.contains(&0) {
             return Err(EngineError::Shape(format!("GAN sizes must be at least 1: {self:?}")));
         }
         Ok(())
@@ -116,21 +121,22 @@ fn mlp(g: &mut Graph, prefix: &str, x: Tensor, input: usize, hidden: &[usize], o
     Linear::new(g, &format!("{prefix}out"), width, out, true)?.forward(g, h)
 }
 
-/// D: points `[B, 2]` -> raw outputs `[B, 1]`.
+/// D: samples `[B, data]` -> raw outputs `[B, 1]`.
 pub fn discriminator(g: &mut Graph, s: &GanShape, x: Tensor) -> Result<Tensor, EngineError> {
-    mlp(g, D_PREFIX, x, DATA_DIM, &s.d_hidden, 1, s.d_act)
+    mlp(g, D_PREFIX, x, s.data, &s.d_hidden, 1, s.d_act)
 }
 
-/// G: noise `[B, noise]` -> points `[B, 2]`.
+/// G: noise `[B, noise]` -> samples `[B, data]`.
 pub fn generator(g: &mut Graph, s: &GanShape, z: Tensor) -> Result<Tensor, EngineError> {
-    mlp(g, G_PREFIX, z, s.noise, &s.g_hidden, DATA_DIM, s.g_act)
+    let x = mlp(g, G_PREFIX, z, s.noise, &s.g_hidden, s.data, s.g_act)?;
+    if s.tanh_out { nn::tanh(g, x) } else { Ok(x) }
 }
 
-/// The discriminator's training graph: inputs `x [B, 2]` and targets
+/// The discriminator's training graph: inputs `x [B, data]` and targets
 /// `t [B, 1]` (reals first, fakes after, equal halves); returns (D(x), loss).
 pub fn d_graph(g: &mut Graph, s: &GanShape, loss: GanLoss) -> Result<(Tensor, Tensor), EngineError> {
     s.check()?;
-    let x = g.input(INPUT_X, &[batch_dim(), DATA_DIM.into()])?;
+    let x = g.input(INPUT_X, &[batch_dim(), s.data.into()])?;
     let t = g.input(INPUT_T, &[batch_dim(), 1usize.into()])?;
     let d = discriminator(g, s, x)?;
     let m = loss.mean(g, d, t)?;

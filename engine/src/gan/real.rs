@@ -1,6 +1,9 @@
-//! The real distributions of the 2D mode, sampled from a seeded generator:
-//! a ring, a mixture of gaussians on a circle, a line segment, or points
-//! the user drew (each drawn point plus gaussian jitter).
+//! The real distributions, sampled from a seeded generator: in the plane a
+//! ring, a mixture of gaussians on a circle, a line segment, or points the
+//! user drew (each drawn point plus gaussian jitter); or a set of images
+//! (each sample one of them).
+
+use std::sync::Arc;
 
 use crate::rng::SeededRng;
 
@@ -16,6 +19,8 @@ pub enum RealDist {
     Line { a: [f32; 2], b: [f32; 2], std: f32 },
     /// A drawn point chosen uniformly, plus `N(0, std^2)` per coordinate.
     Points { points: Vec<[f32; 2]>, std: f32 },
+    /// One of `x`'s rows of `dim` values (images scaled to [-1, 1]), uniformly.
+    Images { x: Arc<Vec<f32>>, dim: usize },
 }
 
 impl RealDist {
@@ -31,8 +36,22 @@ impl RealDist {
         RealDist::Line { a: [-1.0, -0.6], b: [1.0, 0.6], std: 0.03 }
     }
 
+    /// Images with pixels in [0, 1] (`n * dim` values), scaled to [-1, 1].
+    pub fn images(pixels: &[f32], dim: usize) -> Self {
+        RealDist::Images { x: Arc::new(pixels.iter().map(|v| 2.0 * v - 1.0).collect()), dim }
+    }
+
+    /// Values per sample.
+    pub fn dim(&self) -> usize {
+        match self {
+            RealDist::Images { dim, .. } => *dim,
+            _ => 2,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
+            RealDist::Images { .. } => "images",
             RealDist::Ring { .. } => "ring",
             RealDist::Gaussians { .. } => "gaussians",
             RealDist::Line { .. } => "line",
@@ -57,6 +76,12 @@ impl RealDist {
                 }
                 (*std, points.iter().flatten().all(|v| v.is_finite()))
             }
+            RealDist::Images { x, dim } => {
+                if *dim == 0 || x.is_empty() || x.len() % dim != 0 {
+                    return bad(format!("{} values are not a whole number of images of {dim} pixels", x.len()));
+                }
+                (0.0, x.iter().all(|v| v.is_finite()))
+            }
         };
         if !finite || !(std.is_finite() && std >= 0.0) {
             return bad(format!("{} has a non-finite position or a negative spread", self.name()));
@@ -64,8 +89,17 @@ impl RealDist {
         Ok(())
     }
 
-    /// `n` points `[n, 2]` flattened.
+    /// `n` samples `[n, dim]` flattened.
     pub fn sample(&self, n: usize, rng: &mut SeededRng) -> Vec<f32> {
+        if let RealDist::Images { x, dim } = self {
+            let count = x.len() / dim.max(&1);
+            let mut out = Vec::with_capacity(n * dim);
+            for _ in 0..n {
+                let i = rng.below(count);
+                out.extend_from_slice(x.get(i * dim..(i + 1) * dim).unwrap_or(&[]));
+            }
+            return out;
+        }
         let mut out = Vec::with_capacity(2 * n);
         for _ in 0..n {
             let p = match self {
@@ -90,6 +124,7 @@ impl RealDist {
                     let s = *std as f64;
                     [c[0] as f64 + s * rng.normal(), c[1] as f64 + s * rng.normal()]
                 }
+                RealDist::Images { .. } => [0.0, 0.0],
             };
             out.extend([p[0] as f32, p[1] as f32]);
         }
@@ -97,14 +132,16 @@ impl RealDist {
     }
 }
 
-/// Mean over `points` of the distance to the nearest of `data` (both `[n, 2]`
-/// flattened): how far the fakes sit from the real samples; NaN when either is empty.
-pub fn mean_nearest_distance(points: &[f32], data: &[f32]) -> f64 {
-    let data: Vec<&[f32]> = data.chunks_exact(2).collect();
+/// Mean over `points` of the Euclidean distance to the nearest of `data`
+/// (both `[n, dim]` flattened): how far the fakes sit from the real
+/// samples; NaN when either is empty.
+pub fn mean_nearest_distance(points: &[f32], data: &[f32], dim: usize) -> f64 {
+    let dim = dim.max(1);
+    let data: Vec<&[f32]> = data.chunks_exact(dim).collect();
     let mut sum = 0.0;
     let mut n = 0usize;
-    for p in points.chunks_exact(2) {
-        let d2 = data.iter().map(|q| ((p[0] - q[0]) as f64).powi(2) + ((p[1] - q[1]) as f64).powi(2)).fold(f64::INFINITY, f64::min);
+    for p in points.chunks_exact(dim) {
+        let d2 = data.iter().map(|q| p.iter().zip(*q).map(|(a, b)| ((a - b) as f64).powi(2)).sum::<f64>()).fold(f64::INFINITY, f64::min);
         sum += d2.sqrt();
         n += 1;
     }

@@ -107,13 +107,14 @@ impl Default for ViewSpec {
 pub struct GanView {
     pub d_steps: usize,
     pub g_steps: usize,
-    /// Fixed real samples `[shown, 2]`.
+    /// Fixed real samples `[shown, data]`.
     pub real: Vec<f32>,
-    /// G of fixed noise `[shown, 2]`.
+    /// G of fixed noise `[shown, data]`.
     pub fake: Vec<f32>,
-    /// D's output as a probability on the lattice, rows from the bottom.
+    /// D's output as a probability on the lattice, rows from the bottom
+    /// (points only; empty for images).
     pub d_grid: Vec<f32>,
-    /// G of the noise lattice, `[rows * cols, 2]`, row-major.
+    /// G of the noise lattice, `[rows * cols, data]`, row-major.
     pub noise_map: Vec<f32>,
     pub noise_rows: usize,
     pub noise_cols: usize,
@@ -176,6 +177,9 @@ impl GanTrainer {
     pub fn new(config: GanConfig, real: RealDist) -> Result<Self, GanError> {
         config.check()?;
         real.check()?;
+        if real.dim() != config.shape.data {
+            return Err(GanError::Input(format!("the data has {} values per sample, the networks take {}", real.dim(), config.shape.data)));
+        }
         let mut g = Graph::new();
         let (d, loss) = net::d_graph(&mut g, &config.shape, config.loss)?;
         let d_model = Model::compile(g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_D.into(), d)], state_updates: vec![] })?;
@@ -216,6 +220,9 @@ impl GanTrainer {
     /// Train on another real distribution from the next step on.
     pub fn set_real(&mut self, real: RealDist) -> Result<(), GanError> {
         real.check()?;
+        if real.dim() != self.config.shape.data {
+            return Err(GanError::Input(format!("the data has {} values per sample, the networks take {}", real.dim(), self.config.shape.data)));
+        }
         self.real = real;
         Ok(())
     }
@@ -269,7 +276,7 @@ impl GanTrainer {
         Ok(())
     }
 
-    /// G of noise `z` `[n, noise]`: points `[n, 2]`.
+    /// G of noise `z` `[n, noise]`: samples `[n, data]`.
     pub fn generate(&mut self, z: &[f32]) -> Result<Vec<f32>, GanError> {
         let k = self.config.shape.noise;
         let n = z.len() / k;
@@ -282,11 +289,12 @@ impl GanTrainer {
         Ok(self.g_model.output(OUT_FAKE)?.to_vec())
     }
 
-    /// D's raw outputs (logits for BCE, scores for LSGAN) on points `[n, 2]`.
+    /// D's raw outputs (logits for BCE, scores for LSGAN) on samples `[n, data]`.
     pub fn discriminate(&mut self, x: &[f32]) -> Result<Vec<f32>, GanError> {
-        let n = x.len() / 2;
-        if n == 0 || x.len() != 2 * n {
-            return Err(GanError::Input(format!("{} values are not a whole number of points", x.len())));
+        let dim = self.config.shape.data;
+        let n = x.len() / dim;
+        if n == 0 || x.len() != dim * n {
+            return Err(GanError::Input(format!("{} values are not a whole number of {dim}-value samples", x.len())));
         }
         self.d_model.set_batch(n)?;
         for p in &self.d_params {
@@ -304,11 +312,12 @@ impl GanTrainer {
     }
 
     /// The D loss and its gradient (in each D param's `grad`) on reals and
-    /// fakes `[n, 2]` each, without updating anything.
+    /// fakes `[n, data]` each, without updating anything.
     pub fn d_loss_and_grad(&mut self, real: &[f32], fake: &[f32]) -> Result<f32, GanError> {
-        let n = real.len() / 2;
-        if n == 0 || real.len() != fake.len() || real.len() != 2 * n {
-            return Err(GanError::Input(format!("{} real and {} fake values: need equal whole batches of points", real.len(), fake.len())));
+        let dim = self.config.shape.data;
+        let n = real.len() / dim;
+        if n == 0 || real.len() != fake.len() || real.len() != dim * n {
+            return Err(GanError::Input(format!("{} real and {} fake values: need equal whole batches of {dim}-value samples", real.len(), fake.len())));
         }
         let mut x = real.to_vec();
         x.extend_from_slice(fake);
@@ -432,13 +441,14 @@ impl GanTrainer {
     pub fn view(&mut self, spec: &ViewSpec) -> Result<GanView, GanError> {
         let (z, real) = self.shown(spec.shown.max(1));
         let fake = self.generate(&z)?;
-        let d_grid = self.d_prob(&lattice(spec.grid.max(1), spec.extent))?;
+        // D over the plane exists only for points.
+        let d_grid = if self.config.shape.data == 2 { self.d_prob(&lattice(spec.grid.max(1), spec.extent))? } else { Vec::new() };
         let (nz, noise_rows, noise_cols) = self.noise_lattice(spec);
         let noise_map = self.generate(&nz)?;
         let mean = |v: &[f32]| v.iter().map(|&p| p as f64).sum::<f64>() / v.len().max(1) as f64;
         let d_real = mean(&self.d_prob(&real)?);
         let d_fake = mean(&self.d_prob(&fake)?);
-        let distance = mean_nearest_distance(&fake, &real);
+        let distance = mean_nearest_distance(&fake, &real, self.config.shape.data);
         Ok(GanView { d_steps: self.d_steps, g_steps: self.g_steps, real, fake, d_grid, noise_map, noise_rows, noise_cols, d_real, d_fake, distance })
     }
 }
