@@ -82,6 +82,15 @@ fn step_buttons_move_only_their_own_network() {
     let s = h.state().current_lab().summary();
     let (d2, g2) = (t.step_d().unwrap().loss, t.step_g().unwrap().loss);
     assert!(s.contains(&format!("0 rounds · D loss {d2:.4} over 2 steps, G loss {g2:.4} over 2 steps")), "{s}");
+    // k = 3 for D: Step D adds three D losses and no G loss.
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "k: D steps per round").set_value_accesskit(3.0);
+    h.run_steps(2);
+    h.get_by_label("Step D").click();
+    h.run_steps(1);
+    settle(&mut h);
+    let s = h.state().current_lab().summary();
+    let d3: Vec<f32> = (0..3).map(|_| t.step_d().unwrap().loss).collect();
+    assert!(s.contains(&format!("D loss {:.4} over 5 steps, G loss {g2:.4} over 2 steps", d3[2])), "{s}");
     let v = t.view(&ViewSpec::default()).unwrap();
     assert_eq!(after(&s, "fake-to-data distance "), format!("{:.4}", v.distance), "{s}");
 }

@@ -618,10 +618,8 @@ impl Lab for GanLab {
         ui.separator();
         ui.label(egui::RichText::new("Training (Adam, beta1 0.5)").strong());
         let mut k_changed = false;
-        ui.horizontal(|ui| {
-            k_changed |= ui.add(egui::DragValue::new(&mut self.d_k).range(1..=20).prefix("D steps k = ")).changed();
-            k_changed |= ui.add(egui::DragValue::new(&mut self.g_k).range(1..=20).prefix("G steps k = ")).changed();
-        });
+        k_changed |= ui.add(egui::Slider::new(&mut self.d_k, 1..=20).text("k: D steps per round")).changed();
+        k_changed |= ui.add(egui::Slider::new(&mut self.g_k, 1..=20).text("k: G steps per round")).changed();
         if k_changed && let Some(w) = &mut self.worker {
             w.set_steps_per_round(self.d_k, self.g_k);
         }
