@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod gan;
 pub mod implicit;
 pub mod iou;
 pub mod knn;
@@ -98,6 +99,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(convert::ConvertLab::new()),
         Box::new(implicit::ImplicitLab::new()),
         Box::new(vae::VaeLab::new()),
+        Box::new(gan::GanLab::new()),
     ]
 }
 

@@ -15,6 +15,7 @@ pub mod cpu;
 pub mod data;
 pub mod detection;
 pub mod error;
+pub mod gan;
 pub mod geometry;
 pub mod graph;
 pub mod implicit;

@@ -1,0 +1,225 @@
+//! A [`GanTrainer`] on its own thread for as long as the model lives.
+//! Commands go in (a few steps of D and/or G, a run of rounds, pause,
+//! resume, stop, save), step reports and views come out; the caller never
+//! waits for the networks.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::thread::JoinHandle;
+
+use super::GanError;
+use super::real::RealDist;
+use super::train::{GanTrainer, GanView, StepReport, ViewSpec};
+
+#[derive(Debug)]
+pub enum GanEvent {
+    Step(StepReport),
+    View(Box<GanView>),
+    /// The thread has done every command up to `command` and waits for more
+    /// (a paused run waits too).
+    Idle { command: u64, rounds: usize },
+    /// A run finished its rounds (or was stopped).
+    RunEnded { rounds: usize, stopped: bool },
+    Saved(Result<PathBuf, String>),
+    /// A step failed (a diverged loss, bad data); the run is stopped and
+    /// the weights are those of the last good step.
+    Failed(String),
+}
+
+#[derive(Debug)]
+enum Command {
+    Steps { d: usize, g: usize },
+    Run { rounds: usize },
+    Pause,
+    Resume,
+    Stop,
+    SetStepsPerRound { d: usize, g: usize },
+    SetReal(RealDist),
+    Save(PathBuf),
+}
+
+pub struct GanWorker {
+    events: Receiver<GanEvent>,
+    control: Sender<(u64, Option<Command>)>,
+    sent: u64,
+    thread: Option<JoinHandle<GanTrainer>>,
+}
+
+/// The thread's run state.
+struct Run {
+    left: usize,
+    paused: bool,
+}
+
+impl GanWorker {
+    /// Start the thread; it sends a first view of the untrained networks.
+    /// During a run a view follows every `view_every` rounds and the last.
+    pub fn spawn(mut trainer: GanTrainer, spec: ViewSpec, view_every: usize) -> Result<Self, GanError> {
+        let (tx, events) = channel();
+        let (control, rx) = channel::<(u64, Option<Command>)>();
+        let every = view_every.max(1);
+        let thread = std::thread::Builder::new()
+            .name("vislab-gan".into())
+            .spawn(move || {
+                let send_view = |t: &mut GanTrainer| {
+                    let _ = tx.send(match t.view(&spec) {
+                        Ok(v) => GanEvent::View(Box::new(v)),
+                        Err(e) => GanEvent::Failed(e.to_string()),
+                    });
+                };
+                send_view(&mut trainer);
+                let mut run = Run { left: 0, paused: false };
+                let mut done = 0u64;
+                loop {
+                    let running = run.left > 0 && !run.paused;
+                    let next = if running {
+                        match rx.try_recv() {
+                            Ok(c) => Some(c),
+                            Err(TryRecvError::Empty) => None,
+                            Err(TryRecvError::Disconnected) => break,
+                        }
+                    } else {
+                        let c = match rx.try_recv() {
+                            Ok(c) => Ok(c),
+                            Err(TryRecvError::Empty) => {
+                                let _ = tx.send(GanEvent::Idle { command: done, rounds: trainer.counts().2 });
+                                rx.recv()
+                            }
+                            Err(TryRecvError::Disconnected) => break,
+                        };
+                        match c {
+                            Ok(c) => Some(c),
+                            Err(_) => break,
+                        }
+                    };
+                    if let Some((id, cmd)) = next {
+                        done = id;
+                        let Some(cmd) = cmd else { break };
+                        match cmd {
+                            Command::Steps { d, g } => {
+                                let r = trainer.steps(d, g, &mut |s| {
+                                    let _ = tx.send(GanEvent::Step(s));
+                                });
+                                match r {
+                                    Ok(()) => send_view(&mut trainer),
+                                    Err(e) => {
+                                        let _ = tx.send(GanEvent::Failed(e.to_string()));
+                                    }
+                                }
+                            }
+                            Command::Run { rounds } => run = Run { left: rounds, paused: false },
+                            Command::Pause => run.paused = true,
+                            Command::Resume => run.paused = false,
+                            Command::Stop => {
+                                if run.left > 0 {
+                                    run.left = 0;
+                                    send_view(&mut trainer);
+                                    let _ = tx.send(GanEvent::RunEnded { rounds: trainer.counts().2, stopped: true });
+                                }
+                            }
+                            Command::SetStepsPerRound { d, g } => trainer.set_steps_per_round(d, g),
+                            Command::SetReal(r) => {
+                                if let Err(e) = trainer.set_real(r) {
+                                    let _ = tx.send(GanEvent::Failed(e.to_string()));
+                                } else if run.left == 0 || run.paused {
+                                    send_view(&mut trainer);
+                                }
+                            }
+                            Command::Save(path) => {
+                                let r = super::save(&path, &trainer).map(|()| path).map_err(|e| e.to_string());
+                                let _ = tx.send(GanEvent::Saved(r));
+                            }
+                        }
+                        continue;
+                    }
+                    // Running, no command waiting: one round.
+                    let r = trainer.round(&mut |s| {
+                        let _ = tx.send(GanEvent::Step(s));
+                    });
+                    if let Err(e) = r {
+                        run.left = 0;
+                        let _ = tx.send(GanEvent::Failed(e.to_string()));
+                        send_view(&mut trainer);
+                        continue;
+                    }
+                    run.left -= 1;
+                    let rounds = trainer.counts().2;
+                    if run.left == 0 || rounds.is_multiple_of(every) {
+                        send_view(&mut trainer);
+                    }
+                    if run.left == 0 {
+                        let _ = tx.send(GanEvent::RunEnded { rounds, stopped: false });
+                    }
+                }
+                trainer
+            })
+            .map_err(|e| GanError::Input(format!("cannot start the training thread: {e}")))?;
+        Ok(GanWorker { events, control, sent: 0, thread: Some(thread) })
+    }
+
+    fn send(&mut self, c: Option<Command>) {
+        self.sent += 1;
+        let _ = self.control.send((self.sent, c));
+    }
+
+    pub fn events(&self) -> &Receiver<GanEvent> {
+        &self.events
+    }
+
+    /// Id of the last command sent; the thread has done it once an
+    /// [`GanEvent::Idle`] carries this id.
+    pub fn last_command(&self) -> u64 {
+        self.sent
+    }
+
+    /// `d` D steps then `g` G steps, then a view.
+    pub fn steps(&mut self, d: usize, g: usize) {
+        self.send(Some(Command::Steps { d, g }));
+    }
+
+    /// Train `rounds` rounds (replacing any run in progress).
+    pub fn run(&mut self, rounds: usize) {
+        self.send(Some(Command::Run { rounds }));
+    }
+
+    pub fn pause(&mut self) {
+        self.send(Some(Command::Pause));
+    }
+
+    pub fn resume(&mut self) {
+        self.send(Some(Command::Resume));
+    }
+
+    /// End the run in progress (the model stays, steps can go on).
+    pub fn stop(&mut self) {
+        self.send(Some(Command::Stop));
+    }
+
+    pub fn set_steps_per_round(&mut self, d: usize, g: usize) {
+        self.send(Some(Command::SetStepsPerRound { d, g }));
+    }
+
+    /// Train on another real distribution from the next step on.
+    pub fn set_real(&mut self, real: RealDist) {
+        self.send(Some(Command::SetReal(real)));
+    }
+
+    pub fn save(&mut self, path: PathBuf) {
+        self.send(Some(Command::Save(path)));
+    }
+
+    /// End the thread and take the trainer back (None if it panicked).
+    pub fn join(mut self) -> Option<GanTrainer> {
+        self.send(None);
+        self.thread.take()?.join().ok()
+    }
+}
+
+impl Drop for GanWorker {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = self.control.send((self.sent + 1, None));
+            let _ = t.join();
+        }
+    }
+}
