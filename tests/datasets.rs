@@ -65,3 +65,29 @@ fn digits_cifar_and_a_truncated_batch() {
     assert!(s.contains("could not load") && s.contains("cut.bin") && s.contains("no whole number of records"), "{s}");
     assert!(s.contains("100 samples [3, 32, 32]"), "{s}");
 }
+
+/// A dropped dataset (folder or CIFAR batch) opens in the current lab when
+/// it reads data, else in the datasets lab.
+#[test]
+fn dropped_datasets_open_in_a_data_lab() {
+    let dir = cifar_dir("dropped-cifar", 10, 10, |k| (k % 2) as u8);
+    let mut h = app("knn");
+    h.state_mut().open_path(dir.clone());
+    settle(&mut h);
+    assert_eq!(h.state().current_lab().name(), "knn");
+    let s = h.state().current_lab().summary();
+    assert!(s.starts_with(&format!("cifar10 ({})", dir.display())), "{s}");
+    let mut h = app("mesh");
+    h.state_mut().open_path(dir.join("data_batch_1.bin"));
+    settle(&mut h);
+    assert_eq!(h.state().current_lab().name(), "datasets");
+    let s = h.state().current_lab().summary();
+    assert!(s.contains("cifar10") && s.contains("10 samples [3, 32, 32]"), "{s}");
+    // an MNIST-style idx file stands for its folder; a missing partner file is a message
+    let idx = scratch("dropped-idx");
+    std::fs::write(idx.join("train-images-idx3-ubyte"), b"not an idx file").unwrap();
+    h.state_mut().open_path(idx.join("train-images-idx3-ubyte"));
+    settle(&mut h);
+    let s = h.state().current_lab().summary();
+    assert!(s.contains("could not load") && s.contains("10 samples [3, 32, 32]"), "{s}");
+}

@@ -263,6 +263,17 @@ impl Lab for DatasetsLab {
         LabInfo { name: "datasets", title: "Datasets", section: "Classification" }
     }
 
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        super::is_dataset(path)
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        match self.picker.open(path) {
+            Ok(source) => self.load(source),
+            Err(e) => self.status = format!("could not load: {e}"),
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();
         ui.add_enabled_ui(self.loading.is_none(), |ui| {

@@ -123,6 +123,13 @@ impl LinearLab {
         lab
     }
 
+    /// Load a picked or dropped dataset on a worker thread.
+    fn load(&mut self, source: vislab_engine::data::Source) {
+        let name = format!("{} ({})", source.kind(), self.picker.path.rsplit(['/', '\\']).find(|s| !s.is_empty()).unwrap_or(""));
+        self.loading = Some(Task::spawn(move || source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
+        self.status = "loading".into();
+    }
+
     fn is_2d(&self) -> bool {
         self.train.sample_shape() == [2]
     }
@@ -319,6 +326,17 @@ impl Lab for LinearLab {
         LabInfo { name: "linear", title: "Linear classifier", section: "Classification" }
     }
 
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        super::is_dataset(path)
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        match self.picker.open(path) {
+            Ok(source) => self.load(source),
+            Err(e) => self.status = format!("could not load: {e}"),
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();
         let training = self.run.is_some();
@@ -337,11 +355,7 @@ impl Lab for LinearLab {
             egui::CollapsingHeader::new("open a dataset (MNIST, CIFAR, image folder)").show(ui, |ui| {
                 if let Some(r) = self.picker.ui(ui) {
                     match r {
-                        Ok(source) => {
-                            let name = format!("{} ({})", source.kind(), self.picker.path.rsplit(['/', '\\']).find(|s| !s.is_empty()).unwrap_or(""));
-                            self.loading = Some(Task::spawn(move || source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
-                            self.status = "loading".into();
-                        }
+                        Ok(source) => self.load(source),
                         Err(e) => self.status = e,
                     }
                 }

@@ -104,6 +104,14 @@ pub fn all() -> Vec<Box<dyn Lab>> {
 }
 
 /// Whether the path names a JSON file (detection labs read these).
+/// Whether a dropped or opened path is a dataset the data labs read: a
+/// folder (MNIST idx files, CIFAR batches, one sub-folder per class), a
+/// CIFAR batch, or an idx file.
+pub fn is_dataset(path: &std::path::Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    path.is_dir() || name.ends_with(".bin") || name.contains("-idx")
+}
+
 pub fn is_json(path: &std::path::Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }

@@ -641,6 +641,17 @@ impl Lab for TrainLab {
         LabInfo { name: "train", title: "Network training", section: "Neural networks" }
     }
 
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        super::is_dataset(path)
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        match self.picker.open(path) {
+            Ok(source) => self.load(source),
+            Err(e) => self.status = format!("could not load the data: {e}"),
+        }
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();
         // Train, pause and stop stay in sight above the (scrolling) settings

@@ -90,6 +90,16 @@ impl DataPicker {
         ui.button("Load").clicked().then(|| self.source())
     }
 
+    /// A dropped or opened file or folder: show its path and detect its
+    /// kind (an idx file stands for the folder holding it).
+    pub fn open(&mut self, path: &std::path::Path) -> Result<Source, String> {
+        let idx = path.is_file() && path.file_name().is_some_and(|n| n.to_string_lossy().contains("-idx"));
+        let path = if idx { path.parent().unwrap_or(path) } else { path };
+        self.path = path.display().to_string();
+        self.kind = Kind::Detect;
+        self.source()
+    }
+
     fn source(&self) -> Result<Source, String> {
         let path = self.path.trim();
         if path.is_empty() {
