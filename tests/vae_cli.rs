@@ -81,3 +81,13 @@ fn vae_bad_arguments_give_one_line_errors() {
         assert!(err.contains(want), "{extra:?}: expected '{want}' in {err}");
     }
 }
+
+#[test]
+fn vae_help_is_the_vaes_own() {
+    let o = vislab(&["train", "--model", "vae", "--help"]);
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(err.starts_with("usage: vislab train --model vae") && err.contains("--latent N"), "{err}");
+    let o = vislab(&["train", "--help"]);
+    assert!(stderr(&o).contains("--augment SPEC"), "{}", stderr(&o));
+}

@@ -217,13 +217,13 @@ pub(super) fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 pub fn train(args: &[String]) -> ExitCode {
+    // The VAE has its own options (and help), loop and metrics.
+    if args.windows(2).any(|w| w[0] == "--model" && w[1] == "vae") {
+        return super::train_vae::train(args);
+    }
     if wants_help(args) {
         eprint!("{TRAIN_USAGE}");
         return ExitCode::SUCCESS;
-    }
-    // The VAE has its own options, loop and metrics.
-    if args.windows(2).any(|w| w[0] == "--model" && w[1] == "vae") {
-        return super::train_vae::train(args);
     }
     match parse_train(args).and_then(|a| run_train(&a)) {
         Ok(()) => ExitCode::SUCCESS,
