@@ -339,7 +339,11 @@ impl KnnLab {
         let hi: Vec<f64> = self.cv.iter().map(|p| p.max() as f64).collect();
         let mean: Vec<[f64; 2]> = self.cv.iter().map(|p| [p.k as f64, p.mean() as f64]).collect();
         let folds: Vec<[f64; 2]> = self.cv.iter().flat_map(|p| p.fold_accuracy.iter().map(|a| [p.k as f64, *a as f64])).collect();
-        Plot::new("cv").legend(Legend::default()).x_axis_label("k").y_axis_label("validation accuracy").show(ui, |p| {
+        // accuracies are fractions: keep 1.0 in view (and a flat curve from
+        // stretching the axis far past it)
+        let lowest = self.cv.iter().map(|p| p.min() as f64).fold(1.0, f64::min);
+        let plot = Plot::new("cv").legend(Legend::default()).x_axis_label("k").y_axis_label("validation accuracy");
+        plot.include_y(1.0).include_y(lowest - 0.01).show(ui, |p| {
             if !self.cv.is_empty() {
                 p.add(FilledArea::new("fold min..max", &ks, &lo, &hi).fill_color(egui::Color32::from_rgba_unmultiplied(90, 140, 230, 60)));
                 p.points(Points::new("each fold", PlotPoints::from(folds)).radius(2.0).color(egui::Color32::from_gray(150)));
