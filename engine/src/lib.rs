@@ -17,6 +17,7 @@ pub mod detection;
 pub mod error;
 pub mod geometry;
 pub mod graph;
+pub mod gcn;
 pub mod implicit;
 pub mod init;
 pub mod knn;
