@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod gcn;
 pub mod implicit;
 pub mod iou;
 pub mod knn;
@@ -97,6 +98,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(mesh::MeshLab::new()),
         Box::new(convert::ConvertLab::new()),
         Box::new(implicit::ImplicitLab::new()),
+        Box::new(gcn::GcnLab::new()),
         Box::new(vae::VaeLab::new()),
     ]
 }
