@@ -7,6 +7,7 @@ pub mod convert;
 pub mod datasets;
 pub mod depth;
 pub mod gan;
+pub mod gcn;
 pub mod implicit;
 pub mod iou;
 pub mod knn;
@@ -98,6 +99,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(mesh::MeshLab::new()),
         Box::new(convert::ConvertLab::new()),
         Box::new(implicit::ImplicitLab::new()),
+        Box::new(gcn::GcnLab::new()),
         Box::new(vae::VaeLab::new()),
         Box::new(gan::GanLab::new()),
     ]

@@ -18,6 +18,7 @@ pub mod error;
 pub mod gan;
 pub mod geometry;
 pub mod graph;
+pub mod gcn;
 pub mod implicit;
 pub mod init;
 pub mod knn;
