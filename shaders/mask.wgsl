@@ -51,9 +51,9 @@ fn fs_main(in: VsOut) -> @location(0) vec4<f32> {
         c = mix(c, p.rgb, opacity * p.a);
     }
     if m.flags.y > 0.5 && l.y > -0.5 && abs(l.y - l.x) > 0.5 {
-        // errors: a red and white hatch, readable over any class colour
-        let stripe = fract((t.x + t.y) * 0.5) < 0.5;
-        c = select(vec3<f32>(1.0, 1.0, 1.0), vec3<f32>(0.95, 0.05, 0.1), stripe);
+        // errors: red stripes over the predicted colour, so both stay visible
+        let stripe = fract((t.x + t.y) * 0.5) < 0.4;
+        c = select(c, vec3<f32>(1.0, 0.0, 0.25), stripe);
     }
     if m.flags.z > 0.5 {
         let f = t - vec2<f32>(px);
