@@ -6,6 +6,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use common::*;
 use egui_kittest::kittest::Queryable;
@@ -18,6 +19,50 @@ fn number_after(text: &str, key: &str) -> f64 {
     text.split(key).nth(1).and_then(|s| s.split([' ', ',', ';']).next()).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no '{key}' number in {text}"))
 }
 
+/// Training takes seconds alone but longer than `settle` waits when other
+/// tests share the two cores.
+fn wait_app(h: &mut egui_kittest::Harness<'static, vislab::shell::VislabApp>) {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while h.state().busy() {
+        assert!(Instant::now() < deadline, "still training after 300 s");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    settle(h);
+}
+
+#[test]
+fn pause_resume_and_stop() {
+    let mut lab = SegmentLab::new();
+    lab.start();
+    let steps = |lab: &mut SegmentLab| {
+        lab.update();
+        lab.step_count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while steps(&mut lab) < 2 {
+        assert!(Instant::now() < deadline, "no steps: {}", lab.status());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    lab.pause();
+    // A step under way may still finish; then nothing moves.
+    std::thread::sleep(Duration::from_millis(800));
+    let held = steps(&mut lab);
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(steps(&mut lab), held, "steps went on while paused");
+    assert!(lab.busy());
+    lab.pause();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while steps(&mut lab) <= held {
+        assert!(Instant::now() < deadline, "no steps after resuming");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    lab.stop();
+    assert!(!lab.busy());
+    assert_eq!(lab.status(), "stopped");
+    assert!(lab.step_count() < 3 * 16, "stopped before the 48 steps of the run");
+}
+
 #[test]
 fn training_from_the_ui_matches_the_engine_and_hover_reads_the_prediction() {
     let mut h = app("segment");
@@ -25,7 +70,7 @@ fn training_from_the_ui_matches_the_engine_and_hover_reads_the_prediction() {
     h.get_by_label("Train").click();
     h.run_steps(2);
     assert!(h.state().busy(), "training runs in the background");
-    settle(&mut h);
+    wait_app(&mut h);
     let s = h.state().current_lab().summary();
     assert!(s.contains("epoch 3/3") && s.contains("finished"), "{s}");
     let miou = number_after(&s, "held-out mIoU ");
@@ -132,14 +177,7 @@ fn the_real_nuclei_pair_trains_from_the_ui() {
     assert!(s.starts_with("img2d.tif 512x512, 125 instances: 96 crops, 20 held-out tiles"), "{s}");
     h.get_by_label("Train").click();
     h.run_steps(2);
-    // 3 epochs of 96 crops 48x48: longer than `settle` waits when other tests share the cores.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
-    while h.state().busy() {
-        assert!(std::time::Instant::now() < deadline, "still training after 300 s");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        h.step();
-    }
-    settle(&mut h);
+    wait_app(&mut h);
     let s = h.state().current_lab().summary();
     let miou = number_after(&s, "held-out mIoU ");
     eprintln!("{s}");

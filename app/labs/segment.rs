@@ -73,6 +73,7 @@ pub struct SegmentLab {
     iou: Curves,
     report: Option<EpochReport>,
     epoch: usize,
+    steps: usize,
     steps_per_epoch: usize,
     preds: Vec<Prediction>,
     // view
@@ -126,6 +127,7 @@ impl SegmentLab {
             iou: Curves::new("segment_iou", "epoch", "held out").unit(),
             report: None,
             epoch: 0,
+            steps: 0,
             steps_per_epoch: 1,
             preds: vec![],
             index: 0,
@@ -207,15 +209,35 @@ impl SegmentLab {
                 self.preds.clear();
                 self.cache = None;
                 self.epoch = 0;
+                self.steps = 0;
                 self.status = "training".into();
             }
             Err(e) => self.status = format!("cannot train: {e}"),
         }
     }
 
+    /// Pause, or resume when paused (the Pause / Resume button).
+    pub fn pause(&mut self) {
+        if let Some(w) = &self.worker {
+            if self.paused { w.resume() } else { w.pause() }
+            self.paused = !self.paused;
+        }
+    }
+
+    /// Optimizer steps reported so far in this run.
+    pub fn step_count(&self) -> usize {
+        self.steps
+    }
+
     pub fn stop(&mut self) {
         if let Some(w) = self.worker.take() {
             w.stop();
+            // The thread stops after the step under way (well under a
+            // second); wait for it so its last events, "stopped" among
+            // them, are not lost.
+            while !w.is_finished() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
             self.drain(&w);
         }
     }
@@ -235,7 +257,10 @@ impl SegmentLab {
     fn drain(&mut self, w: &SegWorker) {
         while let Ok(e) = w.events().try_recv() {
             match e {
-                SegEvent::Step(r) => self.loss.push("train loss", r.step as f64 / self.steps_per_epoch as f64, r.loss as f64),
+                SegEvent::Step(r) => {
+                    self.steps = r.step;
+                    self.loss.push("train loss", r.step as f64 / self.steps_per_epoch as f64, r.loss as f64);
+                }
                 SegEvent::Epoch(r) => {
                     let x = r.epoch as f64;
                     // Per-class IoU is in the legend table, in the class colours.
@@ -422,10 +447,9 @@ impl Lab for SegmentLab {
             if ui.add_enabled(!training && self.data.is_some(), egui::Button::new("Train")).clicked() {
                 self.start();
             }
-            if let Some(w) = &self.worker {
+            if self.worker.is_some() {
                 if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
-                    if self.paused { w.resume() } else { w.pause() }
-                    self.paused = !self.paused;
+                    self.pause();
                 }
                 if ui.button("Stop").clicked() {
                     self.stop();
