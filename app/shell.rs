@@ -55,6 +55,7 @@ impl VislabApp {
             Some(rs) => {
                 crate::render::renderer3d::install(rs);
                 crate::render::image::install(rs);
+                crate::render::mask::install(rs);
                 let info = rs.adapter.get_info();
                 format!("{} ({:?})", info.name, info.backend)
             }

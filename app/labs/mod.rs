@@ -17,6 +17,7 @@ pub mod mesh;
 pub mod nms;
 pub mod optimization;
 pub mod points;
+pub mod segment;
 pub mod task;
 pub mod toy2d;
 pub mod train;
@@ -93,6 +94,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(iou::IouLab::new()),
         Box::new(nms::NmsLab::new()),
         Box::new(map::MapLab::new()),
+        Box::new(segment::SegmentLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),

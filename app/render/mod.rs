@@ -1,5 +1,5 @@
 //! wgpu rendering: one renderer per primitive (points, mesh, voxels, lines,
-//! image) sharing one camera; labs build scenes and never touch wgpu.
+//! image, segmentation masks) sharing one camera; labs build scenes and never touch wgpu.
 
 pub mod camera;
 pub mod colormap;
@@ -7,6 +7,7 @@ pub mod gpu;
 pub mod image;
 pub mod instanced;
 pub mod lines;
+pub mod mask;
 pub mod mesh;
 pub mod pick;
 pub mod points;

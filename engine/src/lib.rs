@@ -29,6 +29,7 @@ pub mod models;
 pub mod nn;
 pub mod optim;
 pub mod rng;
+pub mod segmentation;
 pub mod surface;
 pub mod train;
 pub mod vae;

@@ -68,6 +68,11 @@ fn losses() {
         let l = g.input("labels", &[batch_dim()])?;
         Ok((nn::softmax_cross_entropy(g, x, l)?, vec![x]))
     });
+    check("pixel_softmax_cross_entropy", &|g| {
+        let x = g.input("x", &[batch_dim(), d(4), d(2), d(3)])?;
+        let l = g.input("labels", &[batch_dim(), d(2), d(3)])?;
+        Ok((nn::pixel_softmax_cross_entropy(g, x, l)?, vec![x]))
+    });
     check("multiclass_hinge", &|g| {
         let x = g.input("x", &[batch_dim(), d(4)])?;
         let l = g.input("labels", &[batch_dim()])?;
@@ -129,6 +134,21 @@ fn loss_values_by_hand() {
     // Huge logits stay finite (stable log-softmax): label 0 of [1000, 0] costs ~0.
     let ce = eval1(|g, x, y| nn::softmax_cross_entropy(g, x, y), &[1000.0, 0.0], &[0.0], [1, 2]);
     assert!(ce.abs() < 1e-6, "{ce}");
+    // Per-pixel: a 1x2 image with 2 classes, planes [c0: 0 0, c1: ln 3, 0],
+    // labels [1, 0]: pixel costs ln(4/3) and ln 2, mean of the two.
+    let ce = {
+        use std::collections::HashMap;
+        use vislab_engine::graph::reference::evaluate;
+        use vislab_engine::graph::view::DimValues;
+        let mut g = Graph::new();
+        let x = g.input("x", &[d(1), d(2), d(1), d(2)]).unwrap();
+        let y = g.input("y", &[d(1), d(1), d(2)]).unwrap();
+        let out = nn::pixel_softmax_cross_entropy(&mut g, x, y).unwrap();
+        let leaves: HashMap<_, _> = [(x.id, vec![0.0, 0.0, 3f64.ln(), 0.0]), (y.id, vec![1.0, 0.0])].into();
+        evaluate(&g, &leaves, &DimValues::default(), &[out.id]).unwrap()[&out.id][0]
+    };
+    let want = ((4.0f64 / 3.0).ln() + 2f64.ln()) / 2.0;
+    assert!((ce - want).abs() < 1e-6, "{ce} vs {want}");
     // Hinge: scores [3, 1, 2.5], label 0, margin 1: max(0, 1-3+1) + max(0, 2.5-3+1) = 0.5.
     let h = eval1(|g, x, y| nn::multiclass_hinge(g, x, y, 1.0), &[3.0, 1.0, 2.5], &[0.0], [1, 3]);
     assert!((h - 0.5).abs() < 1e-6, "{h}");

@@ -246,6 +246,12 @@ impl Graph {
         self.new_leaf(name, &[batch_dim()], LeafKind::Labels(classes))
     }
 
+    /// Per-pixel class labels `[B, height, width]` (segmentation), checked
+    /// like [`Graph::labels`].
+    pub fn pixel_labels(&mut self, name: &str, classes: usize, height: usize, width: usize) -> Result<Tensor, EngineError> {
+        self.new_leaf(name, &[batch_dim(), height.into(), width.into()], LeafKind::Labels(classes))
+    }
+
     /// A trainable parameter with a concrete shape.
     pub fn param(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EngineError> {
         let s: Vec<Dim> = shape.iter().map(|&d| d.into()).collect();

@@ -1,5 +1,5 @@
 //! Evaluation metrics: distances between 3D shapes (Chamfer, F-score,
-//! normal consistency), voxel IoU, and COCO detection mAP.
+//! normal consistency), voxel IoU, COCO detection mAP, and segmentation IoU.
 //!
 //! Conventions (also written into the JSON `vislab metrics` prints):
 //! - Chamfer distance follows PyTorch3D's `chamfer_distance` defaults: for each
@@ -16,12 +16,14 @@ pub mod classification;
 pub mod coco;
 pub mod compare;
 pub mod kdtree;
+pub mod segmentation;
 pub mod shape;
 pub mod voxel;
 
 pub use classification::{Confusion, Histogram};
 pub use compare::{Comparison, compare};
 pub use kdtree::KdTree;
+pub use segmentation::PixelConfusion;
 pub use shape::{Chamfer, FScore, Neighbours, ShapePoints, chamfer, fscore, normal_consistency, to_point_cloud};
 pub use voxel::{VoxelIou, voxel_iou};
 

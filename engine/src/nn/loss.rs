@@ -36,6 +36,30 @@ pub fn softmax_cross_entropy(g: &mut Graph, logits: Tensor, labels: Tensor) -> R
     g.neg(m)
 }
 
+/// Per-pixel softmax cross-entropy for segmentation: logits `[B, C, H, W]`,
+/// labels `[B, H, W]` of class indices; the mean over every pixel of
+/// `-log softmax(logits)[label]` along the class axis (PyTorch's
+/// `cross_entropy` on the same shapes).
+pub fn pixel_softmax_cross_entropy(g: &mut Graph, logits: Tensor, labels: Tensor) -> R {
+    let s = g.shape(logits);
+    let ls = g.shape(labels);
+    let c = match (s.as_slice(), ls.as_slice()) {
+        ([b, c, h, w], [lb, lh, lw]) if b == lb && h == lh && w == lw => c.to_usize(),
+        _ => None,
+    }
+    .ok_or_else(|| EngineError::Shape(format!("pixel cross-entropy needs logits [B, C, H, W] and labels [B, H, W], got {s:?} and {ls:?}")))?;
+    let name = format!("__ramp{c}x1x1_{}", g.leaves().len());
+    let ramp = g.fixed(&name, &[c, 1, 1], (0..c).map(|k| k as f32).collect())?;
+    let l = g.expand(labels, 1, c.into())?;
+    let oh = g.equal(l, ramp)?;
+    let lsm = log_softmax(g, logits, 1)?;
+    let p = g.mul(lsm, oh)?;
+    let total = g.sum_all(p)?;
+    let n = g.count(&[s[0], s[2], s[3]]);
+    let m = g.div(total, n)?;
+    g.neg(m)
+}
+
 /// Multiclass SVM (Weston-Watkins / cs231n): mean over the batch of
 /// `sum_{j != y} max(0, s_j - s_y + margin)`.
 pub fn multiclass_hinge(g: &mut Graph, scores: Tensor, labels: Tensor, margin: f32) -> R {
