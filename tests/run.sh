@@ -11,6 +11,7 @@ need=()
 ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1 || need+=(mesa-vulkan-drivers)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1' || need+=(libvulkan1)
 command -v npm >/dev/null || need+=(npm)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)   # test data from PyPI wheels
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     sudo=""
