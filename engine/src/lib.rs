@@ -27,6 +27,7 @@ pub mod model;
 pub mod models;
 pub mod nn;
 pub mod optim;
+pub mod pixelcnn;
 pub mod rng;
 pub mod surface;
 pub mod train;
