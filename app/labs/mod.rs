@@ -15,6 +15,7 @@ pub mod map;
 pub mod mesh;
 pub mod nms;
 pub mod optimization;
+pub mod pixelcnn;
 pub mod points;
 pub mod task;
 pub mod toy2d;
@@ -100,6 +101,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(implicit::ImplicitLab::new()),
         Box::new(vae::VaeLab::new()),
         Box::new(gan::GanLab::new()),
+        Box::new(pixelcnn::PixelCnnLab::new()),
     ]
 }
 
