@@ -3,6 +3,7 @@
 
 pub mod metrics;
 pub mod train;
+pub mod train_pixelcnn;
 pub mod train_vae;
 
 /// The subcommand named by the first argument, if any.

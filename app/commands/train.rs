@@ -28,7 +28,8 @@ usage: vislab train --data SPEC [options]
                          stratified 10% (split seed 0) as the test set
   --image-size N         side images of a folder are resized to (default 32)
   --grayscale            read a folder's images as one grey channel
-  --model mlp|cnn|vae    architecture (default mlp; vislab train --model vae --help for the VAE)
+  --model mlp|cnn|vae|pixelcnn  architecture (default mlp; vislab train --model vae --help
+                         or --model pixelcnn --help for those)
   --epochs N             (default: 8 for mlp, 3 for cnn)
   --batch B              mini-batch size (default 64)
   --optimizer NAME       sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw (default adam)
@@ -217,9 +218,12 @@ pub(super) fn fail(msg: impl std::fmt::Display) -> ExitCode {
 }
 
 pub fn train(args: &[String]) -> ExitCode {
-    // The VAE has its own options (and help), loop and metrics.
+    // The VAE and the PixelCNN have their own options (and help), loops and metrics.
     if args.windows(2).any(|w| w[0] == "--model" && w[1] == "vae") {
         return super::train_vae::train(args);
+    }
+    if args.windows(2).any(|w| w[0] == "--model" && w[1] == "pixelcnn") {
+        return super::train_pixelcnn::train(args);
     }
     if wants_help(args) {
         eprint!("{TRAIN_USAGE}");

@@ -16,6 +16,7 @@ pub mod map;
 pub mod mesh;
 pub mod nms;
 pub mod optimization;
+pub mod pixelcnn;
 pub mod points;
 pub mod segment;
 pub mod task;
@@ -104,6 +105,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(gcn::GcnLab::new()),
         Box::new(vae::VaeLab::new()),
         Box::new(gan::GanLab::new()),
+        Box::new(pixelcnn::PixelCnnLab::new()),
     ]
 }
 

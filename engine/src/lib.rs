@@ -28,6 +28,7 @@ pub mod model;
 pub mod models;
 pub mod nn;
 pub mod optim;
+pub mod pixelcnn;
 pub mod rng;
 pub mod segmentation;
 pub mod surface;
