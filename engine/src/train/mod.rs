@@ -2,6 +2,7 @@
 //! threaded trainer.
 
 pub mod checkpoint;
+pub mod epoch_worker;
 pub mod metrics_csv;
 pub mod model;
 pub mod reference;

@@ -1,134 +1,33 @@
-//! A [`VaeTrainer`] on its own thread: events out through a channel,
-//! pause / resume / stop in. A `view` callback runs on the thread every
-//! `view_every` steps and after every epoch, producing whatever the caller
-//! wants to display (codes, decoded images, weights).
+//! A [`VaeTrainer`] on its own thread (the shared epoch worker); its views
+//! are whatever the caller wants to display (codes, decoded images, weights).
 
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
+use std::time::Instant;
 
 use super::VaeError;
 use super::train::{EpochReport, Flow, StepReport, VaeTrainer};
+use crate::train::epoch_worker::{self, EpochTrainer, EpochWorker, WorkerEvent};
 
-#[derive(Debug)]
-pub enum VaeEvent<S> {
-    Step(StepReport),
-    Epoch(EpochReport),
-    View(S),
-    /// The run ended: all epochs done (`error: None`, `stopped: false`),
-    /// stopped on request, or failed.
-    Done { stopped: bool, error: Option<String> },
-}
+impl EpochTrainer for VaeTrainer {
+    type Step = StepReport;
+    type Epoch = EpochReport;
+    type Error = VaeError;
+    const NAME: &'static str = "vislab-vae";
 
-enum Command {
-    Pause,
-    Resume,
-    Stop,
-}
+    fn done(&self) -> bool {
+        VaeTrainer::done(self)
+    }
 
-pub type ViewHook<S> = Box<dyn FnMut(&mut VaeTrainer) -> Option<S> + Send>;
+    fn step_of(r: &StepReport) -> usize {
+        r.step
+    }
 
-pub struct VaeWorker<S> {
-    events: Receiver<VaeEvent<S>>,
-    control: Sender<Command>,
-    thread: Option<JoinHandle<VaeTrainer>>,
-}
-
-impl<S: Send + 'static> VaeWorker<S> {
-    pub fn spawn(mut trainer: VaeTrainer, mut view: ViewHook<S>, view_every: usize) -> Result<Self, VaeError> {
-        let (tx, events) = channel();
-        let (control, rx) = channel::<Command>();
-        let thread = std::thread::Builder::new()
-            .name("vislab-vae".into())
-            .spawn(move || {
-                let mut paused = false;
-                // Apply queued commands, blocking while paused; false on stop.
-                let mut go_on = move || loop {
-                    let cmd = if paused { rx.recv().unwrap_or(Command::Stop) } else {
-                        match rx.try_recv() {
-                            Ok(c) => c,
-                            Err(TryRecvError::Empty) => return true,
-                            Err(TryRecvError::Disconnected) => Command::Stop,
-                        }
-                    };
-                    match cmd {
-                        Command::Pause => paused = true,
-                        Command::Resume => paused = false,
-                        Command::Stop => return false,
-                    }
-                };
-                let every = view_every.max(1);
-                let mut stopped = false;
-                let mut error = None;
-                while !trainer.done() && !stopped {
-                    let t0 = std::time::Instant::now();
-                    let epoch = trainer.train_epoch(|t, r| {
-                        let _ = tx.send(VaeEvent::Step(r));
-                        if r.step.is_multiple_of(every)
-                            && let Some(s) = view(t)
-                        {
-                            let _ = tx.send(VaeEvent::View(s));
-                        }
-                        stopped = !go_on();
-                        if stopped { Flow::Stop } else { Flow::Continue }
-                    });
-                    let report = epoch.and_then(|train| match train {
-                        Some(train) => Ok(Some(EpochReport { epoch: trainer.epoch(), train, test: trainer.evaluate_test()?, seconds: t0.elapsed().as_secs_f64() })),
-                        None => Ok(None),
-                    });
-                    match report {
-                        Ok(Some(r)) => {
-                            let _ = tx.send(VaeEvent::Epoch(r));
-                            if let Some(s) = view(&mut trainer) {
-                                let _ = tx.send(VaeEvent::View(s));
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            error = Some(e.to_string());
-                            break;
-                        }
-                    }
-                }
-                let _ = tx.send(VaeEvent::Done { stopped, error });
-                trainer
-            })
-            .map_err(|e| VaeError::Input(format!("cannot start the training thread: {e}")))?;
-        Ok(VaeWorker { events, control, thread: Some(thread) })
+    fn run_epoch(&mut self, on_step: &mut dyn FnMut(&mut Self, StepReport) -> Flow) -> Result<Option<EpochReport>, VaeError> {
+        let t0 = Instant::now();
+        let Some(train) = self.train_epoch(on_step)? else { return Ok(None) };
+        Ok(Some(EpochReport { epoch: self.epoch(), train, test: self.evaluate_test()?, seconds: t0.elapsed().as_secs_f64() }))
     }
 }
 
-impl<S> VaeWorker<S> {
-    pub fn events(&self) -> &Receiver<VaeEvent<S>> {
-        &self.events
-    }
-
-    pub fn pause(&self) {
-        let _ = self.control.send(Command::Pause);
-    }
-
-    pub fn resume(&self) {
-        let _ = self.control.send(Command::Resume);
-    }
-
-    pub fn stop(&self) {
-        let _ = self.control.send(Command::Stop);
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
-    /// Wait for the thread and take the trainer back (None if it panicked).
-    pub fn join(mut self) -> Option<VaeTrainer> {
-        self.thread.take()?.join().ok()
-    }
-}
-
-impl<S> Drop for VaeWorker<S> {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = self.control.send(Command::Stop);
-            let _ = t.join();
-        }
-    }
-}
+pub type VaeWorker<S> = EpochWorker<VaeTrainer, S>;
+pub type VaeEvent<S> = WorkerEvent<StepReport, EpochReport, S>;
+pub type ViewHook<S> = epoch_worker::ViewHook<VaeTrainer, S>;
