@@ -35,6 +35,9 @@ struct Loading {
 pub struct VislabApp {
     labs: Vec<Box<dyn Lab>>,
     current: usize,
+    /// The lab whose section the navigator last opened (a lab chosen by a
+    /// dropped file opens its section too).
+    nav_revealed: Option<usize>,
     recent: Vec<PathBuf>,
     loading: Option<Loading>,
     /// Last error, shown until dismissed; nothing open is lost by it.
@@ -73,6 +76,7 @@ impl VislabApp {
         let mut app = VislabApp {
             labs,
             current,
+            nav_revealed: None,
             recent: persisted.recent,
             loading: None,
             error: None,
@@ -237,20 +241,33 @@ impl VislabApp {
         });
     }
 
+    /// Labs grouped by syllabus section, each section a collapsing header;
+    /// only the current lab's section starts open, so the list fits small
+    /// windows and a lab added to one section leaves the others' look alone.
     fn navigator(&mut self, ui: &mut egui::Ui) {
         ui.heading("Vislab");
-        let mut section = "";
-        for i in 0..self.labs.len() {
-            let lab = &self.labs[i];
-            if lab.section() != section {
-                section = lab.section();
-                ui.add_space(6.0);
-                ui.label(egui::RichText::new(section).small().strong());
+        let current_section = self.labs[self.current].section();
+        let reveal = self.nav_revealed != Some(self.current);
+        self.nav_revealed = Some(self.current);
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            let mut start = 0;
+            while start < self.labs.len() {
+                let section = self.labs[start].section();
+                let end = (start..self.labs.len()).find(|&i| self.labs[i].section() != section).unwrap_or(self.labs.len());
+                egui::CollapsingHeader::new(egui::RichText::new(section).strong())
+                    .id_salt(section)
+                    .default_open(section == current_section)
+                    .open((reveal && section == current_section).then_some(true))
+                    .show(ui, |ui| {
+                        for i in start..end {
+                            if ui.selectable_label(self.current == i, self.labs[i].title()).clicked() {
+                                self.current = i;
+                            }
+                        }
+                    });
+                start = end;
             }
-            if ui.selectable_label(self.current == i, lab.title()).clicked() {
-                self.current = i;
-            }
-        }
+        });
     }
 
     fn status_bar(&mut self, ui: &mut egui::Ui) {

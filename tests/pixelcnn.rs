@@ -36,6 +36,13 @@ fn pixel(h: &egui_kittest::Harness<'static, vislab::shell::VislabApp>) -> f64 {
     number_after(&h.state().current_lab().summary(), "samples at pixel ")
 }
 
+/// Click, let the frame send the request to the sampling thread, wait for it.
+fn press(h: &mut egui_kittest::Harness<'static, vislab::shell::VislabApp>, label: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    settle(h);
+}
+
 #[test]
 fn training_lowers_the_test_nll_and_sampling_fills_the_grid() {
     let mut h = app("pixelcnn");
@@ -53,24 +60,28 @@ fn training_lowers_the_test_nll_and_sampling_fills_the_grid() {
     assert!((bits - nats / (64.0 * std::f64::consts::LN_2)).abs() < 1e-4, "{s}");
     assert_eq!(format!("{:.4}", engine_test_nll()), format!("{nats:.4}"), "the lab shows the engine's number: {s}");
 
-    // Animated sampling: let it run to the middle of the image, then freeze it.
+    // Animated sampling (on the sampling thread): watch it start, freeze it,
+    // then draw one pixel at a time up to the middle of the image.
     h.get_by_label("New samples").click();
-    for _ in 0..200 {
+    for _ in 0..2000 {
         h.step();
-        if pixel(&h) >= 36.0 {
+        if pixel(&h) >= 4.0 {
             break;
         }
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
     h.get_by_label("animate").click();
-    h.run_steps(3);
-    let mid = pixel(&h);
-    assert!((36.0..64.0).contains(&mid), "{}", h.state().current_lab().summary());
+    settle(&mut h);
+    let start = pixel(&h);
+    assert!((4.0..36.0).contains(&start), "{}", h.state().current_lab().summary());
+    for _ in start as usize..36 {
+        press(&mut h, "Next pixel");
+    }
+    assert_eq!(pixel(&h), 36.0, "{}", h.state().current_lab().summary());
     h.snapshot_options("pixelcnn_sampling", &snapshot_options());
-    h.get_by_label("Next pixel").click();
-    h.run_steps(2);
-    assert_eq!(pixel(&h), mid + 1.0);
-    h.get_by_label("Finish").click();
-    h.run_steps(4);
+    press(&mut h, "Next pixel");
+    assert_eq!(pixel(&h), 37.0);
+    press(&mut h, "Finish");
     let s = h.state().current_lab().summary();
     assert!(s.contains("16 samples at pixel 64/64"), "{s}");
     h.snapshot_options("pixelcnn_trained", &snapshot_options());

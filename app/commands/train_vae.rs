@@ -18,6 +18,9 @@ pub const USAGE: &str = "\
 usage: vislab train --model vae --data mnist:DIR|fashion-mnist:DIR [options]
   --latent N             latent dimensions (default 20)
   --hidden H1,H2,...     encoder hidden sizes; the decoder mirrors them (default 512,256)
+  --conv C1,C2,...       a convolutional VAE: 3x3 stride-2 conv stages with these channels
+                         before the hidden layers, 4x4 stride-2 transposed convs in the
+                         decoder (default none: an MLP VAE)
   --epochs N             (default 20)
   --batch B              mini-batch size (default 100)
   --lr X                 Adam learning rate (default 0.001)
@@ -43,19 +46,21 @@ struct Args {
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
-    let known = ["--model", "--data", "--image-size", "--grayscale", "--latent", "--hidden", "--epochs", "--batch", "--lr", "--schedule", "--binarize", "--seed", "--limit", "--out"];
+    let known = ["--model", "--data", "--image-size", "--grayscale", "--latent", "--hidden", "--conv", "--epochs", "--batch", "--lr", "--schedule", "--binarize", "--seed", "--limit", "--out"];
     let f = flags(args, &known)?;
     let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR, fashion-mnist:DIR, digits, ...)")?, folder_options(&f)?)?;
     let latent: usize = number(&f, "--latent", 20)?;
-    let hidden = match f.get("--hidden") {
-        None => vec![512, 256],
-        Some(h) => h.split(',').map(|s| s.trim().parse::<usize>().map_err(|_| format!("--hidden '{h}' must be sizes like 512,256"))).collect::<Result<_, _>>()?,
+    let sizes = |flag: &str, default: Vec<usize>| match f.get(flag) {
+        None => Ok(default),
+        Some(h) => h.split(',').map(|s| s.trim().parse::<usize>().map_err(|_| format!("{flag} '{h}' must be sizes like 512,256"))).collect::<Result<Vec<_>, _>>(),
     };
+    let hidden = sizes("--hidden", vec![512, 256])?;
+    let conv = sizes("--conv", vec![])?;
     let epochs: usize = number(&f, "--epochs", 20)?;
     let batch: usize = number(&f, "--batch", 100)?;
     let lr: f32 = number(&f, "--lr", 1e-3)?;
-    if latent == 0 || epochs == 0 || batch == 0 || hidden.contains(&0) {
-        return Err("--latent, --hidden, --epochs and --batch must be at least 1".into());
+    if latent == 0 || epochs == 0 || batch == 0 || hidden.contains(&0) || conv.contains(&0) {
+        return Err("--latent, --hidden, --conv, --epochs and --batch must be at least 1".into());
     }
     if !(lr.is_finite() && lr > 0.0) {
         return Err(format!("--lr {lr} must be a positive number"));
@@ -76,7 +81,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
     let seed = number(&f, "--seed", 0)?;
     let config = VaeTrainConfig { lr, cosine, binarize, ..VaeTrainConfig::new(epochs, batch, seed) };
     let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join("vae"), PathBuf::from);
-    Ok(Args { data, shape: VaeShape { input: 0, hidden, latent }, config, limit, out })
+    Ok(Args { data, shape: VaeShape { input: 0, hidden, latent, conv }, config, limit, out })
 }
 
 pub fn train(args: &[String]) -> ExitCode {
@@ -118,10 +123,8 @@ fn run(mut a: Args) -> Result<(), String> {
     let (epochs, batch) = (a.config.epochs, a.config.batch_size);
     let steps_per_epoch = train.num_batches(batch, false);
     eprintln!(
-        "training vae {}-{}-{} on {} ({} images, test {}) for {epochs} epochs: adam lr {} ({}), batch {batch}, binarize {}",
-        a.shape.input,
-        a.shape.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join("-"),
-        a.shape.latent,
+        "training vae {} on {} ({} images, test {}) for {epochs} epochs: adam lr {} ({}), batch {batch}, binarize {}",
+        a.shape.describe(),
         a.data.kind,
         train.len(),
         test.len(),

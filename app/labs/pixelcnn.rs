@@ -9,7 +9,7 @@ use std::sync::Arc;
 use vislab_engine::data::mnist::{self, Split};
 use vislab_engine::data::{Dataset, digits};
 use vislab_engine::pixelcnn::worker::{PixelCnnEvent, PixelCnnWorker};
-use vislab_engine::pixelcnn::{self, PixelCnn, PixelCnnShape, PixelCnnTrainConfig, PixelCnnTrainer, Sampler, bits_per_dim};
+use vislab_engine::pixelcnn::{self, PixelCnn, PixelCnnShape, PixelCnnTrainConfig, PixelCnnTrainer, SampleEvent, SampleWorker, Sampler, bits_per_dim};
 use vislab_engine::vae::Binarize;
 
 use super::{Lab, LabInfo};
@@ -81,7 +81,10 @@ pub struct PixelCnnLab {
     last_train: Option<f64>,
     epoch: usize,
     steps_per_epoch: usize,
+    /// The canvases as the sampling thread last reported them.
     sampler: Option<Sampler>,
+    /// The thread drawing them (one forward pass per pixel: seconds on MNIST).
+    sampling: Option<SampleWorker>,
     sample_seed: u64,
     /// Pixels drawn per frame while animating.
     speed: usize,
@@ -123,6 +126,7 @@ impl PixelCnnLab {
             epoch: 0,
             steps_per_epoch: 1,
             sampler: None,
+            sampling: None,
             sample_seed: 0,
             speed: 2,
             animate: true,
@@ -163,7 +167,7 @@ impl PixelCnnLab {
             Ok(w) => {
                 self.worker = Some(w);
                 self.model = Some(local);
-                self.sampler = None;
+                (self.sampler, self.sampling) = (None, None);
                 self.curves.clear();
                 (self.last_test, self.last_train, self.epoch, self.paused) = (None, None, 0, false);
                 self.status = "training".into();
@@ -223,23 +227,35 @@ impl PixelCnnLab {
     fn new_samples(&mut self) {
         let Some(m) = &self.model else { return };
         self.sample_seed += 1;
-        match Sampler::new(SAMPLES, m.shape().side, self.sample_seed) {
-            Ok(s) => self.sampler = Some(s),
+        let weights = m.params().iter().map(|p| p.value.clone()).collect();
+        let started = Sampler::new(SAMPLES, m.shape().side, self.sample_seed)
+            .and_then(|s| Ok((SampleWorker::spawn(m.shape().clone(), weights, s.clone())?, s)));
+        match started {
+            Ok((w, s)) => (self.sampler, self.sampling) = (Some(s), Some(w)),
             Err(e) => self.status = e.to_string(),
         }
     }
 
-    /// Draw `n` more pixels of every sample.
+    /// Ask the sampling thread for `n` more pixels of every sample.
     fn advance(&mut self, n: usize) {
-        let (Some(s), Some(m)) = (&mut self.sampler, &mut self.model) else { return };
-        for _ in 0..n {
-            match s.step(m) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
+        if let Some(w) = &mut self.sampling {
+            w.request(n);
+        }
+    }
+
+    fn sampling_in_flight(&self) -> bool {
+        self.sampling.as_ref().is_some_and(|w| w.in_flight() > 0)
+    }
+
+    fn poll_sampling(&mut self) {
+        let Some(w) = &mut self.sampling else { return };
+        for e in w.poll() {
+            match e {
+                SampleEvent::Progress(s) | SampleEvent::Done(s) => self.sampler = Some(s),
+                SampleEvent::Failed(e) => {
                     self.status = format!("cannot sample: {e}");
-                    self.sampler = None;
-                    break;
+                    (self.sampler, self.sampling) = (None, None);
+                    return;
                 }
             }
         }
@@ -266,7 +282,7 @@ impl PixelCnnLab {
 
     fn reset(&mut self) {
         self.model = None;
-        self.sampler = None;
+        (self.sampler, self.sampling) = (None, None);
         self.curves.clear();
         (self.last_test, self.last_train, self.epoch) = (None, None, 0);
     }
@@ -472,8 +488,12 @@ impl Lab for PixelCnnLab {
         if self.worker.is_some() {
             ui.ctx().request_repaint();
         }
-        if self.animate && self.sampler.as_ref().is_some_and(|s| !s.done()) {
+        self.poll_sampling();
+        let drawing = self.sampler.as_ref().is_some_and(|s| !s.done());
+        if self.animate && drawing && !self.sampling_in_flight() {
             self.advance(self.speed);
+        }
+        if drawing || self.sampling_in_flight() {
             ui.ctx().request_repaint();
         }
         ui.label(self.summary());
@@ -506,6 +526,6 @@ impl Lab for PixelCnnLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some()
+        self.worker.is_some() || self.sampling_in_flight()
     }
 }

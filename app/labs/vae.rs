@@ -82,6 +82,8 @@ pub struct VaeLab {
     data: Option<Data>,
     latent: usize,
     hidden: usize,
+    /// Two stride-2 conv stages before the hidden layer (a convolutional VAE).
+    conv: bool,
     epochs: usize,
     batch: usize,
     lr: f32,
@@ -143,6 +145,7 @@ impl VaeLab {
             data,
             latent: 2,
             hidden: 128,
+            conv: false,
             epochs: 30,
             batch: 32,
             lr: 3e-3,
@@ -177,7 +180,14 @@ impl VaeLab {
 
     fn shape(&self) -> Option<VaeShape> {
         let d = self.data.as_ref()?;
-        Some(VaeShape { input: d.train.sample_len(), hidden: vec![self.hidden], latent: self.latent })
+        let input = d.train.sample_len();
+        // channels grow with the image: 16, 32 on the 8x8 digits, 32, 64 on 28x28
+        let conv = match (self.conv, input > 64) {
+            (false, _) => vec![],
+            (true, false) => vec![16, 32],
+            (true, true) => vec![32, 64],
+        };
+        Some(VaeShape { input, hidden: vec![self.hidden], latent: self.latent, conv })
     }
 
     fn start(&mut self) {
@@ -458,6 +468,9 @@ impl Lab for VaeLab {
             ui.add(egui::Slider::new(&mut self.mnist_limit, 1000..=60_000).logarithmic(true).text("folder: training images"));
             ui.add(egui::Slider::new(&mut self.latent, 1..=32).text("latent size"));
             ui.add(egui::Slider::new(&mut self.hidden, 8..=1024).logarithmic(true).text("hidden units"));
+            ui.checkbox(&mut self.conv, "convolutional").on_hover_text(
+                "Two 3x3 stride-2 convolutions (16 and 32 channels on 8x8 images, 32 and 64 on 28x28) before the hidden layer; the decoder mirrors them with 4x4 stride-2 transposed convolutions",
+            );
             ui.add(egui::Slider::new(&mut self.epochs, 1..=200).logarithmic(true).text("epochs"));
             ui.add(egui::Slider::new(&mut self.batch, 8..=256).logarithmic(true).text("batch size"));
             ui.add(egui::Slider::new(&mut self.lr, 1e-4..=1e-2).logarithmic(true).text("learning rate"));

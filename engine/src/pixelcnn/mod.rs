@@ -9,10 +9,12 @@
 //! - [`train`]: seeded epochs with Adam and the test-set NLL.
 //! - [`worker`]: the same on a thread that can be paused and stopped.
 //! - [`sample`]: [`Sampler`], raster-order sampling with a step API.
+//! - [`sample_worker`]: the same on a thread, for the UI.
 
 pub mod model;
 pub mod net;
 pub mod sample;
+pub mod sample_worker;
 pub mod train;
 pub mod worker;
 
@@ -21,6 +23,7 @@ use std::collections::BTreeMap;
 pub use model::PixelCnn;
 pub use net::{MaskType, PixelCnnShape, mask};
 pub use sample::Sampler;
+pub use sample_worker::{SampleEvent, SampleWorker};
 pub use train::{EpochReport, PixelCnnTrainConfig, PixelCnnTrainer, StepReport, bits_per_dim};
 
 use crate::error::EngineError;

@@ -9,6 +9,7 @@ use crate::rng::SeededRng;
 use super::PixelCnnError;
 use super::model::PixelCnn;
 
+#[derive(Clone)]
 pub struct Sampler {
     count: usize,
     pixels: usize,

@@ -25,6 +25,8 @@ use crate::error::EngineError;
 pub const META_LATENT: &str = "vislab.vae.latent";
 pub const META_HIDDEN: &str = "vislab.vae.hidden";
 pub const META_INPUT: &str = "vislab.vae.input";
+/// Channels of the convolutional stages; absent or empty for an MLP VAE.
+pub const META_CONV: &str = "vislab.vae.conv";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaeError {
@@ -46,11 +48,12 @@ pub enum VaeError {
 
 /// Checkpoint metadata describing `shape`.
 pub fn shape_meta(shape: &VaeShape) -> std::collections::BTreeMap<String, String> {
-    let hidden = shape.hidden.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",");
+    let list = |v: &[usize]| v.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",");
     std::collections::BTreeMap::from([
         (crate::models::META_ARCH.to_string(), "vae".to_string()),
         (META_INPUT.to_string(), shape.input.to_string()),
-        (META_HIDDEN.to_string(), hidden),
+        (META_HIDDEN.to_string(), list(&shape.hidden)),
+        (META_CONV.to_string(), list(&shape.conv)),
         (META_LATENT.to_string(), shape.latent.to_string()),
     ])
 }
@@ -59,9 +62,10 @@ pub fn shape_meta(shape: &VaeShape) -> std::collections::BTreeMap<String, String
 pub fn shape_from_meta(meta: &std::collections::BTreeMap<String, String>) -> Result<VaeShape, VaeError> {
     let get = |k: &str| meta.get(k).ok_or_else(|| VaeError::Input(format!("checkpoint metadata lacks {k}; not a VAE checkpoint")));
     let num = |k: &str, v: &str| v.trim().parse::<usize>().map_err(|_| VaeError::Input(format!("checkpoint metadata {k} = '{v}' is not a size")));
-    let hidden_text = get(META_HIDDEN)?;
-    let hidden = hidden_text.split(',').filter(|s| !s.is_empty()).map(|s| num(META_HIDDEN, s)).collect::<Result<Vec<_>, _>>()?;
-    let shape = VaeShape { input: num(META_INPUT, get(META_INPUT)?)?, hidden, latent: num(META_LATENT, get(META_LATENT)?)? };
+    let sizes = |k: &str, text: &str| text.split(',').filter(|s| !s.is_empty()).map(|s| num(k, s)).collect::<Result<Vec<_>, _>>();
+    let hidden = sizes(META_HIDDEN, get(META_HIDDEN)?)?;
+    let conv = sizes(META_CONV, meta.get(META_CONV).map_or("", |s| s.as_str()))?;
+    let shape = VaeShape { input: num(META_INPUT, get(META_INPUT)?)?, hidden, latent: num(META_LATENT, get(META_LATENT)?)?, conv };
     shape.check()?;
     Ok(shape)
 }
