@@ -316,11 +316,16 @@ impl GemmPlan {
 
     /// Every (a, b, c) base offset of the batch loop.
     fn bases(&self) -> Vec<[isize; 3]> {
-        let shape: Vec<usize> = self.batch.iter().map(|d| d.0).collect();
+        self.bases_of(&self.batch)
+    }
+
+    /// Base offsets over the given batch dims only.
+    fn bases_of(&self, dims: &[(usize, [isize; 3])]) -> Vec<[isize; 3]> {
+        let shape: Vec<usize> = dims.iter().map(|d| d.0).collect();
         let mut out = vec![];
         for_each_index(&shape, |i| {
             let mut o = self.offsets;
-            for (x, (_, s)) in i.iter().zip(&self.batch) {
+            for (x, (_, s)) in i.iter().zip(dims) {
                 for q in 0..3 {
                     o[q] += *x as isize * s[q];
                 }
@@ -376,6 +381,24 @@ impl GemmPlan {
             // A batch of dot products (e.g. a normalization's sum of
             // squares): sgemm's per-call setup would dominate.
             let (sa, sb) = (self.a_rc.1, self.b_rc.0);
+            // Summing over an outer axis (a batch norm's sum over the batch):
+            // run along the batch's contiguous inner dim instead, so the
+            // reads are sequential and the loop vectorizes.
+            if let Some((&(len, [1, 1, 1]), outer)) = self.batch.split_last()
+                && (sa.unsigned_abs() >= len || sb.unsigned_abs() >= len)
+            {
+                for [oa, ob, oc] in self.bases_of(outer) {
+                    let out = &mut c[oc as usize..oc as usize + len];
+                    out.fill(0.0);
+                    for t in 0..self.k as isize {
+                        let (ra, rb) = ((oa + t * sa) as usize, (ob + t * sb) as usize);
+                        for ((o, x), y) in out.iter_mut().zip(&a[ra..ra + len]).zip(&b[rb..rb + len]) {
+                            *o += x * y;
+                        }
+                    }
+                }
+                return;
+            }
             for [oa, ob, oc] in self.bases() {
                 let mut acc = 0.0f32;
                 for t in 0..self.k as isize {
