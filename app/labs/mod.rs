@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod depthpred;
 pub mod gan;
 pub mod gcn;
 pub mod implicit;
@@ -97,6 +98,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(map::MapLab::new()),
         Box::new(segment::SegmentLab::new()),
         Box::new(depth::DepthLab::new()),
+        Box::new(depthpred::DepthPredLab::new()),
         Box::new(voxels::VoxelLab::new()),
         Box::new(points::PointsLab::new()),
         Box::new(mesh::MeshLab::new()),

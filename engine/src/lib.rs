@@ -13,6 +13,7 @@
 pub mod check;
 pub mod cpu;
 pub mod data;
+pub mod depthpred;
 pub mod detection;
 pub mod error;
 pub mod gan;

@@ -23,7 +23,7 @@ mod depth;
 mod error;
 pub mod formats;
 mod marching_cubes;
-mod mesh_ops;
+pub(crate) mod mesh_ops;
 mod sample;
 pub mod scenes;
 pub mod shapes;

@@ -121,3 +121,33 @@ pub fn gaussian_kl(g: &mut Graph, mu: Tensor, logvar: Tensor) -> R {
     let m = g.div(s, n)?;
     g.mul_scalar(m, -0.5)
 }
+
+/// The scale-invariant log loss of Eigen, Puhrsch and Fergus (2014), per
+/// image then averaged over the batch: with `d = (pred - target) * mask`
+/// over an image's `n` valid pixels (mask 1, others 0),
+/// `(1/n) sum d^2 - (lambda / n^2) (sum d)^2`. `pred` and `target` are log
+/// depths `[B, ...]`, `mask` the same shape; `lambda = 1` ignores a global
+/// scale of the prediction entirely, 0 is the plain mean squared log error,
+/// and the paper trains with 0.5. An image with no valid pixel adds 0.
+pub fn scale_invariant_log(g: &mut Graph, pred: Tensor, target: Tensor, mask: Tensor, lambda: f32) -> R {
+    let (sp, st, sm) = (g.shape(pred), g.shape(target), g.shape(mask));
+    if sp.len() < 2 || sp != st || sp != sm {
+        return Err(EngineError::Shape(format!("scale-invariant loss needs pred, target and mask of one shape [B, ...], got {sp:?}, {st:?} and {sm:?}")));
+    }
+    let axes: Vec<usize> = (1..sp.len()).collect();
+    let diff = g.sub(pred, target)?;
+    let d = g.mul(diff, mask)?;
+    let d2 = g.mul(d, d)?;
+    let s2 = g.sum_axes(d2, &axes)?;
+    let s1 = g.sum_axes(d, &axes)?;
+    let n = g.sum_axes(mask, &axes)?;
+    // At least 1, so an all-invalid image divides 0 by 1.
+    let one = g.scalar(1.0);
+    let n = g.maximum(n, one)?;
+    let mse = g.div(s2, n)?;
+    let mean = g.div(s1, n)?;
+    let m2 = g.mul(mean, mean)?;
+    let m2 = g.mul_scalar(m2, lambda)?;
+    let per_image = g.sub(mse, m2)?;
+    g.mean_all(per_image)
+}

@@ -4,6 +4,9 @@
 //! (skip connections), and a 1x1 conv to class logits; optionally
 //! BatchNorm after every 3x3 conv. Same padding everywhere, so the output is the input's size (a multiple of 4).
 //!
+//! [`unet`] and [`init_params`] are shared with depth prediction
+//! ([`crate::depthpred`]), which uses one output channel (log depth).
+//!
 //! [`SegModel`] holds the compiled graph (per-pixel cross-entropy as the
 //! loss, per-pixel softmax as the eval output) and the weights as plain
 //! [`Param`]s, so the optimizers work on it as on any model.
@@ -21,6 +24,7 @@ use super::SegError;
 #[derive(Clone, Debug, PartialEq)]
 pub struct UNetShape {
     pub channels: usize,
+    /// Output channels: the classes' logits, or 1 for a regression map.
     pub classes: usize,
     pub height: usize,
     pub width: usize,
@@ -32,8 +36,8 @@ pub struct UNetShape {
 
 impl UNetShape {
     pub fn check(&self) -> Result<(), SegError> {
-        if self.channels == 0 || self.classes < 2 || self.base == 0 {
-            return Err(SegError::Input(format!("U-Net needs channels, 2+ classes and a width: {self:?}")));
+        if self.channels == 0 || self.classes == 0 || self.base == 0 {
+            return Err(SegError::Input(format!("U-Net needs input and output channels and a width: {self:?}")));
         }
         if self.height < 4 || self.width < 4 || !self.height.is_multiple_of(4) || !self.width.is_multiple_of(4) {
             return Err(SegError::Input(format!("U-Net input {}x{} must be a multiple of 4 a side", self.height, self.width)));
@@ -46,7 +50,7 @@ pub const INPUT_X: &str = "x";
 pub const INPUT_Y: &str = "y";
 const OUT_PROBS: &str = "probs";
 /// The 1x1 output layer (initialized with gain 1: no ReLU after it).
-const HEAD: &str = "head";
+pub const HEAD: &str = "head";
 
 fn conv3(g: &mut Graph, name: &str, cin: usize, cout: usize, bias: bool) -> Result<Conv2d, EngineError> {
     Conv2d::new(g, name, Conv2dConfig { padding: 1, bias, ..Conv2dConfig::new(cin, cout, 3) })
@@ -141,6 +145,24 @@ pub fn unet(g: &mut Graph, s: &UNetShape, pass: &mut Pass, x: Tensor) -> Result<
     head.forward(g, d1)
 }
 
+/// Seeded initial weights of a compiled U-Net: Kaiming (gain sqrt 2) before
+/// ReLUs, gain 1 for the head, biases zero, BatchNorm scales one.
+pub fn init_params(compiled: &Model, seed: u64) -> Result<Vec<Param>, crate::init::InitError> {
+    let mut params = Vec::new();
+    for (i, p) in compiled.params().into_iter().enumerate() {
+        let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
+        let init = match () {
+            _ if p.name.ends_with("_bn.weight") => Init::Constant(1.0),
+            _ if p.shape.len() < 2 => Init::Zeros,
+            _ if layer == HEAD => Init::KaimingNormal { gain: 1.0 },
+            _ => Init::KAIMING_RELU,
+        };
+        let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
+        params.push(Param::new(p.name, p.shape, value));
+    }
+    Ok(params)
+}
+
 /// The compiled U-Net and its weights.
 pub struct SegModel {
     shape: UNetShape,
@@ -149,10 +171,12 @@ pub struct SegModel {
 }
 
 impl SegModel {
-    /// Compile and initialize from `seed`: Kaiming (gain sqrt 2) before
-    /// ReLUs, gain 1 for the head, biases zero, BatchNorm scales one.
+    /// Compile and initialize from `seed` ([`init_params`]).
     pub fn new(shape: UNetShape, seed: u64) -> Result<SegModel, SegError> {
         shape.check()?;
+        if shape.classes < 2 {
+            return Err(SegError::Input(format!("segmentation needs 2+ classes, got {}", shape.classes)));
+        }
         let mut g = Graph::new();
         let x = g.input(INPUT_X, &[batch_dim(), shape.channels.into(), shape.height.into(), shape.width.into()])?;
         let y = g.pixel_labels(INPUT_Y, shape.classes, shape.height, shape.width)?;
@@ -164,18 +188,7 @@ impl SegModel {
         let probs = nn::softmax(&mut g, eval, 1)?;
         let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_PROBS.into(), probs)], state_updates: updates };
         let compiled = Model::compile(g, spec)?;
-        let mut params = Vec::new();
-        for (i, p) in compiled.params().into_iter().enumerate() {
-            let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
-            let init = match () {
-                _ if p.name.ends_with("_bn.weight") => Init::Constant(1.0),
-                _ if p.shape.len() < 2 => Init::Zeros,
-                _ if layer == HEAD => Init::KaimingNormal { gain: 1.0 },
-                _ => Init::KAIMING_RELU,
-            };
-            let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-            params.push(Param::new(p.name, p.shape, value));
-        }
+        let params = init_params(&compiled, seed)?;
         Ok(SegModel { shape, compiled, params })
     }
 
