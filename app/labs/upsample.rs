@@ -456,7 +456,8 @@ impl Lab for UpsampleLab {
                 ui.vertical(|ui| {
                     ui.set_width(side);
                     // Same caption height for all, so the tiles line up.
-                    ui.add_sized([side, 30.0], egui::Label::new(egui::RichText::new(m.name()).strong()).wrap());
+                    let used = ui.label(egui::RichText::new(m.name()).strong()).rect.height();
+                    ui.add_space((44.0 - used).max(0.0));
                     match p {
                         Some(p) => {
                             let (_, r) = self.tile(ui, p, side, range, m.name());
