@@ -57,8 +57,18 @@ fn pause_resume_and_stop() {
         assert!(Instant::now() < deadline, "no steps after resuming");
         std::thread::sleep(Duration::from_millis(10));
     }
+    // Stop signals and returns at once (it used to wait for the step under
+    // way); the worker ends on its own and `update` reads its last events.
+    let t0 = Instant::now();
     lab.stop();
-    assert!(!lab.busy());
+    assert!(t0.elapsed() < Duration::from_millis(20), "stop blocked for {:?}", t0.elapsed());
+    assert_eq!(lab.status(), "stopping");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.busy() {
+        assert!(Instant::now() < deadline, "the stopped worker never ended");
+        lab.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(lab.status(), "stopped");
     assert!(lab.step_count() < 3 * 16, "stopped before the 48 steps of the run");
 }
@@ -182,5 +192,36 @@ fn the_real_nuclei_pair_trains_from_the_ui() {
     let miou = number_after(&s, "held-out mIoU ");
     eprintln!("{s}");
     assert!(s.contains("epoch 3/3") && miou > 0.8, "{s}");
+    // The overlay is the whole 512x512 image, predicted in tiles; its
+    // pixel accuracy against the mask over the image and over the held-out
+    // strip (columns 384.., never trained on).
+    let acc_all = number_after(&s, "whole image 512x512 predicted: pixel accuracy ");
+    let acc_held = number_after(&s, "held-out strip ");
+    assert!(acc_all > 0.9 && acc_held > 0.9, "{s}");
+    // Hovering the held-out strip says so.
+    let rect = h.get_by_label("prediction overlay").rect();
+    let k = rect.width() / 512.0;
+    h.hover_at(rect.min + egui::vec2(450.5 * k, 100.5 * k));
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("pixel (450, 100) (held out): predicted").is_some(), "no held-out hover line");
     h.snapshot_options("segment_nuclei", &snapshot_options());
+}
+
+#[test]
+fn opening_a_mask_file_finds_its_image_and_loads_the_pair() {
+    let dir = scratch("segment-open");
+    let (_, mask) = write_pair(&dir);
+    // From another lab: File > Open (the shell's open_path) of the mask.
+    let mut h = app("mesh");
+    h.state_mut().open_path(mask.clone());
+    h.run_steps(2);
+    assert_eq!(h.state().current_lab().name(), "segment");
+    let s = h.state().current_lab().summary();
+    assert!(s.starts_with("cells.png 256x96, 3 instances"), "{s}");
+    assert!(s.contains("loaded cells.png with its mask cells_mask.png (paired by name)"), "{s}");
+    // A PNG with no partner is not the segmentation lab's.
+    let lonely = dir.join("lonely.png");
+    image::GrayImage::new(8, 8).save(&lonely).unwrap();
+    assert!(!SegmentLab::new().claims_file(&lonely));
+    assert!(SegmentLab::new().claims_file(&dir.join("cells.png")));
 }

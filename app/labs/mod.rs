@@ -23,6 +23,7 @@ pub mod segment;
 pub mod task;
 pub mod toy2d;
 pub mod train;
+pub mod upsample;
 pub mod vae;
 pub mod voxels;
 
@@ -97,6 +98,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(nms::NmsLab::new()),
         Box::new(map::MapLab::new()),
         Box::new(segment::SegmentLab::new()),
+        Box::new(upsample::UpsampleLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(depthpred::DepthPredLab::new()),
         Box::new(voxels::VoxelLab::new()),

@@ -7,11 +7,18 @@
 //! side by side or one at a time), hovering names the class and its
 //! probability, and the instance view colours connected components and
 //! counts them per class, things apart from stuff.
+//!
+//! An image + mask pair is shown whole: the net is fully convolutional, so
+//! after every epoch the worker predicts the entire image in overlapping
+//! tiles, and the overlay outlines the held-out strip the metrics come
+//! from. Opening or dropping either file of a pair (File > Open) finds the
+//! other by its name ([`data::find_pair`]) and loads both. Stop only
+//! signals the worker, which ends on its own after the step under way.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use vislab_engine::segmentation::data::{self, crops, load_pair};
+use vislab_engine::segmentation::data::{self, crops, find_pair, holdout_split, load_pair};
 use vislab_engine::segmentation::{
     Components, Connectivity, EpochReport, Prediction, SegEvent, SegSet, SegTrainConfig, SegTrainer, SegWorker, SynthConfig, components,
 };
@@ -31,11 +38,16 @@ pub enum Show {
     SideBySide,
 }
 
+/// The fraction of an image pair's columns (on the right) held out.
+const HOLDOUT: f64 = 0.25;
+
 /// Where the data came from, with what the lab needs to rebuild it.
 struct Data {
     name: String,
     train: Arc<SegSet>,
     val: Arc<SegSet>,
+    /// An image pair's whole image and its first held-out column.
+    whole: Option<(Arc<SegSet>, usize)>,
 }
 
 /// A class's overlay colour: background stays clear, shapes get fixed colours.
@@ -68,6 +80,8 @@ pub struct SegmentLab {
     mask_path: String,
     // run
     worker: Option<SegWorker>,
+    /// A stopped run still finishing its step; drained until it ends.
+    stopping: Option<SegWorker>,
     paused: bool,
     loss: Curves,
     iou: Curves,
@@ -76,6 +90,10 @@ pub struct SegmentLab {
     steps: usize,
     steps_per_epoch: usize,
     preds: Vec<Prediction>,
+    /// The whole image's latest prediction (image pairs), and its pixel
+    /// accuracy over the image and over the held-out strip.
+    whole_pred: Option<Prediction>,
+    whole_acc: Option<(f64, f64)>,
     // view
     index: usize,
     show: Show,
@@ -122,6 +140,7 @@ impl SegmentLab {
             image_path: String::new(),
             mask_path: String::new(),
             worker: None,
+            stopping: None,
             paused: false,
             loss: Curves::new("segment_loss", "epoch", "pixel cross-entropy").smoothed(0.8),
             iou: Curves::new("segment_iou", "epoch", "held out").unit(),
@@ -130,6 +149,8 @@ impl SegmentLab {
             steps: 0,
             steps_per_epoch: 1,
             preds: vec![],
+            whole_pred: None,
+            whole_acc: None,
             index: 0,
             show: Show::SideBySide,
             opacity: 0.6,
@@ -149,10 +170,10 @@ impl SegmentLab {
     /// The seeded synthetic shapes: `train_images` for training, 32 more
     /// (another seed) held out.
     pub fn synthetic(&mut self) {
-        self.stop();
+        self.abandon();
         let train = SegSet::synthetic(&SynthConfig::new(self.train_images, self.size, self.seed));
         let val = SegSet::synthetic(&SynthConfig::new(32, self.size, self.seed + 1000));
-        self.set_data(Data { name: format!("synthetic shapes {0}x{0}", self.size), train: Arc::new(train), val: Arc::new(val) });
+        self.set_data(Data { name: format!("synthetic shapes {0}x{0}", self.size), train: Arc::new(train), val: Arc::new(val), whole: None });
     }
 
     /// An image and its instance mask; on error keep what was loaded.
@@ -160,15 +181,16 @@ impl SegmentLab {
         self.image_path = image.display().to_string();
         self.mask_path = mask.display().to_string();
         let loaded = load_pair(image, mask).map_err(|e| e.to_string()).and_then(|p| {
-            let (train, val) = crops(&p, self.crop, self.crops, 0.25, self.seed).map_err(|e| e.to_string())?;
-            Ok((p.instance_count, p.width, p.height, train, val))
+            let (train, val) = crops(&p, self.crop, self.crops, HOLDOUT, self.seed).map_err(|e| e.to_string())?;
+            Ok((p.instance_count, p.width, p.height, train, val, p.whole()))
         });
         match loaded {
-            Ok((count, w, h, train, val)) => {
-                self.stop();
+            Ok((count, w, h, train, val, whole)) => {
+                self.abandon();
                 let file = image.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned());
                 let name = format!("{file} {w}x{h}, {count} instances: {} crops, {} held-out tiles", train.len(), val.len());
-                self.set_data(Data { name, train: Arc::new(train), val: Arc::new(val) });
+                let whole = Some((Arc::new(whole), holdout_split(w, HOLDOUT)));
+                self.set_data(Data { name, train: Arc::new(train), val: Arc::new(val), whole });
                 self.status = "loaded".into();
             }
             Err(e) => self.status = format!("cannot load: {e}"),
@@ -178,6 +200,8 @@ impl SegmentLab {
     fn set_data(&mut self, d: Data) {
         self.data = Some(d);
         self.preds.clear();
+        self.whole_pred = None;
+        self.whole_acc = None;
         self.report = None;
         self.loss.clear();
         self.iou.clear();
@@ -193,11 +217,12 @@ impl SegmentLab {
     }
 
     pub fn start(&mut self) {
-        self.stop();
+        self.abandon();
         let Some(d) = &self.data else { return };
+        let whole = d.whole.as_ref().map(|w| Arc::clone(&w.0));
         match SegTrainer::new(Arc::clone(&d.train), Arc::clone(&d.val), self.config()).and_then(|t| {
             let steps = t.steps_per_epoch();
-            Ok((SegWorker::spawn(t, SHOWN)?, steps))
+            Ok((SegWorker::spawn_with_whole(t, SHOWN, whole)?, steps))
         }) {
             Ok((w, steps)) => {
                 self.worker = Some(w);
@@ -207,6 +232,8 @@ impl SegmentLab {
                 self.iou.clear();
                 self.report = None;
                 self.preds.clear();
+                self.whole_pred = None;
+                self.whole_acc = None;
                 self.cache = None;
                 self.epoch = 0;
                 self.steps = 0;
@@ -229,27 +256,36 @@ impl SegmentLab {
         self.steps
     }
 
+    /// The Stop button: signal the worker and return at once; it ends
+    /// after the step under way, and `update` keeps reading its last events
+    /// ("stopped" among them) until then.
     pub fn stop(&mut self) {
         if let Some(w) = self.worker.take() {
             w.stop();
-            // The thread stops after the step under way (well under a
-            // second); wait for it so its last events, "stopped" among
-            // them, are not lost.
-            while !w.is_finished() {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            self.drain(&w);
+            self.paused = false;
+            self.status = "stopping".into();
+            self.stopping = Some(w);
         }
+    }
+
+    /// Drop any run without waiting (new data or a new run replaces it;
+    /// its remaining events no longer matter).
+    fn abandon(&mut self) {
+        self.worker = None;
+        self.stopping = None;
     }
 
     /// Apply the worker's events (the tests call it in a loop).
     pub fn update(&mut self) {
-        if let Some(w) = self.worker.take() {
-            self.drain(&w);
-            if !w.is_finished() {
-                self.worker = Some(w);
-            } else {
+        for stopping in [false, true] {
+            let slot = if stopping { &mut self.stopping } else { &mut self.worker };
+            if let Some(w) = slot.take() {
+                // Finished first, then drained: nothing it sent is missed.
+                let finished = w.is_finished();
                 self.drain(&w);
+                if !finished {
+                    *(if stopping { &mut self.stopping } else { &mut self.worker }) = Some(w);
+                }
             }
         }
     }
@@ -271,6 +307,11 @@ impl SegmentLab {
                 }
                 SegEvent::Predictions(p) => {
                     self.preds = p;
+                    self.cache = None;
+                }
+                SegEvent::Whole(p) => {
+                    self.whole_acc = self.data.as_ref().and_then(|d| d.whole.as_ref()).map(|(w, split)| whole_accuracy(w, *split, &p.classes));
+                    self.whole_pred = Some(p);
                     self.cache = None;
                 }
                 SegEvent::Done { stopped, error } => {
@@ -314,18 +355,32 @@ impl SegmentLab {
         std::array::from_fn(|c| class_colour(c, n))
     }
 
-    fn rebuild(&self) -> Option<Views> {
+    /// The set, image index and prediction on show: an image pair's whole
+    /// image, or a held-out image.
+    fn shown(&self) -> Option<(&SegSet, usize, Option<&Prediction>)> {
         let d = self.data.as_ref()?;
-        let v = &d.val;
+        Some(match &d.whole {
+            Some((whole, _)) => (whole.as_ref(), 0, self.whole_pred.as_ref()),
+            None => (d.val.as_ref(), self.index, self.preds.iter().find(|p| p.index == self.index)),
+        })
+    }
+
+    /// Whether the view shows a whole image (with its held-out strip).
+    pub fn shows_whole_image(&self) -> bool {
+        self.data.as_ref().is_some_and(|d| d.whole.is_some())
+    }
+
+    fn rebuild(&self) -> Option<Views> {
+        let (v, index, pred) = self.shown()?;
         let (w, h) = (v.width as u32, v.height as u32);
-        let img = v.image(self.index)?;
+        let img = v.image(index)?;
         // Grey images are drawn as grey RGB.
         let rgb = if v.channels == 3 { img.to_vec() } else { img.iter().cycle().take(3 * v.pixels()).copied().collect() };
-        let truth_labels = v.label(self.index)?.to_vec();
-        let truth_ids = v.instance(self.index)?.to_vec();
+        let truth_labels = v.label(index)?.to_vec();
+        let truth_ids = v.instance(index)?.to_vec();
         let truth_cc = components(&truth_labels, v.width, v.height, self.connectivity);
         let truth = MaskImage::new(w, h, rgb.clone(), truth_labels.clone(), None, truth_ids)?;
-        let (pred, pred_cc) = match self.preds.iter().find(|p| p.index == self.index) {
+        let (pred, pred_cc) = match pred {
             Some(p) => {
                 let cc = components(&p.classes, v.width, v.height, self.connectivity);
                 let m = MaskImage::new(w, h, rgb, p.classes.clone(), Some(truth_labels), cc.ids.clone())?;
@@ -338,18 +393,22 @@ impl SegmentLab {
 
     /// One line about pixel (x, y) of the shown image.
     fn describe(&self, x: u32, y: u32) -> Option<String> {
-        let d = self.data.as_ref()?;
-        let v = &d.val;
+        let (v, index, pred) = self.shown()?;
         let p = y as usize * v.width + x as usize;
         let names = self.class_names();
         let name = |c: u8| names.get(c as usize).cloned().unwrap_or_else(|| format!("class {c}"));
-        let truth = name(*v.label(self.index)?.get(p)?);
-        Some(match self.preds.iter().find(|q| q.index == self.index) {
+        let truth = name(*v.label(index)?.get(p)?);
+        let held = match self.data.as_ref().and_then(|d| d.whole.as_ref()) {
+            Some((_, split)) if x as usize >= *split => " (held out)",
+            Some(_) => " (training part)",
+            None => "",
+        };
+        Some(match pred {
             Some(q) => {
                 let (c, conf) = (*q.classes.get(p)?, *q.confidence.get(p)?);
-                format!("pixel ({x}, {y}): predicted {} (p = {conf:.3}), truth {truth}", name(c))
+                format!("pixel ({x}, {y}){held}: predicted {} (p = {conf:.3}), truth {truth}", name(c))
             }
-            None => format!("pixel ({x}, {y}): truth {truth} (no prediction yet)"),
+            None => format!("pixel ({x}, {y}){held}: truth {truth} (no prediction yet)"),
         })
     }
 
@@ -454,11 +513,15 @@ impl Lab for SegmentLab {
                 if ui.button("Stop").clicked() {
                     self.stop();
                 }
+            } else if self.stopping.is_some() {
+                ui.label("stopping after the step under way...");
             }
         });
         ui.separator();
         let before = (self.index, self.connectivity);
-        ui.add(egui::Slider::new(&mut self.index, 0..=SHOWN - 1).text("held-out image"));
+        if !self.shows_whole_image() {
+            ui.add(egui::Slider::new(&mut self.index, 0..=SHOWN - 1).text("held-out image"));
+        }
         ui.horizontal(|ui| {
             ui.radio_value(&mut self.show, Show::Truth, "truth only");
             ui.radio_value(&mut self.show, Show::Prediction, "prediction only");
@@ -480,7 +543,7 @@ impl Lab for SegmentLab {
 
     fn view(&mut self, ui: &mut egui::Ui) {
         self.update();
-        if self.worker.is_some() {
+        if self.busy() {
             ui.ctx().request_repaint();
         }
         if self.cache.is_none() {
@@ -496,19 +559,30 @@ impl Lab for SegmentLab {
         let side = if both { (avail / 2.0 - 12.0).clamp(120.0, 280.0) } else { avail.clamp(120.0, 280.0) };
         let hover_px = self.hover_px;
         let mut hovered = None;
+        // An image pair's held-out strip: outlined on both views.
+        let strip = self.data.as_ref().and_then(|d| d.whole.as_ref()).map(|(w, split)| *split as f32 / w.width as f32);
+        let mark = |ui: &mut egui::Ui, rect: egui::Rect| {
+            if let Some(f) = strip {
+                let r = egui::Rect::from_min_max(egui::pos2(rect.left() + f * rect.width(), rect.top()), rect.max);
+                ui.painter().rect_stroke(r, 0.0, egui::Stroke::new(2.0, egui::Color32::WHITE), egui::StrokeKind::Inside);
+                ui.painter().text(r.left_top() + egui::vec2(4.0, 3.0), egui::Align2::LEFT_TOP, "held out", egui::FontId::proportional(11.0), egui::Color32::WHITE);
+            }
+        };
         ui.horizontal(|ui| {
             let show_truth = self.show == Show::Truth || both || views.pred.is_none();
             if show_truth {
                 ui.vertical(|ui| {
                     ui.label("ground truth");
-                    let r = show_mask(ui, "ground truth", &views.truth, self.style(false, hover_px), side);
+                    let (rect, r) = show_mask(ui, "ground truth", &views.truth, self.style(false, hover_px), side);
+                    mark(ui, rect);
                     hovered = hovered.or(r);
                 });
             }
             if let Some(p) = views.pred.as_ref().filter(|_| self.show != Show::Truth) {
                 ui.vertical(|ui| {
                     ui.label("prediction");
-                    let r = show_mask(ui, "prediction", p, self.style(self.errors, hover_px), side);
+                    let (rect, r) = show_mask(ui, "prediction", p, self.style(self.errors, hover_px), side);
+                    mark(ui, rect);
                     hovered = hovered.or(r);
                 });
             }
@@ -551,10 +625,50 @@ impl Lab for SegmentLab {
             ),
             None => "not trained yet".into(),
         };
-        format!("{data}: epoch {}/{}, {score}; {}", self.epoch, self.epochs, self.status)
+        let whole = match (&self.whole_acc, self.data.as_ref().and_then(|d| d.whole.as_ref())) {
+            (Some((all, held)), Some((w, _))) => format!("; whole image {}x{} predicted: pixel accuracy {all:.4}, held-out strip {held:.4}", w.width, w.height),
+            _ => String::new(),
+        };
+        format!("{data}: epoch {}/{}, {score}{whole}; {}", self.epoch, self.epochs, self.status)
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some()
+        self.worker.is_some() || self.stopping.is_some()
     }
+
+    /// A PNG or TIFF with a partner found by name (`cells.png` and
+    /// `cells_mask.png`, `img2d.tif` and `mask2d.tif`, `images/x.png` and
+    /// `masks/x.png`): either file of such a pair.
+    fn claims_file(&self, path: &Path) -> bool {
+        find_pair(path).is_some()
+    }
+
+    fn open_file(&mut self, path: &Path) {
+        match find_pair(path) {
+            Some((image, mask)) => {
+                self.load_files(&image, &mask);
+                if self.status == "loaded" {
+                    let name = |p: &Path| p.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned());
+                    self.status = format!("loaded {} with its mask {} (paired by name)", name(&image), name(&mask));
+                }
+            }
+            None => self.status = format!("{}: no image + mask pair found by its name", path.display()),
+        }
+    }
+}
+
+/// Pixel accuracy of `pred` against a one-image set's labels, over the
+/// image and over its columns from `split` on.
+fn whole_accuracy(set: &SegSet, split: usize, pred: &[u8]) -> (f64, f64) {
+    let w = set.width.max(1);
+    let (mut all, mut held, mut held_n) = (0usize, 0usize, 0usize);
+    for (p, (a, b)) in pred.iter().zip(&set.labels).enumerate() {
+        let hit = usize::from(a == b);
+        all += hit;
+        if p % w >= split {
+            held += hit;
+            held_n += 1;
+        }
+    }
+    (all as f64 / set.labels.len().max(1) as f64, held as f64 / held_n.max(1) as f64)
 }

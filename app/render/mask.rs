@@ -197,8 +197,8 @@ impl egui_wgpu::CallbackTrait for MaskCallback {
 }
 
 /// Draw the overlay `side` points on its longer side (aspect kept); returns
-/// the pixel under the pointer, if any.
-pub fn show_mask(ui: &mut egui::Ui, id_salt: &str, image: &Arc<MaskImage>, style: MaskStyle, side: f32) -> Option<(u32, u32)> {
+/// where it was drawn and the pixel under the pointer, if any.
+pub fn show_mask(ui: &mut egui::Ui, id_salt: &str, image: &Arc<MaskImage>, style: MaskStyle, side: f32) -> (egui::Rect, Option<(u32, u32)>) {
     let (w, h) = (image.width.max(1) as f32, image.height.max(1) as f32);
     let scale = side / w.max(h);
     let (rect, response) = ui.allocate_exact_size(egui::vec2(w * scale, h * scale), egui::Sense::hover());
@@ -207,8 +207,10 @@ pub fn show_mask(ui: &mut egui::Ui, id_salt: &str, image: &Arc<MaskImage>, style
     let key = response.id.value();
     let callback = MaskCallback { key, image: image.clone(), style, scale };
     ui.painter().add(egui_wgpu::Callback::new_paint_callback(rect, callback));
-    let pos = response.hover_pos()?;
-    let uv = (pos - rect.min) / rect.size();
-    let (x, y) = ((uv.x * w).floor(), (uv.y * h).floor());
-    (x >= 0.0 && y >= 0.0 && x < w && y < h).then_some((x as u32, y as u32))
+    let hover = response.hover_pos().and_then(|pos| {
+        let uv = (pos - rect.min) / rect.size();
+        let (x, y) = ((uv.x * w).floor(), (uv.y * h).floor());
+        (x >= 0.0 && y >= 0.0 && x < w && y < h).then_some((x as u32, y as u32))
+    });
+    (rect, hover)
 }

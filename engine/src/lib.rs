@@ -34,4 +34,5 @@ pub mod rng;
 pub mod segmentation;
 pub mod surface;
 pub mod train;
+pub mod upsampling;
 pub mod vae;

@@ -82,3 +82,61 @@ fn the_real_nuclei_pair_loads_and_trains_on_crops() {
     assert!(iou[1].unwrap_or(0.0) > 0.65, "{iou:?}");
     assert!(r[1].train_loss < r[0].train_loss);
 }
+
+/// A whole image larger than the net's input is predicted in overlapping
+/// tiles: where a tile owns the pixels its prediction is the direct one.
+#[test]
+fn whole_images_are_predicted_in_tiles() {
+    let train = Arc::new(SegSet::synthetic(&SynthConfig::new(8, 32, 3)));
+    let val = Arc::new(SegSet::synthetic(&SynthConfig::new(2, 32, 4)));
+    let mut t = SegTrainer::new(Arc::clone(&train), Arc::clone(&val), SegTrainConfig { batch_size: 4, ..SegTrainConfig::new(1, 3) }).unwrap();
+    // A 64x64 image: four 32x32 validation-like images side by side
+    // (rows of 2), planar RGB.
+    let big = SynthConfig::new(4, 32, 9);
+    let parts = SegSet::synthetic(&big);
+    let (n, w) = (32usize, 64usize);
+    let mut img = vec![0f32; 3 * w * w];
+    let mut labels = vec![0u8; w * w];
+    for k in 0..4 {
+        let (ox, oy) = ((k % 2) * n, (k / 2) * n);
+        for c in 0..3 {
+            for y in 0..n {
+                for x in 0..n {
+                    img[c * w * w + (oy + y) * w + ox + x] = parts.image(k).unwrap()[c * n * n + y * n + x];
+                }
+            }
+        }
+        for y in 0..n {
+            for x in 0..n {
+                labels[(oy + y) * w + ox + x] = parts.label(k).unwrap()[y * n + x];
+            }
+        }
+    }
+    let whole = SegSet { channels: 3, height: w, width: w, images: img, labels, instances: vec![0; w * w], classes: parts.classes.clone() };
+    let p = t.predict_whole(&whole).unwrap();
+    assert_eq!((p.classes.len(), p.probs.len()), (w * w, 4 * w * w));
+    // Tiles start at 0, 24 and 32 on each axis; tile (0, 0) owns 0..28 both
+    // ways, tile (32, 32) owns 44..64. Compare with direct predictions (the
+    // batch differs, so allow rounding).
+    let direct = t.model.predict(&parts.image(0).unwrap().to_vec(), 1).unwrap();
+    let direct_last = t.model.predict(&parts.image(3).unwrap().to_vec(), 1).unwrap();
+    for cl in 0..4 {
+        for y in 0..28 {
+            for x in 0..28 {
+                assert!((p.probs[cl * w * w + y * w + x] - direct[cl * n * n + y * n + x]).abs() < 1e-5, "({x}, {y})");
+            }
+        }
+        for y in 44..64 {
+            for x in 44..64 {
+                assert!((p.probs[cl * w * w + y * w + x] - direct_last[cl * n * n + (y - 32) * n + x - 32]).abs() < 1e-5, "({x}, {y})");
+            }
+        }
+    }
+    // Every pixel got a distribution, and an image smaller than a tile is refused.
+    for px in 0..w * w {
+        let s: f32 = (0..4).map(|c| p.probs[c * w * w + px]).sum();
+        assert!((s - 1.0).abs() < 1e-4, "pixel {px}: {s}");
+    }
+    let small = SegSet::synthetic(&SynthConfig::new(1, 16, 1));
+    assert!(t.predict_whole(&small).is_err());
+}

@@ -19,6 +19,7 @@ pub mod prelu;
 pub mod resample;
 pub mod residual;
 pub mod shape;
+pub mod unpool;
 pub mod upsample;
 
 pub use activation::*;
@@ -30,7 +31,8 @@ pub use embedding::Embedding;
 pub use linear::Linear;
 pub use maxout::Maxout;
 pub use norm::{BatchNorm, GroupNorm, LayerNorm};
-pub use upsample::{upsample_bilinear, upsample_nearest};
+pub use unpool::{Pooled, max_pool_with_switches, max_unpool};
+pub use upsample::{upsample_bed_of_nails, upsample_bicubic, upsample_bilinear, upsample_nearest};
 pub use pool::{flatten, Pool2d, PoolKind};
 pub use prelu::PRelu;
 pub use residual::ResidualBlock;

@@ -28,6 +28,34 @@ impl AxisMap {
     }
 }
 
+/// `mh x mw^T` of one `[h, w]` plane, on the CPU (what the graph version
+/// computes, for views that need no gradient).
+pub fn resample_plane(mh: &AxisMap, mw: &AxisMap, plane: &[f32]) -> Result<Vec<f32>, EngineError> {
+    let (h, w) = (mh.cols, mw.cols);
+    if plane.len() != h * w {
+        return Err(EngineError::Shape(format!("resample: {} values for a {h}x{w} plane", plane.len())));
+    }
+    // Rows first: t = x mw^T is [h, ow].
+    let mut t = vec![0f32; h * mw.rows];
+    for i in 0..h {
+        for c in 0..mw.rows {
+            t[i * mw.rows + c] = (0..w).map(|j| plane[i * w + j] * mw.data[c * w + j]).sum();
+        }
+    }
+    let mut out = vec![0f32; mh.rows * mw.rows];
+    for r in 0..mh.rows {
+        for i in 0..h {
+            let a = mh.data[r * h + i];
+            if a != 0.0 {
+                for c in 0..mw.rows {
+                    out[r * mw.rows + c] += a * t[i * mw.rows + c];
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn fixed_map(g: &mut Graph, what: &str, m: AxisMap) -> Result<Tensor, EngineError> {
     let name = format!("__{what}{}x{}_{}", m.rows, m.cols, g.leaves().len());
     let t = g.fixed(&name, &[m.rows, m.cols], m.data)?;

@@ -235,6 +235,82 @@ impl ImagePair {
     pub fn classes() -> Vec<ClassInfo> {
         vec![ClassInfo::stuff("background"), ClassInfo::thing("object")]
     }
+
+    /// The whole image as a one-image set (what the lab predicts and overlays).
+    pub fn whole(&self) -> SegSet {
+        SegSet {
+            channels: self.channels,
+            height: self.height,
+            width: self.width,
+            images: self.image.clone(),
+            labels: self.labels(),
+            instances: self.instances.clone(),
+            classes: ImagePair::classes(),
+        }
+    }
+}
+
+/// The first held-out column of a `width`-wide image whose right `holdout`
+/// fraction is held out (as [`crops`] splits it).
+pub fn holdout_split(width: usize, holdout: f64) -> usize {
+    ((width as f64) * (1.0 - holdout.clamp(0.05, 0.95))).round() as usize
+}
+
+const MASK_WORDS: [&str; 4] = ["masks", "mask", "labels", "label"];
+const IMAGE_WORDS: [&str; 3] = ["images", "image", "img"];
+const PAIR_EXTENSIONS: [&str; 3] = ["png", "tif", "tiff"];
+
+/// The image and the mask of a pair that `path` (either one) belongs to,
+/// found by name next to it: a mask's name has "mask" or "label(s)" where
+/// the image has "img", "image" or nothing (`cells_mask.png` and
+/// `cells.png`, `mask2d.tif` and `img2d.tif`, `masks/x.png` and
+/// `images/x.png`), with any of png, tif or tiff. None when `path` is no
+/// PNG or TIFF or no partner exists.
+pub fn find_pair(path: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let ext = path.extension()?.to_string_lossy().to_lowercase();
+    if !PAIR_EXTENSIONS.contains(&ext.as_str()) {
+        return None;
+    }
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let dir_name = dir.file_name().map(|d| d.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let lower = stem.to_lowercase();
+    let is_mask = MASK_WORDS.iter().any(|w| lower.contains(w)) || MASK_WORDS.contains(&dir_name.as_str());
+    // Candidate partner (directory, stem) pairs, in order of preference.
+    let mut names: Vec<(std::path::PathBuf, String)> = vec![];
+    let (from, to): (&[&str], &[&str]) = if is_mask { (&MASK_WORDS, &IMAGE_WORDS) } else { (&IMAGE_WORDS, &MASK_WORDS) };
+    for f in from {
+        // (Offsets into the lowercased name fit the name itself unless
+        // lowercasing changed its length: then no word match.)
+        if let Some((head, tail)) = lower.find(f).and_then(|at| Some((stem.get(..at)?, stem.get(at + f.len()..)?))) {
+            for t in to {
+                names.push((dir.to_path_buf(), format!("{head}{t}{tail}")));
+            }
+            if is_mask {
+                // "cells_mask" -> "cells": drop the word and a separator before it.
+                names.push((dir.to_path_buf(), format!("{}{tail}", head.trim_end_matches(['_', '-', '.', ' ']))));
+            }
+            break;
+        }
+    }
+    if !is_mask {
+        for t in ["_mask", "_masks", "_label", "_labels", "-mask"] {
+            names.push((dir.to_path_buf(), format!("{stem}{t}")));
+        }
+    }
+    // Sibling folders: masks/x.png <-> images/x.png.
+    if let Some(up) = dir.parent() {
+        let words: &[&str] = if is_mask { &IMAGE_WORDS } else { &MASK_WORDS };
+        if (if is_mask { MASK_WORDS.as_slice() } else { IMAGE_WORDS.as_slice() }).contains(&dir_name.as_str()) {
+            for w in words {
+                names.push((up.join(w), stem.clone()));
+            }
+        }
+    }
+    let partner = names.into_iter().filter(|(_, n)| !n.is_empty()).find_map(|(d, n)| {
+        PAIR_EXTENSIONS.iter().flat_map(|e| [e.to_string(), e.to_uppercase()]).map(|e| d.join(format!("{n}.{e}"))).find(|p| p.is_file() && p != path)
+    })?;
+    Some(if is_mask { (partner, path.to_path_buf()) } else { (path.to_path_buf(), partner) })
 }
 
 fn read_image(path: &Path, what: &str) -> Result<image::DynamicImage, SegError> {
@@ -311,7 +387,7 @@ pub fn load_pair(image_path: &Path, mask_path: &Path) -> Result<ImagePair, SegEr
 /// crops at seeded positions, each flipped at random.
 pub fn crops(pair: &ImagePair, crop: usize, count: usize, holdout: f64, seed: u64) -> Result<(SegSet, SegSet), SegError> {
     let (w, h) = (pair.width, pair.height);
-    let split = ((w as f64) * (1.0 - holdout.clamp(0.05, 0.95))).round() as usize;
+    let split = holdout_split(w, holdout);
     if crop == 0 || h < crop || split < crop || w - split < crop {
         return Err(SegError::Input(format!("a {w}x{h} image is too small for {crop}x{crop} crops with a held-out strip")));
     }
@@ -432,6 +508,27 @@ mod tests {
         assert!(e.contains("image") && e.contains("junk.png"), "{e}");
         let e = load_pair(&d.join("missing.png"), &d.join("a.png")).unwrap_err().to_string();
         assert!(e.contains("cannot open image"), "{e}");
+    }
+
+    #[test]
+    fn pairs_are_found_by_name_from_either_file() {
+        let d = scratch("names");
+        for f in ["cells.png", "cells_mask.png", "img2d.tif", "mask2d.tif", "lonely.png", "depth_label.txt"] {
+            std::fs::write(d.join(f), b"x").unwrap();
+        }
+        std::fs::create_dir_all(d.join("images")).unwrap();
+        std::fs::create_dir_all(d.join("masks")).unwrap();
+        std::fs::write(d.join("images/a1.png"), b"x").unwrap();
+        std::fs::write(d.join("masks/a1.tif"), b"x").unwrap();
+        let pair = |a: &str, b: &str| Some((d.join(a), d.join(b)));
+        assert_eq!(find_pair(&d.join("cells_mask.png")), pair("cells.png", "cells_mask.png"));
+        assert_eq!(find_pair(&d.join("cells.png")), pair("cells.png", "cells_mask.png"));
+        assert_eq!(find_pair(&d.join("mask2d.tif")), pair("img2d.tif", "mask2d.tif"));
+        assert_eq!(find_pair(&d.join("img2d.tif")), pair("img2d.tif", "mask2d.tif"));
+        assert_eq!(find_pair(&d.join("masks/a1.tif")), pair("images/a1.png", "masks/a1.tif"));
+        assert_eq!(find_pair(&d.join("images/a1.png")), pair("images/a1.png", "masks/a1.tif"));
+        assert_eq!(find_pair(&d.join("lonely.png")), None);
+        assert_eq!(find_pair(&d.join("depth_label.txt")), None);
     }
 
     #[test]

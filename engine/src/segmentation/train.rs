@@ -181,6 +181,54 @@ impl SegTrainer {
         self.predict_set(&val, &idx)
     }
 
+    /// Class maps of a whole image of any size at least the model's: the
+    /// net is fully convolutional but compiled for its crop size, so the
+    /// image is cut into tiles of that size overlapping by a quarter of
+    /// their side, and every pixel takes the tile in which
+    /// it lies farthest from the border, where zero padding matters least.
+    pub fn predict_whole(&mut self, image: &SegSet) -> Result<Prediction, SegError> {
+        let s = self.model.shape().clone();
+        let (h, w, c) = (image.height, image.width, image.channels);
+        if c != s.channels || h < s.height || w < s.width || image.image(0).is_none() {
+            return Err(SegError::Input(format!("a {c}-channel {w}x{h} image cannot be tiled by {}x{} tiles of {} channels", s.width, s.height, s.channels)));
+        }
+        let img = image.image(0).unwrap_or(&[]);
+        let (rows, cols) = (tiling(h, s.height), tiling(w, s.width));
+        let classes = s.classes;
+        let tiles: Vec<(usize, usize)> = rows.starts.iter().flat_map(|&y| cols.starts.iter().map(move |&x| (y, x))).collect();
+        let tile_px = s.height * s.width;
+        let mut probs = vec![0f32; classes * h * w];
+        for chunk in tiles.chunks(self.config.batch_size.max(1)) {
+            let mut x = Vec::with_capacity(chunk.len() * c * tile_px);
+            for &(y0, x0) in chunk {
+                for ch in 0..c {
+                    for y in y0..y0 + s.height {
+                        x.extend_from_slice(&img[ch * h * w + y * w + x0..ch * h * w + y * w + x0 + s.width]);
+                    }
+                }
+            }
+            let p = self.model.predict(&x, chunk.len())?;
+            for (k, &(y0, x0)) in chunk.iter().enumerate() {
+                let tp = &p[k * classes * tile_px..(k + 1) * classes * tile_px];
+                for y in y0..y0 + s.height {
+                    if rows.owner[y] != y0 {
+                        continue;
+                    }
+                    for xx in x0..x0 + s.width {
+                        if cols.owner[xx] != x0 {
+                            continue;
+                        }
+                        for cl in 0..classes {
+                            probs[cl * h * w + y * w + xx] = tp[cl * tile_px + (y - y0) * s.width + (xx - x0)];
+                        }
+                    }
+                }
+            }
+        }
+        let (cls, conf) = argmax_pixels(&probs, classes);
+        Ok(Prediction { index: 0, probs, classes: cls, confidence: conf })
+    }
+
     /// Train every remaining epoch, evaluating after each.
     pub fn run(&mut self, mut on_epoch: impl FnMut(&mut Self, &EpochReport) -> Flow) -> Result<Vec<EpochReport>, SegError> {
         let mut reports = vec![];
@@ -196,5 +244,54 @@ impl SegTrainer {
             }
         }
         Ok(reports)
+    }
+}
+
+/// Tiles of `tile` covering `len`: their starts, and for each position the
+/// start of the tile that owns it.
+struct Tiling {
+    starts: Vec<usize>,
+    owner: Vec<usize>,
+}
+
+fn tiling(len: usize, tile: usize) -> Tiling {
+    // Overlap of a quarter tile: each owned part keeps an eighth of the
+    // tile from the borders inside the image.
+    let step = (tile - tile / 4).max(1);
+    let mut starts = vec![];
+    let mut at = 0;
+    while at + tile < len {
+        starts.push(at);
+        at += step;
+    }
+    starts.push(len - tile);
+    let owner = (0..len)
+        .map(|p| {
+            let margin = |&st: &usize| if p < st || p >= st + tile { -1 } else { (p - st).min(st + tile - 1 - p) as i64 };
+            // The first of the best on ties.
+            let best = starts.iter().map(margin).max().unwrap_or(0);
+            starts.iter().copied().find(|st| margin(st) == best).unwrap_or(0)
+        })
+        .collect();
+    Tiling { starts, owner }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tiling;
+
+    #[test]
+    fn tiles_cover_the_image_and_own_their_middles() {
+        let t = tiling(100, 48);
+        assert_eq!(t.starts, [0, 36, 52]);
+        // 0..=41 is nearest the middle of tile 0 (ties go first), then tile 36
+        // up to where tile 52's margin wins.
+        assert_eq!(t.owner[0], 0);
+        assert_eq!(t.owner[41], 0);
+        assert_eq!(t.owner[42], 36);
+        assert_eq!(t.owner[99], 52);
+        assert!(t.owner.iter().enumerate().all(|(p, &s)| (s..s + 48).contains(&p)));
+        let one = tiling(48, 48);
+        assert_eq!((one.starts.clone(), one.owner.iter().all(|&s| s == 0)), (vec![0], true));
     }
 }

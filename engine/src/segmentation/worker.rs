@@ -1,6 +1,9 @@
-//! A [`SegTrainer`] on its own thread: step and epoch events and the
-//! predictions of the first validation images out through a channel
-//! (after every epoch), pause / resume / stop in.
+//! A [`SegTrainer`] on its own thread: step and epoch events, the
+//! predictions of the first validation images and (for an image + mask
+//! pair) of the whole image out through a channel after every epoch; pause,
+//! resume, stop in. Stopping only signals: the thread ends on its own after
+//! the step under way, and nothing waits for it (not even dropping the
+//! worker), so a UI that stops never blocks.
 
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
@@ -13,6 +16,8 @@ pub enum SegEvent {
     Step(StepReport),
     Epoch(EpochReport),
     Predictions(Vec<Prediction>),
+    /// The whole image's prediction (only when spawned with one).
+    Whole(Prediction),
     /// The run ended: all epochs done (`error: None`, `stopped: false`),
     /// stopped on request, or failed.
     Done { stopped: bool, error: Option<String> },
@@ -33,7 +38,13 @@ pub struct SegWorker {
 impl SegWorker {
     /// Start training; after each epoch the first `shown` validation images
     /// are predicted and sent.
-    pub fn spawn(mut trainer: SegTrainer, shown: usize) -> Result<Self, SegError> {
+    pub fn spawn(trainer: SegTrainer, shown: usize) -> Result<Self, SegError> {
+        Self::spawn_with_whole(trainer, shown, None)
+    }
+
+    /// As [`SegWorker::spawn`], also predicting `whole` (a one-image set of
+    /// any size at least the training crops') after every epoch.
+    pub fn spawn_with_whole(mut trainer: SegTrainer, shown: usize, whole: Option<std::sync::Arc<super::SegSet>>) -> Result<Self, SegError> {
         let (tx, events) = channel();
         let (control, rx) = channel::<Command>();
         let thread = std::thread::Builder::new()
@@ -78,6 +89,22 @@ impl SegWorker {
                         Ok(Some((r, preds))) => {
                             let _ = tx.send(SegEvent::Epoch(r));
                             let _ = tx.send(SegEvent::Predictions(preds));
+                            // The whole image takes longer than the held-out
+                            // tiles: skip it once stopping was asked for.
+                            if let Some(img) = whole.as_ref().filter(|_| !stopped) {
+                                stopped = !go_on();
+                                if !stopped {
+                                    match trainer.predict_whole(img) {
+                                        Ok(p) => {
+                                            let _ = tx.send(SegEvent::Whole(p));
+                                        }
+                                        Err(e) => {
+                                            error = Some(e.to_string());
+                                            break;
+                                        }
+                                    }
+                                }
+                            }
                         }
                         Ok(None) => {}
                         Err(e) => {
@@ -120,10 +147,11 @@ impl SegWorker {
 }
 
 impl Drop for SegWorker {
+    /// Signal the thread and let it end on its own (the UI thread drops
+    /// workers; a join here would block it for the step under way).
     fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
+        if self.thread.take().is_some() {
             let _ = self.control.send(Command::Stop);
-            let _ = t.join();
         }
     }
 }
