@@ -434,7 +434,8 @@ impl Lab for DepthPredLab {
         });
         let total = (self.epochs * self.steps_per_epoch).max(1);
         if self.worker.is_some() || self.steps > 0 {
-            let ms = self.step_ms.map_or(String::new(), |m| format!(", {m:.0} ms a step"));
+            // the step time only while it runs: a finished run's view stays reproducible
+            let ms = self.step_ms.filter(|_| self.worker.is_some()).map_or(String::new(), |m| format!(", {m:.0} ms a step"));
             let text = format!("step {} of {total}{ms}", self.steps);
             ui.add(egui::ProgressBar::new(self.steps as f32 / total as f32).text(text));
         }
