@@ -31,6 +31,7 @@ pub mod optim;
 pub mod pixelcnn;
 pub mod rng;
 pub mod segmentation;
+pub mod shapes3d;
 pub mod surface;
 pub mod train;
 pub mod vae;
