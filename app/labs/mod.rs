@@ -20,6 +20,7 @@ pub mod optimization;
 pub mod pixelcnn;
 pub mod points;
 pub mod segment;
+pub mod shapes3d;
 pub mod task;
 pub mod toy2d;
 pub mod train;
@@ -107,6 +108,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(convert::ConvertLab::new()),
         Box::new(implicit::ImplicitLab::new()),
         Box::new(gcn::GcnLab::new()),
+        Box::new(shapes3d::Shapes3dLab::new()),
         Box::new(vae::VaeLab::new()),
         Box::new(gan::GanLab::new()),
         Box::new(pixelcnn::PixelCnnLab::new()),

@@ -32,6 +32,7 @@ pub mod optim;
 pub mod pixelcnn;
 pub mod rng;
 pub mod segmentation;
+pub mod shapes3d;
 pub mod surface;
 pub mod train;
 pub mod upsampling;

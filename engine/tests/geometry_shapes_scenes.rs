@@ -203,3 +203,22 @@ fn big_points_are_deterministic_and_on_the_knot_tube() {
     let colors = a.colors.as_ref().unwrap();
     assert!(colors.iter().flatten().all(|c| (0.0..=1.0).contains(c)));
 }
+
+#[test]
+fn cylinder_cone_and_pyramid_are_closed_outward_solids_of_their_volume() {
+    // A regular n-gon of circumradius r has area n/2 r^2 sin(2 pi / n).
+    let n = 24;
+    let polygon = |r: f64| n as f64 / 2.0 * r * r * (std::f64::consts::TAU / n as f64).sin();
+    for (m, want, what) in [
+        (shapes::cylinder(0.5, 1.2, n), polygon(0.5) * 1.2, "cylinder"),
+        (shapes::cone(0.5, 1.2, n), polygon(0.5) * 1.2 / 3.0, "cone"),
+        (shapes::pyramid(1.0, 0.9), 0.9 / 3.0, "pyramid"),
+    ] {
+        assert_consistent_normals(&m, what);
+        // Positive when every triangle winds outward (counter-clockwise seen from outside).
+        let v = m.signed_volume();
+        assert!((v - want).abs() < 1e-5 * want.max(1.0), "{what}: volume {v}, expected {want}");
+        let b = m.bounds().unwrap();
+        assert!((b.max[1] - b.min[1] - if what == "pyramid" { 0.9 } else { 1.2 }).abs() < 1e-6, "{what}: height");
+    }
+}

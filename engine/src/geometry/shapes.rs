@@ -54,6 +54,77 @@ pub fn torus(major: f32, minor: f32, segments: usize, sides: usize) -> Mesh {
     })
 }
 
+/// A flat disc of triangles at height `y` around the y axis, facing +y
+/// when `up`, appended to `m` (the caps of cylinders and cones).
+fn disc(m: &mut Mesh, radius: f32, y: f32, segments: usize, up: bool) {
+    let base = m.positions.len() as u32;
+    let n = [0.0, if up { 1.0 } else { -1.0 }, 0.0];
+    m.positions.push([0.0, y, 0.0]);
+    for k in 0..segments {
+        let phi = TAU * k as f32 / segments as f32;
+        m.positions.push([radius * phi.cos(), y, radius * phi.sin()]);
+    }
+    m.normals.get_or_insert_with(Vec::new).extend(std::iter::repeat_n(n, segments + 1));
+    for k in 0..segments as u32 {
+        let (a, b) = (base + 1 + k, base + 1 + (k + 1) % segments as u32);
+        // Counter-clockwise seen from the side the disc faces.
+        m.triangles.push(if up { [base, b, a] } else { [base, a, b] });
+    }
+}
+
+/// Closed cylinder around the y axis, centred at the origin.
+pub fn cylinder(radius: f32, height: f32, segments: usize) -> Mesh {
+    let segments = segments.max(3);
+    let h = height / 2.0;
+    // Rows run from the top down so the side faces outward.
+    let mut m = grid(1, segments, |s, t| {
+        let phi = TAU * s;
+        ([radius * phi.cos(), h - height * t, radius * phi.sin()], [phi.cos(), 0.0, phi.sin()])
+    });
+    disc(&mut m, radius, h, segments, true);
+    disc(&mut m, radius, -h, segments, false);
+    m
+}
+
+/// Closed cone around the y axis: base of `radius` at y = -height/2, apex at +height/2.
+pub fn cone(radius: f32, height: f32, segments: usize) -> Mesh {
+    let segments = segments.max(3);
+    let h = height / 2.0;
+    let slant = (height * height + radius * radius).sqrt().max(f32::MIN_POSITIVE);
+    let mut m = grid(1, segments, |s, t| {
+        let phi = TAU * s;
+        let n = [height * phi.cos() / slant, radius / slant, height * phi.sin() / slant];
+        ([radius * t * phi.cos(), h - height * t, radius * t * phi.sin()], n)
+    });
+    disc(&mut m, radius, -h, segments, false);
+    m
+}
+
+/// Square pyramid: base of edge `size` at y = -height/2, apex at +height/2,
+/// flat faces (each its own vertices).
+pub fn pyramid(size: f32, height: f32) -> Mesh {
+    let (s, h) = (size / 2.0, height / 2.0);
+    let apex = [0.0, h, 0.0];
+    let c = [[-s, -h, -s], [s, -h, -s], [s, -h, s], [-s, -h, s]];
+    let mut faces: Vec<[[f32; 3]; 3]> = (0..4).map(|k| [c[k], c[(k + 1) % 4], apex]).collect();
+    faces.extend([[c[0], c[1], c[2]], [c[0], c[2], c[3]]]);
+    let mut m = Mesh { normals: Some(Vec::new()), ..Default::default() };
+    // The centroid lies inside: a face whose normal points towards it is flipped.
+    let inside = [0.0, -h / 2.0, 0.0];
+    for mut f in faces {
+        let mut n = normalize(cross(sub(f[1], f[0]), sub(f[2], f[0])));
+        if dot(n, sub(f[0], inside)) < 0.0 {
+            f.swap(1, 2);
+            n = n.map(|v| -v);
+        }
+        let base = m.positions.len() as u32;
+        m.positions.extend(f);
+        m.normals.get_or_insert_with(Vec::new).extend([n; 3]);
+        m.triangles.push([base, base + 1, base + 2]);
+    }
+    m
+}
+
 /// Axis-aligned cube of edge `size` centred at the origin; each face has its
 /// own four vertices so normals are flat.
 pub fn cube(size: f32) -> Mesh {

@@ -7,6 +7,7 @@
 pub mod activation;
 pub mod adaptive_pool;
 pub mod conv;
+pub mod conv3d;
 pub mod conv_transpose;
 pub mod dropout;
 pub mod embedding;
@@ -25,6 +26,7 @@ pub mod upsample;
 pub use activation::*;
 pub use adaptive_pool::AdaptiveAvgPool2d;
 pub use conv::{Conv2d, Conv2dConfig};
+pub use conv3d::{Conv3d, Conv3dConfig, MaxPool3d};
 pub use conv_transpose::{ConvTranspose2d, ConvTranspose2dConfig};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
