@@ -6,6 +6,7 @@ use vislab_engine::geometry::Asset;
 pub mod convert;
 pub mod datasets;
 pub mod depth;
+pub mod detect;
 pub mod gan;
 pub mod gcn;
 pub mod implicit;
@@ -95,6 +96,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(iou::IouLab::new()),
         Box::new(nms::NmsLab::new()),
         Box::new(map::MapLab::new()),
+        Box::new(detect::DetectLab::new()),
         Box::new(segment::SegmentLab::new()),
         Box::new(depth::DepthLab::new()),
         Box::new(voxels::VoxelLab::new()),
