@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
+use egui_kittest::kittest::Queryable;
 use vislab::labs::Lab;
 use vislab::labs::detect::DetectLab;
 use vislab_engine::detection::detector::{DetSet, DetTrainer};

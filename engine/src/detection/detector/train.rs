@@ -231,22 +231,3 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod tune {
-    use super::*;
-    #[test]
-    #[ignore]
-    fn tune() {
-        let env = |k: &str, d: f64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
-        let train = Arc::new(DetSet::synthetic(env("N", 384.0) as usize, 32, 4, 1));
-        let val = Arc::new(DetSet::synthetic(64, 32, 4, 2));
-        let mut c = DetTrainConfig::new(env("E", 8.0) as usize, 0);
-        c.lr = env("LR", 3e-3) as f32;
-        c.base = env("BASE", 8.0) as usize;
-        c.box_weight = env("BW", 2.0) as f32;
-        c.batch_size = env("B", 16.0) as usize;
-        let mut t = DetTrainer::new(train, val, c).unwrap();
-        let t0 = Instant::now();
-        while !t.done() { let r = t.run_epoch(&mut |_, _| Flow::Continue).unwrap().unwrap(); eprintln!("{} AP {:.4} AP50 {:.4} {:?} {:.1}s", r.epoch, r.coco[0], r.coco[1], r.loss, t0.elapsed().as_secs_f64()); }
-    }
-}
