@@ -154,3 +154,20 @@ fn train_reads_cifar_batches_and_image_folders() {
     assert_fails(&["train", "--data", &data, "--out", &out_s], "data_batch_3.bin: 3083 bytes is not a whole number of 3073-byte CIFAR records");
     assert_fails(&["train", "--data", &spec, "--image-size", "0", "--out", &out_s], "--image-size 0 must be in 1..=1024");
 }
+
+#[test]
+fn detector_writes_its_metrics_and_rejects_bad_sizes() {
+    let out = scratch("detector");
+    let o = vislab(&["train", "--model", "detector", "--images", "64", "--epochs", "2", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "epoch,loss,loss_objectness,loss_class,loss_box,ap,ap50,ap75,seconds");
+    assert_eq!(lines.len(), 3, "{csv}");
+    // loss = objectness + class + 2 x box, and it falls
+    let row = |l: &str| l.split(',').map(|v| v.parse::<f64>().unwrap()).collect::<Vec<f64>>();
+    let (a, b) = (row(lines[1]), row(lines[2]));
+    assert!((a[1] - (a[2] + a[3] + 2.0 * a[4])).abs() < 1e-3 * a[1], "{csv}");
+    assert!(b[1] < a[1], "{csv}");
+    assert_fails(&["train", "--model", "detector", "--size", "20"], "16, 32, 64 or 128 pixels a side, not 20");
+}

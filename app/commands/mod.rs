@@ -3,6 +3,7 @@
 
 pub mod metrics;
 pub mod train;
+pub mod train_detector;
 pub mod train_pixelcnn;
 pub mod train_vae;
 

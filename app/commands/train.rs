@@ -28,8 +28,8 @@ usage: vislab train --data SPEC [options]
                          stratified 10% (split seed 0) as the test set
   --image-size N         side images of a folder are resized to (default 32)
   --grayscale            read a folder's images as one grey channel
-  --model mlp|cnn|vae|pixelcnn  architecture (default mlp; vislab train --model vae --help
-                         or --model pixelcnn --help for those)
+  --model mlp|cnn|vae|pixelcnn|detector  architecture (default mlp; vislab train --model vae --help,
+                         --model pixelcnn --help or --model detector --help for those)
   --epochs N             (default: 8 for mlp, 3 for cnn)
   --batch B              mini-batch size (default 64)
   --optimizer NAME       sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw (default adam)
@@ -224,6 +224,9 @@ pub fn train(args: &[String]) -> ExitCode {
     }
     if args.windows(2).any(|w| w[0] == "--model" && w[1] == "pixelcnn") {
         return super::train_pixelcnn::train(args);
+    }
+    if args.windows(2).any(|w| w[0] == "--model" && w[1] == "detector") {
+        return super::train_detector::train(args);
     }
     if wants_help(args) {
         eprint!("{TRAIN_USAGE}");

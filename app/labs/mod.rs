@@ -7,6 +7,7 @@ pub mod convert;
 pub mod datasets;
 pub mod depth;
 pub mod depthpred;
+pub mod detect;
 pub mod gan;
 pub mod gcn;
 pub mod implicit;
@@ -98,6 +99,7 @@ pub fn all() -> Vec<Box<dyn Lab>> {
         Box::new(iou::IouLab::new()),
         Box::new(nms::NmsLab::new()),
         Box::new(map::MapLab::new()),
+        Box::new(detect::DetectLab::new()),
         Box::new(segment::SegmentLab::new()),
         Box::new(upsample::UpsampleLab::new()),
         Box::new(depth::DepthLab::new()),

@@ -57,7 +57,7 @@ impl DepthModel {
         let eval = if shape.batch_norm { unet(&mut g, &s, &mut Pass { mode: Mode::Eval, updates: &mut vec![] }, x)? } else { pred };
         let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_LOG_DEPTH.into(), eval)], state_updates: updates };
         let compiled = Model::compile(g, spec)?;
-        let mut params = init_params(&compiled, seed)?;
+        let mut params = init_params(&compiled, HEAD, seed)?;
         if let Some(b) = params.iter_mut().find(|p| p.name == format!("{HEAD}.bias")) {
             b.value.fill(mean_log_depth);
         }

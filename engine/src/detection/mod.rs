@@ -4,6 +4,7 @@
 //! COCO ground-truth / detections pair built from them (`scene`); and the
 //! reader of COCO detection results files.
 
+pub mod detector;
 pub mod nms;
 pub mod scene;
 

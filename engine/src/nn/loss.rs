@@ -81,6 +81,12 @@ pub fn multiclass_hinge(g: &mut Graph, scores: Tensor, labels: Tensor, margin: f
 
 /// Mean of `max(x, 0) - x y + ln(1 + e^-|x|)` (stable BCE on logits).
 pub fn bce_with_logits(g: &mut Graph, logits: Tensor, targets: Tensor) -> R {
+    let t = bce_with_logits_terms(g, logits, targets)?;
+    g.mean_all(t)
+}
+
+/// The stable BCE of every element, unreduced (for weighted sums).
+pub fn bce_with_logits_terms(g: &mut Graph, logits: Tensor, targets: Tensor) -> R {
     let r = relu(g, logits)?;
     let xy = g.mul(logits, targets)?;
     let a = g.abs(logits)?;
@@ -89,8 +95,7 @@ pub fn bce_with_logits(g: &mut Graph, logits: Tensor, targets: Tensor) -> R {
     let e1 = g.add_scalar(e, 1.0)?;
     let l = g.ln(e1)?;
     let t = g.sub(r, xy)?;
-    let t = g.add(t, l)?;
-    g.mean_all(t)
+    g.add(t, l)
 }
 
 /// Mean squared error over all elements.

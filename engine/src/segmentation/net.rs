@@ -66,12 +66,12 @@ pub struct Pass<'a> {
 /// Two conv [+ BatchNorm] + ReLU layers named `{name}a`, `{name}b` (and
 /// `{name}a_bn`, `{name}b_bn`). Layers are registered on the first call
 /// and found by name on the second (the other mode).
-fn double(g: &mut Graph, s: &UNetShape, pass: &mut Pass, name: &str, x: Tensor, cin: usize, cout: usize) -> Result<Tensor, EngineError> {
+pub(crate) fn double(g: &mut Graph, batch_norm: bool, pass: &mut Pass, name: &str, x: Tensor, cin: usize, cout: usize) -> Result<Tensor, EngineError> {
     let mut h = x;
     for (k, c_in) in [("a", cin), ("b", cout)] {
-        let conv = layer_conv(g, &format!("{name}{k}"), c_in, cout, !s.batch_norm)?;
+        let conv = layer_conv(g, &format!("{name}{k}"), c_in, cout, !batch_norm)?;
         h = conv.forward(g, h)?;
-        if s.batch_norm {
+        if batch_norm {
             let bn = layer_bn(g, &format!("{name}{k}_bn"), cout)?;
             h = bn.forward(g, h, pass.mode, pass.updates)?;
         }
@@ -81,7 +81,7 @@ fn double(g: &mut Graph, s: &UNetShape, pass: &mut Pass, name: &str, x: Tensor, 
 }
 
 /// A tensor for an existing leaf.
-fn leaf(g: &Graph, name: &str) -> Option<Tensor> {
+pub(crate) fn leaf(g: &Graph, name: &str) -> Option<Tensor> {
     g.leaf(name).map(|l| Tensor { id: l.id, view: luminal::prelude::ShapeTracker::new(&l.shape) })
 }
 
@@ -127,17 +127,17 @@ fn up(g: &mut Graph, name: &str, x: Tensor, cin: usize, cout: usize) -> Result<T
 /// once per mode on one graph: the second call reuses the first's weights.
 pub fn unet(g: &mut Graph, s: &UNetShape, pass: &mut Pass, x: Tensor) -> Result<Tensor, EngineError> {
     let (c1, c2, c3) = (s.base, 2 * s.base, 4 * s.base);
-    let e1 = double(g, s, pass, "enc1", x, s.channels, c1)?; // H
+    let e1 = double(g, s.batch_norm, pass, "enc1", x, s.channels, c1)?; // H
     let p1 = Pool2d::max(2, 2).forward(g, e1)?;
-    let e2 = double(g, s, pass, "enc2", p1, c1, c2)?; // H/2
+    let e2 = double(g, s.batch_norm, pass, "enc2", p1, c1, c2)?; // H/2
     let p2 = Pool2d::max(2, 2).forward(g, e2)?;
-    let m = double(g, s, pass, "mid", p2, c2, c3)?; // H/4
+    let m = double(g, s.batch_norm, pass, "mid", p2, c2, c3)?; // H/4
     let u2 = up(g, "up2", m, c3, c2)?; // H/2
     let d2 = concat_channels(g, u2, e2)?;
-    let d2 = double(g, s, pass, "dec2", d2, 2 * c2, c2)?;
+    let d2 = double(g, s.batch_norm, pass, "dec2", d2, 2 * c2, c2)?;
     let u1 = up(g, "up1", d2, c2, c1)?; // H
     let d1 = concat_channels(g, u1, e1)?;
-    let d1 = double(g, s, pass, "dec1", d1, 2 * c1, c1)?;
+    let d1 = double(g, s.batch_norm, pass, "dec1", d1, 2 * c1, c1)?;
     let head = match leaf(g, &format!("{HEAD}.weight")) {
         Some(weight) => Conv2d { weight, bias: leaf(g, &format!("{HEAD}.bias")), config: Conv2dConfig::new(c1, s.classes, 1) },
         None => Conv2d::new(g, HEAD, Conv2dConfig::new(c1, s.classes, 1))?,
@@ -146,15 +146,15 @@ pub fn unet(g: &mut Graph, s: &UNetShape, pass: &mut Pass, x: Tensor) -> Result<
 }
 
 /// Seeded initial weights of a compiled U-Net: Kaiming (gain sqrt 2) before
-/// ReLUs, gain 1 for the head, biases zero, BatchNorm scales one.
-pub fn init_params(compiled: &Model, seed: u64) -> Result<Vec<Param>, crate::init::InitError> {
+/// ReLUs, gain 1 for the layer named `head`, biases zero, BatchNorm scales one.
+pub fn init_params(compiled: &Model, head: &str, seed: u64) -> Result<Vec<Param>, crate::init::InitError> {
     let mut params = Vec::new();
     for (i, p) in compiled.params().into_iter().enumerate() {
         let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
         let init = match () {
             _ if p.name.ends_with("_bn.weight") => Init::Constant(1.0),
             _ if p.shape.len() < 2 => Init::Zeros,
-            _ if layer == HEAD => Init::KaimingNormal { gain: 1.0 },
+            _ if layer == head => Init::KaimingNormal { gain: 1.0 },
             _ => Init::KAIMING_RELU,
         };
         let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
@@ -188,7 +188,7 @@ impl SegModel {
         let probs = nn::softmax(&mut g, eval, 1)?;
         let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_PROBS.into(), probs)], state_updates: updates };
         let compiled = Model::compile(g, spec)?;
-        let params = init_params(&compiled, seed)?;
+        let params = init_params(&compiled, HEAD, seed)?;
         Ok(SegModel { shape, compiled, params })
     }
 
