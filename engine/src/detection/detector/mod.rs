@@ -29,6 +29,8 @@ pub enum DetectorError {
     #[error(transparent)]
     Optim(#[from] crate::optim::OptimError),
     #[error(transparent)]
+    Init(#[from] crate::init::InitError),
+    #[error(transparent)]
     Metrics(#[from] crate::metrics::MetricsError),
     #[error("{0}")]
     Input(String),
