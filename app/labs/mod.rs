@@ -7,6 +7,7 @@ pub mod convert;
 pub mod datasets;
 pub mod depth;
 pub mod gan;
+pub mod gan_images;
 pub mod gcn;
 pub mod implicit;
 pub mod iou;
