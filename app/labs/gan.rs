@@ -630,6 +630,12 @@ impl Lab for GanLab {
             if let Some(src) = ui.add_enabled_ui(!running, |ui| self.picker.ui(ui)).inner {
                 self.load_source(src);
             }
+            ui.separator();
+            let data = self.folder.as_ref().filter(|f| f.side == 28).map(|f| &f.fd);
+            self.images.fd_controls(ui, self.worker.as_mut(), data);
+            if !self.images.fd_message.is_empty() {
+                ui.label(&self.images.fd_message);
+            }
         }
         if self.dist == Dist::Draw {
             ui.horizontal(|ui| {
@@ -737,14 +743,6 @@ impl Lab for GanLab {
         ui.separator();
         if self.images_model {
             self.images.walk_controls(ui);
-            if self.dist == Dist::Folder {
-                ui.separator();
-                let data = self.folder.as_ref().filter(|f| f.side == 28).map(|f| &f.fd);
-                self.images.fd_controls(ui, self.worker.as_mut(), data);
-                if !self.images.fd_message.is_empty() {
-                    ui.label(&self.images.fd_message);
-                }
-            }
             ui.separator();
         }
         let ctx = ui.ctx().clone();
@@ -852,6 +850,9 @@ impl Lab for GanLab {
         }
         if self.dist == Dist::Folder {
             s += &format!(" · {}", self.images.fd_line());
+            if !self.images.fd_message.is_empty() {
+                s += &format!(" · {}", self.images.fd_message);
+            }
         }
         if !self.status.is_empty() {
             s += &format!(" · {}", self.status);

@@ -297,7 +297,7 @@ impl ImageViews {
             let name = self.checkpoint.as_ref().map_or("none: train one here".to_string(), |p| p.file_name().map_or(p.display().to_string(), |n| n.to_string_lossy().into_owned()));
             ui.label(format!("classifier: {name}"));
         });
-        let building = self.busy();
+        let building = matches!(self.fd, Fd::Building(_) | Fd::Computing);
         ui.horizontal(|ui| {
             if ui.add_enabled(!building, egui::Button::new("Classifier checkpoint...")).clicked()
                 && let Some(p) = rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]).pick_file()
