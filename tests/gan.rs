@@ -17,7 +17,7 @@ fn after<'a>(text: &'a str, key: &str) -> &'a str {
 /// The lab's defaults, spelled out: ring data, 2-D noise, G 2x32 ReLU,
 /// D 2x32 leaky ReLU, non-saturating loss, Adam 2e-3, batch 64, seed 1.
 fn lab_defaults() -> GanTrainer {
-    let shape = GanShape { data: 2, tanh_out: false, noise: 2, g_hidden: vec![32, 32], d_hidden: vec![32, 32], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
+    let shape = GanShape { data: 2, tanh_out: false, noise: 2, g_hidden: vec![32, 32], d_hidden: vec![32, 32], g_act: Activation::Relu, d_act: Activation::LeakyRelu, conv: None };
     let config = GanConfig { lr_d: 2e-3, lr_g: 2e-3, batch: 64, d_steps: 1, g_steps: 1, smoothing: 0.0, ..GanConfig::new(shape, 1) };
     GanTrainer::new(config, RealDist::ring()).unwrap()
 }
@@ -164,7 +164,7 @@ fn digits_mode_trains_an_image_gan() {
     // The engine with the digits preset: 64 pixels in [-1, 1], 8-D noise,
     // G 2x128 ReLU with a tanh output, D 1x128 leaky ReLU.
     let d = vislab_engine::data::digits::load().unwrap();
-    let shape = GanShape { data: 64, tanh_out: true, noise: 8, g_hidden: vec![128, 128], d_hidden: vec![128], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
+    let shape = GanShape { data: 64, tanh_out: true, noise: 8, g_hidden: vec![128, 128], d_hidden: vec![128], g_act: Activation::Relu, d_act: Activation::LeakyRelu, conv: None };
     let mut t = GanTrainer::new(GanConfig { lr_d: 2e-3, lr_g: 2e-3, batch: 64, ..GanConfig::new(shape, 1) }, RealDist::images(d.x(), 64)).unwrap();
     for _ in 0..2000 {
         t.round(&mut |_| {}).unwrap();
@@ -177,3 +177,83 @@ fn digits_mode_trains_an_image_gan() {
     assert!(d1 < 0.6 * d0, "distance {d0} -> {d1}");
     h.snapshot_options("gan_digits", &snapshot_options());
 }
+
+/// As `settle`, for DCGAN runs longer than its minute.
+fn settle_long(h: &mut egui_kittest::Harness<'static, vislab::shell::VislabApp>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    while h.state().busy() {
+        assert!(std::time::Instant::now() < deadline, "app still busy after 600 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        h.step();
+    }
+    h.run_steps(4);
+}
+
+#[test]
+fn dcgan_on_mnist_lowers_the_frechet_distance() {
+    let dir = vislab_engine::data::locate("mnist/data").unwrap_or_else(|e| panic!("{e}"));
+    let mut h = app("gan");
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "distribution").click();
+    h.run_steps(2);
+    h.get_by_label("MNIST folder (DCGAN)").click();
+    h.run_steps(2);
+    let s = h.state().current_lab().summary();
+    assert!(s.contains("load an MNIST-format folder"), "{s}");
+    // A relative path when the checkout has one, so the snapshot does not show where it lives.
+    let rel = std::path::Path::new(".cache/data/mnist/data");
+    let shown = if rel.is_dir() { rel.display().to_string() } else { dir.display().to_string() };
+    open_path(&mut h, &shown);
+    let s = h.state().current_lab().summary();
+    assert!(s.starts_with("MNIST folder (DCGAN), noise 64: 0 rounds") && s.contains("1 snapshots"), "{s}");
+    // Small networks and a short run keep the test within a minute.
+    for (label, v) in [("G channels at 7x7", DCGAN_TEST.0 as f64), ("D channels at 14x14", DCGAN_TEST.1 as f64)] {
+        h.get_by_role_and_label(egui::accesskit::Role::Slider, label).scroll_to_me();
+        h.run_steps(12);
+        h.get_by_role_and_label(egui::accesskit::Role::Slider, label).set_value_accesskit(v);
+        h.run_steps(2);
+    }
+    settle_long(&mut h);
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "rounds per run").scroll_to_me();
+    h.run_steps(12);
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "rounds per run").set_value_accesskit(DCGAN_TEST.2 as f64);
+    h.run_steps(2);
+    // FD of the untrained generator (the classifier is trained here first).
+    h.get_by_label("Compute FD").scroll_to_me();
+    h.run_steps(12);
+    h.get_by_label("Compute FD").click();
+    h.run_steps(2);
+    assert!(h.state().busy(), "the classifier trains in the background: {}", h.state().current_lab().summary());
+    settle_long(&mut h);
+    let s = h.state().current_lab().summary();
+    let fd0: f64 = after(&s, "· FD ").parse().unwrap_or_else(|_| panic!("{s}"));
+    let real: f64 = after(&s, "(real vs real ").trim_end_matches(')').parse().unwrap();
+    h.get_by_label("Train").scroll_to_me();
+    h.run_steps(12);
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    settle_long(&mut h);
+    h.get_by_label("Compute FD").scroll_to_me();
+    h.run_steps(12);
+    h.get_by_label("Compute FD").click();
+    h.run_steps(2);
+    settle_long(&mut h);
+    let s = h.state().current_lab().summary();
+    let fd1: f64 = after(&s, "· FD ").parse().unwrap();
+    eprintln!("DCGAN lab: FD {fd0} -> {fd1}, real vs real {real}; {s}");
+    assert!(s.contains(&format!("finished ({} rounds)", DCGAN_TEST.2)), "{s}");
+    assert!(fd1 < 0.8 * fd0 && real < 0.1 * fd1, "FD {fd0} -> {fd1}, real vs real {real}");
+    // One snapshot per view: the first, every 10 rounds, none repeated.
+    assert!(s.contains(&format!("{} snapshots", DCGAN_TEST.2 / 10 + 1)), "{s}");
+    // The timeline goes back to the untrained G.
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "timeline").set_value_accesskit(0.0);
+    h.run_steps(3);
+    assert!(h.query_by_label_contains("after 0 G steps (timeline)").is_some());
+    h.get_by_role_and_label(egui::accesskit::Role::Slider, "timeline").set_value_accesskit((DCGAN_TEST.2 / 10) as f64);
+    h.run_steps(3);
+    assert!(h.query_by_label_contains(&format!("fixed z after {} G steps", DCGAN_TEST.2)).is_some());
+    settle_long(&mut h);
+    h.snapshot_options("gan_dcgan", &snapshot_options());
+}
+
+/// G channels, D channels and rounds of the lab test.
+const DCGAN_TEST: (usize, usize, usize) = (32, 16, 200);

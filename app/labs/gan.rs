@@ -1,20 +1,26 @@
 //! Generative adversarial networks with MLPs, trained in alternation on a
 //! worker thread. On 2D points (ring, gaussians, line, or points drawn with
 //! the mouse) the plot shows D's output as a heat map, the real samples,
-//! G's samples and G's image of a noise grid; on the built-in 8x8 digits it
-//! shows G's images for fixed noise and over a grid of noise. Step D or G
-//! by hand (k steps each) or train for a number of rounds, and watch both
-//! losses and D's mean output on reals and fakes.
+//! G's samples and G's image of a noise grid. On images (an MLP GAN on the
+//! built-in 8x8 digits, or a DCGAN on an MNIST-format folder) it shows G's
+//! images for fixed noise with a timeline over training, a latent walk and
+//! the Frechet distance ([`super::gan_images`]). Step D or G by hand (k
+//! steps each) or train for a number of rounds, and watch both losses and
+//! D's mean output on reals and fakes.
 
 use egui::{Color32, Pos2, Rect, Stroke, pos2, vec2};
 use vislab_engine::gan::worker::{GanEvent, GanWorker};
-use vislab_engine::gan::{self, GanConfig, GanLoss, GanShape, GanTrainer, GanView, Net, RealDist, ViewSpec};
+use std::sync::Arc;
+
+use vislab_engine::data::Source;
+use vislab_engine::gan::{self, ConvShape, GanConfig, GanLoss, GanShape, GanTrainer, GanView, Net, RealDist, ViewSpec};
 use vislab_engine::models::Activation;
 
+use super::gan_images::{FdData, ImageViews};
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
+use crate::widgets::data_picker::DataPicker;
 use crate::widgets::export::PngExport;
-use crate::widgets::mosaic::Mosaic;
 use vislab_engine::data::digits;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,13 +30,15 @@ enum Dist {
     Line,
     Draw,
     Digits,
+    /// A DCGAN on MNIST-format images.
+    Folder,
 }
 
 impl Dist {
-    const ALL: [Dist; 5] = [Dist::Ring, Dist::Gaussians, Dist::Line, Dist::Draw, Dist::Digits];
+    const ALL: [Dist; 6] = [Dist::Ring, Dist::Gaussians, Dist::Line, Dist::Draw, Dist::Digits, Dist::Folder];
 
     fn images(self) -> bool {
-        self == Dist::Digits
+        matches!(self, Dist::Digits | Dist::Folder)
     }
 
     fn name(self) -> &'static str {
@@ -40,6 +48,7 @@ impl Dist {
             Dist::Line => "line",
             Dist::Draw => "draw points",
             Dist::Digits => "digits 8x8 (images)",
+            Dist::Folder => "MNIST folder (DCGAN)",
         }
     }
 }
@@ -48,8 +57,12 @@ impl Dist {
 const DRAW_JITTER: f32 = 0.05;
 /// The plot's name for accessibility (and tests).
 pub const PLOT_LABEL: &str = "GAN plane";
-/// During a run, a view every this many rounds.
+/// During a run, a view every this many rounds (MLPs, DCGAN).
 const VIEW_EVERY: usize = 25;
+const DCGAN_VIEW_EVERY: usize = 10;
+/// Training images of a folder (the held-out ones are its test split).
+const FOLDER_IMAGES: usize = 10_000;
+const DCGAN_NOISE: usize = 64;
 
 /// Heat map colours of D(x) = 0 (fake), 1/2 and 1 (real).
 const FAKE_BG: [f32; 3] = [96.0, 140.0, 230.0];
@@ -69,29 +82,29 @@ fn heat(p: f32) -> [u8; 3] {
 #[derive(Default)]
 struct Regions {
     plot: Option<Rect>,
+    strip: Option<Rect>,
     losses: Option<Rect>,
     view: Option<Rect>,
 }
 
-/// The image views: G of the shown noise, G over the noise lattice, reals.
-struct Mosaics {
-    fake: Mosaic,
-    lattice: Mosaic,
-    real: Mosaic,
-}
-
-/// Images in [-1, 1] as a mosaic of [0, 1] tiles.
-fn mosaic(x: &[f32], n: usize, cols: usize) -> Mosaic {
-    let per = digits::SIDE * digits::SIDE;
-    let v: Vec<f32> = x.iter().take(n * per).map(|p| (p + 1.0) / 2.0).collect();
-    Mosaic::new(&v, digits::SIDE, cols)
+/// An MNIST-format folder: its training images as the real distribution,
+/// its test split held out for the Frechet distance.
+struct Folder {
+    name: String,
+    side: usize,
+    real: RealDist,
+    fd: FdData,
 }
 
 pub struct GanLab {
     dist: Dist,
     /// The built-in digits as a real distribution (loaded once).
     digits: Result<RealDist, String>,
-    mosaics: Option<Mosaics>,
+    folder: Option<Folder>,
+    picker: DataPicker,
+    images: ImageViews,
+    g_channels: usize,
+    d_channels: usize,
     drawn: Vec<[f32; 2]>,
     noise: usize,
     g_width: usize,
@@ -111,6 +124,7 @@ pub struct GanLab {
     g_k: usize,
     rounds: usize,
     spec: ViewSpec,
+    view_every: usize,
     worker: Option<GanWorker>,
     /// Last command the worker has finished.
     idle: u64,
@@ -144,7 +158,12 @@ impl GanLab {
         let mut lab = GanLab {
             dist: Dist::Ring,
             digits: digits::load().map(|d| RealDist::images(d.x(), d.sample_len())).map_err(|e| format!("built-in digits: {e}")),
-            mosaics: None,
+            folder: None,
+            picker: DataPicker::default(),
+            images: ImageViews::new(digits::SIDE),
+            // 64 / 32 cost 2.7 s a round on this loaded 2-core machine, 32 / 16 0.85 s.
+            g_channels: 32,
+            d_channels: 16,
             drawn: Vec::new(),
             noise: 2,
             g_width: 32,
@@ -164,6 +183,7 @@ impl GanLab {
             g_k: 1,
             rounds: 2000,
             spec: ViewSpec::default(),
+            view_every: VIEW_EVERY,
             worker: None,
             idle: 0,
             running: false,
@@ -194,6 +214,7 @@ impl GanLab {
             Dist::Line => RealDist::line(),
             Dist::Draw => RealDist::Points { points: self.drawn.clone(), std: DRAW_JITTER },
             Dist::Digits => self.digits.clone()?,
+            Dist::Folder => self.folder.as_ref().map(|f| f.real.clone()).ok_or("load an MNIST-format folder (dataset path, Load) first")?,
         };
         r.check().map_err(|e| e.to_string())?;
         Ok(r)
@@ -201,14 +222,18 @@ impl GanLab {
 
     fn config(&self) -> GanConfig {
         let images = self.dist.images();
-        let shape = GanShape {
-            data: if images { digits::SIDE * digits::SIDE } else { 2 },
-            tanh_out: images,
-            noise: self.noise,
-            g_hidden: vec![self.g_width; self.g_layers],
-            d_hidden: vec![self.d_width; self.d_layers],
-            g_act: self.g_act,
-            d_act: self.d_act,
+        let shape = match (self.dist, &self.folder) {
+            (Dist::Folder, Some(f)) => GanShape::dcgan(ConvShape { side: f.side, g_channels: self.g_channels, d_channels: self.d_channels }, self.noise),
+            _ => GanShape {
+                data: if images { digits::SIDE * digits::SIDE } else { 2 },
+                tanh_out: images,
+                noise: self.noise,
+                g_hidden: vec![self.g_width; self.g_layers],
+                d_hidden: vec![self.d_width; self.d_layers],
+                g_act: self.g_act,
+                d_act: self.d_act,
+                conv: None,
+            },
         };
         GanConfig {
             loss: self.loss,
@@ -242,7 +267,6 @@ impl GanLab {
         self.paused = false;
         self.view = None;
         self.heat_dirty = true;
-        self.mosaics = None;
         self.losses.clear();
         self.d_out.clear();
         self.last_d = None;
@@ -253,9 +277,17 @@ impl GanLab {
     fn start_worker(&mut self, t: GanTrainer, status: String) {
         self.clear();
         self.rounds_done = t.counts().2;
-        self.images_model = t.config().shape.data != 2;
-        self.spec = if t.config().shape.data == 2 { ViewSpec::default() } else { ViewSpec { noise_grid: 8, shown: 200, ..ViewSpec::default() } };
-        match GanWorker::spawn(t, self.spec, VIEW_EVERY) {
+        let shape = &t.config().shape;
+        self.images_model = shape.data != 2;
+        let side = shape.conv.map_or(digits::SIDE, |c| c.side);
+        self.images.new_model(side);
+        // The DCGAN's noise lattice (two of 100 dims) says little: a small one.
+        (self.spec, self.view_every) = match (shape.data, shape.conv) {
+            (2, _) => (ViewSpec::default(), VIEW_EVERY),
+            (_, None) => (ViewSpec { noise_grid: 8, shown: 200, ..ViewSpec::default() }, VIEW_EVERY),
+            (_, Some(_)) => (ViewSpec { noise_grid: 2, shown: 64, ..ViewSpec::default() }, DCGAN_VIEW_EVERY),
+        };
+        match GanWorker::spawn(t, self.spec, self.view_every) {
             Ok(w) => {
                 self.worker = Some(w);
                 self.status = status;
@@ -289,10 +321,14 @@ impl GanLab {
                     let x = (v.d_steps + v.g_steps) as f64;
                     self.d_out.push("D(real)", x, v.d_real);
                     self.d_out.push("D(fake)", x, v.d_fake);
+                    if self.images_model {
+                        self.images.push_view(v.g_steps, &v.fake, &v.real);
+                    }
                     self.view = Some(*v);
                     self.heat_dirty = true;
-                    self.mosaics = None;
                 }
+                GanEvent::Generated { tag, images, .. } => self.images.generated(tag, images),
+                GanEvent::Frechet { steps, fd, reference } => self.images.frechet_done(steps, fd, reference),
                 GanEvent::Idle { command, rounds } => {
                     self.idle = command;
                     self.rounds_done = rounds;
@@ -315,6 +351,53 @@ impl GanLab {
                 }
             }
         }
+        self.images.poll(self.worker.as_mut());
+        if self.images_model
+            && let Some(w) = &mut self.worker
+        {
+            self.images.request_walk(w, self.noise);
+        }
+    }
+
+    /// Open an MNIST-format folder (or idx file) for the DCGAN.
+    fn load_source(&mut self, source: Result<Source, String>) {
+        let loaded = source.and_then(|s| match s {
+            Source::Mnist(_) | Source::FashionMnist(_) => s.load().map_err(|e| e.to_string()),
+            other => Err(format!("the DCGAN takes MNIST-format idx folders (28x28 grey), not {}", other.kind())),
+        });
+        let loaded = loaded.and_then(|l| {
+            let test = l.test.ok_or("the folder has no test split to hold out")?;
+            let side = (l.train.sample_len() as f64).sqrt() as usize;
+            if side * side != l.train.sample_len() || !side.is_multiple_of(4) {
+                return Err(format!("images of {} pixels are not square with a side that is a multiple of 4", l.train.sample_len()));
+            }
+            Ok((l.train.take(FOLDER_IMAGES), test, side))
+        });
+        match loaded {
+            Ok((train, test, side)) => {
+                let name = format!("{} ({} training images)", self.picker.path.trim(), train.len());
+                let real = RealDist::images(train.x(), side * side);
+                self.folder = Some(Folder { name, side, real, fd: FdData { train: Arc::new(train), test: Arc::new(test) } });
+                self.images.forget_reference();
+                if self.dist != Dist::Folder {
+                    self.dist = Dist::Folder;
+                    self.presets();
+                }
+                self.reset();
+            }
+            Err(e) => self.status = format!("cannot load {}: {e}", self.picker.path.trim()),
+        }
+    }
+
+    /// Sizes that train in seconds (points, digits) or minutes (DCGAN) for each kind of data.
+    fn presets(&mut self) {
+        (self.noise, self.g_width, self.g_layers, self.d_width, self.d_layers) = match self.dist {
+            Dist::Digits => (8, 128, 2, 128, 1),
+            Dist::Folder => (DCGAN_NOISE, 128, 2, 128, 1),
+            _ => (2, 32, 2, 32, 2),
+        };
+        // Radford et al.: Adam 2e-4, beta1 0.5; the MLPs train faster at 2e-3.
+        (self.lr_d, self.lr_g, self.rounds) = if self.dist == Dist::Folder { (2e-4, 2e-4, 1000) } else { (2e-3, 2e-3, 2000) };
     }
 
     /// Tell the worker about a new real distribution (the model stays).
@@ -359,9 +442,14 @@ impl GanLab {
             Ok(t) => {
                 let s = &t.config().shape;
                 self.noise = s.noise;
-                (self.g_layers, self.d_layers) = (s.g_hidden.len(), s.d_hidden.len());
-                self.g_width = s.g_hidden.first().copied().unwrap_or(self.g_width);
-                self.d_width = s.d_hidden.first().copied().unwrap_or(self.d_width);
+                match s.conv {
+                    Some(c) => (self.g_channels, self.d_channels) = (c.g_channels, c.d_channels),
+                    None => {
+                        (self.g_layers, self.d_layers) = (s.g_hidden.len(), s.d_hidden.len());
+                        self.g_width = s.g_hidden.first().copied().unwrap_or(self.g_width);
+                        self.d_width = s.d_hidden.first().copied().unwrap_or(self.d_width);
+                    }
+                }
                 (self.g_act, self.d_act, self.loss) = (s.g_act, s.d_act, t.config().loss);
                 self.start_worker(t, format!("loaded {}", path.display()));
             }
@@ -499,35 +587,6 @@ impl GanLab {
         });
     }
 
-    /// G's images for the fixed noise, over the noise lattice, and reals.
-    fn image_views(&mut self, ui: &mut egui::Ui, side: f32) {
-        if self.mosaics.is_none()
-            && let Some(v) = &self.view
-        {
-            let cols = v.noise_cols.max(1);
-            self.mosaics = Some(Mosaics { fake: mosaic(&v.fake, 64, 8), lattice: mosaic(&v.noise_map, v.noise_rows * cols, cols), real: mosaic(&v.real, 64, 8) });
-        }
-        let Some(m) = &self.mosaics else {
-            ui.label("no images yet");
-            return;
-        };
-        ui.label(egui::RichText::new("G(z) for 64 fixed z").strong());
-        self.regions.plot = Some(m.fake.show(ui, side).0);
-        ui.horizontal_top(|ui| {
-            let half = (side - 12.0) / 2.0;
-            ui.vertical(|ui| {
-                ui.set_width(half);
-                ui.label("G over a z grid");
-                m.lattice.show(ui, half);
-            });
-            ui.vertical(|ui| {
-                ui.set_width(half);
-                ui.label("real digits");
-                m.real.show(ui, half);
-            });
-        });
-    }
-
     fn step_counts(&self) -> (usize, usize) {
         let n = |name: &str| self.losses.series.iter().find(|s| s.name == name).map_or(0, |s| s.points.len());
         (n("D loss"), n("G loss"))
@@ -550,7 +609,8 @@ impl Lab for GanLab {
         ui.label(egui::RichText::new("Real data").strong());
         let mut real_changed = false;
         let was_images = self.dist.images();
-        ui.add_enabled_ui(!running || self.dist != Dist::Digits, |ui| {
+        let was_folder = self.dist == Dist::Folder;
+        ui.add_enabled_ui(!running || !self.dist.images(), |ui| {
             egui::ComboBox::from_label("distribution").selected_text(self.dist.name()).show_ui(ui, |ui| {
                 for d in Dist::ALL {
                     // Points and images need different networks: no switching mid-run.
@@ -560,11 +620,22 @@ impl Lab for GanLab {
                 }
             });
         });
-        if real_changed && was_images != self.dist.images() {
-            // Sizes that train in seconds for each kind of data.
-            (self.noise, self.g_width, self.g_layers, self.d_width, self.d_layers) = if self.dist.images() { (8, 128, 2, 128, 1) } else { (2, 32, 2, 32, 2) };
+        if real_changed && (was_images != self.dist.images() || was_folder != (self.dist == Dist::Folder)) {
+            self.presets();
             self.reset();
             real_changed = false;
+        }
+        if self.dist == Dist::Folder {
+            ui.label(self.folder.as_ref().map_or("no folder loaded".to_string(), |f| f.name.clone()));
+            if let Some(src) = ui.add_enabled_ui(!running, |ui| self.picker.ui(ui)).inner {
+                self.load_source(src);
+            }
+            ui.separator();
+            let data = self.folder.as_ref().filter(|f| f.side == 28).map(|f| &f.fd);
+            self.images.fd_controls(ui, self.worker.as_mut(), data);
+            if !self.images.fd_message.is_empty() {
+                ui.label(&self.images.fd_message);
+            }
         }
         if self.dist == Dist::Draw {
             ui.horizontal(|ui| {
@@ -583,17 +654,24 @@ impl Lab for GanLab {
         let mut reset = false;
         ui.add_enabled_ui(!running, |ui| {
             ui.label(egui::RichText::new("Networks (a change starts a new model)").strong());
-            reset |= ui.add(egui::Slider::new(&mut self.noise, 1..=8).text("noise size")).changed();
-            reset |= ui.add(egui::Slider::new(&mut self.g_layers, 0..=4).text("G hidden layers")).changed();
-            reset |= ui.add(egui::Slider::new(&mut self.g_width, 2..=128).logarithmic(true).text("G width")).changed();
-            reset |= ui.add(egui::Slider::new(&mut self.d_layers, 0..=4).text("D hidden layers")).changed();
-            reset |= ui.add(egui::Slider::new(&mut self.d_width, 2..=128).logarithmic(true).text("D width")).changed();
-            for (label, act) in [("G activation", &mut self.g_act), ("D activation", &mut self.d_act)] {
-                egui::ComboBox::from_label(label).selected_text(act.name()).show_ui(ui, |ui| {
-                    for a in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Elu] {
-                        reset |= ui.selectable_value(act, a, a.name()).changed();
-                    }
-                });
+            if self.dist == Dist::Folder {
+                ui.label("DCGAN: G linear, BN ReLU, 2 transposed convs 4x4 stride 2 (BN ReLU), tanh; D 2 convs 4x4 stride 2, LeakyReLU 0.2, BN, linear");
+                reset |= ui.add(egui::Slider::new(&mut self.noise, 1..=128).text("noise size")).changed();
+                reset |= ui.add(egui::Slider::new(&mut self.g_channels, 8..=128).logarithmic(true).text("G channels at 7x7")).changed();
+                reset |= ui.add(egui::Slider::new(&mut self.d_channels, 4..=64).logarithmic(true).text("D channels at 14x14")).changed();
+            } else {
+                reset |= ui.add(egui::Slider::new(&mut self.noise, 1..=8).text("noise size")).changed();
+                reset |= ui.add(egui::Slider::new(&mut self.g_layers, 0..=4).text("G hidden layers")).changed();
+                reset |= ui.add(egui::Slider::new(&mut self.g_width, 2..=128).logarithmic(true).text("G width")).changed();
+                reset |= ui.add(egui::Slider::new(&mut self.d_layers, 0..=4).text("D hidden layers")).changed();
+                reset |= ui.add(egui::Slider::new(&mut self.d_width, 2..=128).logarithmic(true).text("D width")).changed();
+                for (label, act) in [("G activation", &mut self.g_act), ("D activation", &mut self.d_act)] {
+                    egui::ComboBox::from_label(label).selected_text(act.name()).show_ui(ui, |ui| {
+                        for a in [Activation::Relu, Activation::LeakyRelu, Activation::Tanh, Activation::Elu] {
+                            reset |= ui.selectable_value(act, a, a.name()).changed();
+                        }
+                    });
+                }
             }
             ui.horizontal(|ui| {
                 ui.label("loss:");
@@ -663,13 +741,22 @@ impl Lab for GanLab {
         });
         ui.label(&self.status);
         ui.separator();
+        if self.images_model {
+            self.images.walk_controls(ui);
+            ui.separator();
+        }
         let ctx = ui.ctx().clone();
+        let plot = if self.images_model { "Export sample grid PNG" } else { "Export plane PNG" };
         ui.horizontal_wrapped(|ui| {
+            let walk = if self.images_model { Some(("Export latent walk PNG", self.regions.strip, "gan-walk.png")) } else { None };
             for (label, rect, name) in [
                 ("Export view PNG", self.regions.view, "gan-view.png"),
-                ("Export plane PNG", self.regions.plot, "gan-plane.png"),
+                (plot, self.regions.plot, "gan-plane.png"),
                 ("Export losses PNG", self.regions.losses, "gan-losses.png"),
-            ] {
+            ]
+            .into_iter()
+            .chain(walk)
+            {
                 if ui.add_enabled(rect.is_some(), egui::Button::new(label)).clicked()
                     && let Some(r) = rect
                 {
@@ -698,18 +785,37 @@ impl Lab for GanLab {
         }
         self.heat_texture(ui.ctx());
         let avail = ui.available_size();
+        if self.images_model {
+            // G's images, the timeline and the walk on the left; the FD
+            // and both curves on the right.
+            let left = (avail.x * 0.5).max(160.0);
+            let all = ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_width(left);
+                    (self.regions.plot, self.regions.strip) = self.images.show(ui, left, avail.y);
+                });
+                ui.vertical(|ui| {
+                    if self.dist == Dist::Folder {
+                        ui.label(egui::RichText::new(self.images.fd_line()).strong());
+                    }
+                    let h = ((ui.available_height() - 40.0) / 2.0).max(60.0);
+                    ui.label(egui::RichText::new("D and G losses").strong());
+                    self.regions.losses = Some(self.losses.show(ui, h));
+                    ui.label(egui::RichText::new("mean D(x) on the shown reals and fakes").strong());
+                    self.d_out.show(ui, h);
+                });
+            });
+            self.regions.view = Some(all.response.rect);
+            return;
+        }
         // The plane and D's mean outputs on the left, the losses on the right.
         let side = (avail.x * 0.46).min(avail.y - 220.0).max(120.0);
         let all = ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(side);
-                if self.images_model {
-                    self.image_views(ui, side);
-                } else {
-                    ui.label(egui::RichText::new("The plane: D(x), data and G").strong());
-                    self.regions.plot = Some(self.plot(ui, side));
-                    self.legend(ui, side);
-                }
+                ui.label(egui::RichText::new("The plane: D(x), data and G").strong());
+                self.regions.plot = Some(self.plot(ui, side));
+                self.legend(ui, side);
                 ui.label(egui::RichText::new("mean D(x) on the shown reals and fakes").strong());
                 let h = (ui.available_height() - 8.0).max(60.0);
                 self.d_out.show(ui, h);
@@ -739,6 +845,15 @@ impl Lab for GanLab {
         if let Some(v) = &self.view {
             s += &format!(" · D(real) {:.3}, D(fake) {:.3}, fake-to-data distance {:.4}", v.d_real, v.d_fake, v.distance);
         }
+        if self.images_model {
+            s += &format!(" · {} snapshots", self.images.snapshots());
+        }
+        if self.dist == Dist::Folder {
+            s += &format!(" · {}", self.images.fd_line());
+            if !self.images.fd_message.is_empty() {
+                s += &format!(" · {}", self.images.fd_message);
+            }
+        }
         if !self.status.is_empty() {
             s += &format!(" · {}", self.status);
         }
@@ -746,6 +861,6 @@ impl Lab for GanLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.as_ref().is_some_and(|w| w.last_command() != self.idle || self.view.is_none())
+        self.images.busy() || self.worker.as_ref().is_some_and(|w| w.last_command() != self.idle || self.view.is_none())
     }
 }

@@ -9,6 +9,7 @@ pub mod depth;
 pub mod depthpred;
 pub mod detect;
 pub mod gan;
+pub mod gan_images;
 pub mod gcn;
 pub mod implicit;
 pub mod iou;

@@ -10,13 +10,14 @@ use std::sync::Arc;
 use vislab_engine::data::mnist::{self, Split};
 use vislab_engine::data::{Dataset, digits};
 use vislab_engine::rng::SeededRng;
-use vislab_engine::vae::latent::{self, Path, Plane};
+use vislab_engine::vae::latent::Plane;
 use vislab_engine::vae::worker::{VaeEvent, VaeWorker};
 use vislab_engine::vae::{self, Binarize, Elbo, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
 use super::{Lab, LabInfo};
 use crate::widgets::curves::{Curves, palette};
 use crate::widgets::export::PngExport;
+use crate::widgets::latent_walk::LatentWalk;
 use crate::widgets::mosaic::Mosaic;
 
 /// Images shown as reconstructions; codes shown in the scatter (at most).
@@ -103,12 +104,10 @@ pub struct VaeLab {
     grid: usize,
     extent: f32,
     prior_seed: u64,
-    /// Interpolation end points (test image indices), path and frames.
+    /// Interpolation end points (test image indices) and the walk between them.
     pick: [usize; 2],
     picking: usize,
-    path: Path,
-    frames: usize,
-    t: f32,
+    walk: LatentWalk,
     curves: Curves,
     last_test: Option<Elbo>,
     epoch: usize,
@@ -164,9 +163,7 @@ impl VaeLab {
             prior_seed: 0,
             pick: [0, 1],
             picking: 0,
-            path: Path::Linear,
-            frames: 10,
-            t: 0.5,
+            walk: LatentWalk::default(),
             curves: Curves::new("vae_curves", "epoch", "nats per image"),
             last_test: None,
             epoch: 0,
@@ -307,7 +304,7 @@ impl VaeLab {
     /// Decode everything the views show.
     fn rebuild(&mut self) -> Result<Views, String> {
         let side = self.side();
-        let (grid, extent, frames, t, path) = (self.grid, self.extent, self.frames, self.t, self.path);
+        let (grid, extent, frames) = (self.grid, self.extent, self.walk.frames);
         let plane = self.plane.clone();
         let ends = (self.code(self.pick[0]).map(<[f32]>::to_vec), self.code(self.pick[1]).map(<[f32]>::to_vec));
         let d = side * side;
@@ -323,9 +320,9 @@ impl VaeLab {
         let samples = Mosaic::new(&m.decode(&prior, PRIOR).map_err(e)?, side, 8);
         let (strip, frame) = match ends {
             (Some(a), Some(b)) => {
-                let codes = latent::path_codes(&a, &b, frames, path);
-                let one = latent::interpolate(&a, &b, t, path);
-                (Mosaic::new(&m.decode(&codes, frames).map_err(e)?, side, frames), Mosaic::new(&m.decode(&one, 1).map_err(e)?, side, 1))
+                let images = m.decode(&self.walk.codes(&a, &b), frames + 1).map_err(e)?;
+                let (strip, one) = images.split_at(frames * side * side);
+                (Mosaic::new(strip, side, frames), Mosaic::new(one, side, 1))
             }
             _ => (Mosaic::new(&[], side, 1), Mosaic::new(&[], side, 1)),
         };
@@ -510,12 +507,7 @@ impl Lab for VaeLab {
             changed |= ui.add(egui::DragValue::new(&mut self.pick[0]).range(0..=n - 1).prefix("A: test image ")).changed();
             changed |= ui.add(egui::DragValue::new(&mut self.pick[1]).range(0..=n - 1).prefix("B: test image ")).changed();
         });
-        ui.horizontal(|ui| {
-            changed |= ui.radio_value(&mut self.path, Path::Linear, "linear").changed();
-            changed |= ui.radio_value(&mut self.path, Path::Spherical, "spherical").changed();
-        });
-        changed |= ui.add(egui::Slider::new(&mut self.frames, 2..=16).text("frames")).changed();
-        changed |= ui.add(egui::Slider::new(&mut self.t, 0.0..=1.0).text("position A to B")).changed();
+        changed |= self.walk.controls(ui);
         if ui.button("New prior samples").clicked() {
             self.prior_seed += 1;
             changed = true;
@@ -578,7 +570,7 @@ impl Lab for VaeLab {
             ui.label("Train (or load a checkpoint) to see the latent space.");
             return;
         };
-        let (mut strip_click, mut recon_click) = (None, None);
+        let (mut strip_click, mut recon_click) = (false, None);
         ui.horizontal(|ui| {
             ui.vertical(|ui| {
                 ui.label(format!("Decoded manifold over [-{0}, {0}]^2", self.extent));
@@ -591,13 +583,10 @@ impl Lab for VaeLab {
                 v.recon.show(ui, 36.0);
                 ui.label("Samples from the prior N(0, I)");
                 self.regions.samples = Some(v.samples.show(ui, 72.0).0);
-                ui.label(format!("Interpolation A to B ({})", if self.path == Path::Linear { "linear" } else { "spherical" }));
-                ui.horizontal(|ui| {
-                    let (r, c) = v.strip.show(ui, 36.0);
-                    self.regions.strip = Some(r);
-                    strip_click = c;
-                    v.frame.show(ui, 56.0);
-                });
+                ui.label(format!("Interpolation A to B ({})", self.walk.path_name()));
+                let (r, c) = self.walk.show(ui, &v.strip, &v.frame, 36.0, 56.0);
+                self.regions.strip = Some(r);
+                strip_click = c;
             });
         });
         // Clicking an original picks it as the next end point.
@@ -606,8 +595,7 @@ impl Lab for VaeLab {
             self.picking = 1 - self.picking;
             self.mosaics = None;
         }
-        if let Some(k) = strip_click {
-            self.t = k as f32 / (self.frames - 1).max(1) as f32;
+        if strip_click {
             self.mosaics = None;
         }
     }

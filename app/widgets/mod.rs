@@ -8,6 +8,7 @@ pub mod data_picker;
 pub mod export;
 pub mod gallery;
 pub mod histogram;
+pub mod latent_walk;
 pub mod legend;
 pub mod scatter;
 pub mod mosaic;

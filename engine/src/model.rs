@@ -273,6 +273,16 @@ impl Model {
         self.program.run_subset(&self.eval_schedule)
     }
 
+    /// Eval-mode forward for some of the eval outputs only (what they need).
+    pub fn evaluate_outputs(&mut self, names: &[&str]) -> Result<(), EngineError> {
+        let ids = names
+            .iter()
+            .map(|n| self.eval_outputs.get(*n).copied().ok_or_else(|| EngineError::UnknownName((*n).into())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let schedule = self.program.schedule_for(&ids);
+        self.program.run_subset(&schedule)
+    }
+
     /// Names of the probes, in the order given at compile time.
     pub fn probe_names(&self) -> Vec<String> {
         self.probes.iter().map(|p| p.name.clone()).collect()

@@ -5,17 +5,24 @@
 //! one-sided label smoothing.
 //!
 //! - [`net`]: the two MLPs and the two training graphs (D alone, G through D).
+//! - [`conv`]: the DCGAN networks (transposed convolutions, batch norm) and
+//!   their graphs, for MNIST-sized images.
+//! - [`frechet`]: the Frechet distance of generated images to held-out
+//!   reals on a trained classifier's features.
 //! - [`real`]: seeded samples of the real distributions (ring, gaussians,
 //!   line, drawn points, a set of images).
 //! - [`train`]: [`GanTrainer`], the alternating steps and the views
 //!   (fakes, D on a lattice, G's image of a noise lattice).
 //! - [`worker`]: the trainer on a thread driven by commands.
 
+pub mod conv;
+pub mod frechet;
 pub mod net;
 pub mod real;
 pub mod train;
 pub mod worker;
 
+pub use conv::ConvShape;
 pub use net::{GanLoss, GanShape};
 pub use real::RealDist;
 pub use train::{GanConfig, GanTrainer, GanView, Net, StepReport, ViewSpec};
@@ -53,6 +60,8 @@ const META_G_ACT: &str = "vislab.gan.g_activation";
 const META_D_ACT: &str = "vislab.gan.d_activation";
 const META_LOSS: &str = "vislab.gan.loss";
 const META_STEPS: &str = "vislab.gan.steps";
+/// DCGAN sizes: `side,g_channels,d_channels` (absent for MLPs).
+const META_CONV: &str = "vislab.gan.conv";
 
 fn sizes(v: &[usize]) -> String {
     v.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",")
@@ -63,8 +72,9 @@ fn sizes(v: &[usize]) -> String {
 pub fn save(path: &std::path::Path, t: &GanTrainer) -> Result<(), GanError> {
     let c = t.config();
     let (d, g, r) = t.counts();
-    let meta = BTreeMap::from([
-        (crate::models::META_ARCH.to_string(), "gan-mlp".to_string()),
+    let arch = if c.shape.conv.is_some() { "gan-dcgan" } else { "gan-mlp" };
+    let mut meta = BTreeMap::from([
+        (crate::models::META_ARCH.to_string(), arch.to_string()),
         (META_DATA.to_string(), c.shape.data.to_string()),
         (META_TANH.to_string(), c.shape.tanh_out.to_string()),
         (META_NOISE.to_string(), c.shape.noise.to_string()),
@@ -75,7 +85,10 @@ pub fn save(path: &std::path::Path, t: &GanTrainer) -> Result<(), GanError> {
         (META_LOSS.to_string(), c.loss.name().to_string()),
         (META_STEPS.to_string(), format!("{d},{g},{r}")),
     ]);
-    let params: Vec<Param> = t.g_params().iter().chain(t.d_params()).cloned().collect();
+    if let Some(k) = c.shape.conv {
+        meta.insert(META_CONV.to_string(), format!("{},{},{}", k.side, k.g_channels, k.d_channels));
+    }
+    let params: Vec<Param> = t.g_params().iter().cloned().chain(t.g_state()?).chain(t.d_params().iter().cloned()).collect();
     checkpoint::save(path, &params, None, &meta)?;
     Ok(())
 }
@@ -105,6 +118,13 @@ pub fn config_from_meta(meta: &BTreeMap<String, String>, base: &GanConfig) -> Re
         d_hidden: list(META_D_HIDDEN)?,
         g_act: act(META_G_ACT)?,
         d_act: act(META_D_ACT)?,
+        conv: match meta.get(META_CONV) {
+            None => None,
+            Some(v) => match v.split(',').map(|x| num(META_CONV, x)).collect::<Result<Vec<_>, _>>()?[..] {
+                [side, g_channels, d_channels] => Some(ConvShape { side, g_channels, d_channels }),
+                _ => return Err(GanError::Input(format!("checkpoint metadata {META_CONV} = '{v}' is not side,G channels,D channels"))),
+            },
+        },
     };
     shape.check()?;
     Ok(GanConfig { shape, loss, ..base.clone() })
@@ -117,13 +137,14 @@ pub fn load(path: &std::path::Path, base: &GanConfig, real: RealDist) -> Result<
     let ck = checkpoint::load(path)?;
     let config = config_from_meta(&ck.meta, base)?;
     let mut t = GanTrainer::new(config, real)?;
-    let mut params: Vec<Param> = t.g_params().iter().chain(t.d_params()).cloned().collect();
+    let (ng, ns) = (t.g_params().len(), t.g_state()?.len());
+    let mut params: Vec<Param> = t.g_params().iter().cloned().chain(t.g_state()?).chain(t.d_params().iter().cloned()).collect();
     ck.apply(&mut params)?;
-    let ng = t.g_params().len();
     for (dst, src) in t.g_params_mut().iter_mut().zip(&params[..ng]) {
         dst.value.clone_from(&src.value);
     }
-    for (dst, src) in t.d_params_mut().iter_mut().zip(&params[ng..]) {
+    t.set_g_state(&params[ng..ng + ns])?;
+    for (dst, src) in t.d_params_mut().iter_mut().zip(&params[ng + ns..]) {
         dst.value.clone_from(&src.value);
     }
     if let Some(s) = ck.meta.get(META_STEPS) {
@@ -137,3 +158,6 @@ pub fn load(path: &std::path::Path, base: &GanConfig, real: RealDist) -> Result<
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod dcgan_tests;

@@ -14,6 +14,8 @@ use crate::graph::{Graph, Tensor, batch_dim};
 use crate::models::Activation;
 use crate::nn::{self, Linear};
 
+use super::conv::ConvShape;
+
 /// Points live in the plane.
 pub const POINT_DIM: usize = 2;
 
@@ -52,7 +54,7 @@ impl GanLoss {
     }
 
     /// Per-element loss of outputs `d` against targets `t`, as a mean.
-    fn mean(self, g: &mut Graph, d: Tensor, t: Tensor) -> Result<Tensor, EngineError> {
+    pub(super) fn mean(self, g: &mut Graph, d: Tensor, t: Tensor) -> Result<Tensor, EngineError> {
         match self {
             GanLoss::NonSaturating => nn::bce_with_logits(g, d, t),
             GanLoss::LeastSquares => nn::mse(g, d, t),
@@ -62,14 +64,14 @@ impl GanLoss {
     /// The D loss is over one batch of reals then fakes of equal size, so
     /// its mean over both is half the sum of the two means: BCE's sum is 2
     /// x the mean, LSGAN's halves is 1 x.
-    fn d_scale(self) -> f32 {
+    pub(super) fn d_scale(self) -> f32 {
         match self {
             GanLoss::NonSaturating => 2.0,
             GanLoss::LeastSquares => 1.0,
         }
     }
 
-    fn g_scale(self) -> f32 {
+    pub(super) fn g_scale(self) -> f32 {
         match self {
             GanLoss::NonSaturating => 1.0,
             GanLoss::LeastSquares => 0.5,
@@ -99,12 +101,27 @@ pub struct GanShape {
     pub d_hidden: Vec<usize>,
     pub g_act: Activation,
     pub d_act: Activation,
+    /// DCGAN convolutional networks instead of the MLPs (then `data` is
+    /// `side^2`, the output is tanh and the hidden sizes are unused).
+    pub conv: Option<ConvShape>,
 }
 
 impl GanShape {
+    /// The DCGAN networks of `conv` on `noise`-long noise.
+    pub fn dcgan(conv: ConvShape, noise: usize) -> GanShape {
+        let data = conv.side * conv.side;
+        GanShape { data, tanh_out: true, noise, g_hidden: vec![], d_hidden: vec![], g_act: Activation::Relu, d_act: Activation::LeakyRelu, conv: Some(conv) }
+    }
+
     pub fn check(&self) -> Result<(), EngineError> {
         if self.data == 0 || self.noise == 0 || self.g_hidden.contains(&0) || self.d_hidden.contains(&0) {
             return Err(EngineError::Shape(format!("GAN sizes must be at least 1: {self:?}")));
+        }
+        if let Some(c) = self.conv {
+            c.check()?;
+            if self.data != c.side * c.side || !self.tanh_out {
+                return Err(EngineError::Shape(format!("a DCGAN makes {0}x{0} images in [-1, 1], not {1} values", c.side, self.data)));
+            }
         }
         Ok(())
     }

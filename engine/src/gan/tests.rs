@@ -14,7 +14,7 @@ fn set(params: &mut [Param], name: &str, v: &[f32]) {
 
 /// Linear D `logit = x0 - x1 + 0.5` and linear G `x = (2 z + 0.1, -z + 0.2)`.
 fn linear_gan(loss: GanLoss, smoothing: f32) -> GanTrainer {
-    let shape = GanShape { data: 2, tanh_out: false, noise: 1, g_hidden: vec![], d_hidden: vec![], g_act: Activation::Relu, d_act: Activation::Relu };
+    let shape = GanShape { data: 2, tanh_out: false, noise: 1, g_hidden: vec![], d_hidden: vec![], g_act: Activation::Relu, d_act: Activation::Relu, conv: None };
     let config = GanConfig { loss, smoothing, ..GanConfig::new(shape, 0) };
     let mut t = GanTrainer::new(config, RealDist::ring()).unwrap();
     set(t.d_params_mut(), "d_out.weight", &[1.0, -1.0]);
@@ -75,7 +75,7 @@ fn losses_match_hand_computed_values() {
 }
 
 fn small_shape() -> GanShape {
-    GanShape { data: 2, tanh_out: false, noise: 3, g_hidden: vec![4], d_hidden: vec![5, 3], g_act: Activation::Tanh, d_act: Activation::LeakyRelu }
+    GanShape { data: 2, tanh_out: false, noise: 3, g_hidden: vec![4], d_hidden: vec![5, 3], g_act: Activation::Tanh, d_act: Activation::LeakyRelu, conv: None }
 }
 
 /// The G loss through D, differentiated w.r.t. the generator's parameters only.
@@ -180,7 +180,7 @@ fn real_distributions_are_what_they_say() {
 
 /// The configuration the ring test trains (also the lab's defaults).
 fn ring_config(seed: u64) -> GanConfig {
-    let shape = GanShape { data: 2, tanh_out: false, noise: 2, g_hidden: vec![32, 32], d_hidden: vec![32, 32], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
+    let shape = GanShape { data: 2, tanh_out: false, noise: 2, g_hidden: vec![32, 32], d_hidden: vec![32, 32], g_act: Activation::Relu, d_act: Activation::LeakyRelu, conv: None };
     GanConfig { batch: 64, ..GanConfig::new(shape, seed) }
 }
 
@@ -290,7 +290,7 @@ fn image_gan_on_the_digits_learns_and_round_trips() {
     let real = RealDist::images(d.x(), 64);
     let x = real.sample(3, &mut SeededRng::new(1));
     assert!(x.len() == 192 && x.iter().all(|v| (-1.0..=1.0).contains(v)) && x.iter().any(|&v| v == -1.0) && x.iter().any(|&v| v > 0.9), "pixels scaled to [-1, 1]");
-    let shape = GanShape { data: 64, tanh_out: true, noise: 8, g_hidden: vec![128, 128], d_hidden: vec![128], g_act: Activation::Relu, d_act: Activation::LeakyRelu };
+    let shape = GanShape { data: 64, tanh_out: true, noise: 8, g_hidden: vec![128, 128], d_hidden: vec![128], g_act: Activation::Relu, d_act: Activation::LeakyRelu, conv: None };
     let mut t = GanTrainer::new(GanConfig::new(shape.clone(), 1), real.clone()).unwrap();
     let spec = ViewSpec { noise_grid: 8, shown: 200, ..ViewSpec::default() };
     let before = t.view(&spec).unwrap();

@@ -15,12 +15,16 @@ use crate::rng::SeededRng;
 use crate::train::Param;
 use crate::graph::Graph;
 
+use super::conv;
 use super::net::{self, G_PREFIX, GanLoss, GanShape, INPUT_T, INPUT_X, INPUT_Z};
 use super::real::{RealDist, mean_nearest_distance};
 use super::GanError;
 
 const OUT_D: &str = "d";
+/// G(z) as trained (batch statistics for the DCGAN).
 const OUT_FAKE: &str = "fake";
+/// G(z) for the pictures: the DCGAN's running statistics (the MLP's `fake`).
+const OUT_FAKE_EVAL: &str = "fake_eval";
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct GanConfig {
@@ -155,13 +159,16 @@ pub struct GanTrainer {
     rounds: usize,
 }
 
-/// Kaiming for hidden layers (gain sqrt 2), gain 1 for the output layers,
-/// zero biases.
-fn init_params(model: &Model, seed: u64, stream: u64) -> Result<Vec<Param>, GanError> {
+/// MLPs: Kaiming for hidden layers (gain sqrt 2), gain 1 for the output
+/// layers, zero biases. DCGAN (Radford et al.): weights N(0, 0.02^2), batch
+/// norm scales 1, zero biases and shifts.
+fn init_params(model: &Model, seed: u64, stream: u64, dcgan: bool) -> Result<Vec<Param>, GanError> {
     let mut out = Vec::new();
     for (i, p) in model.params().into_iter().enumerate() {
-        let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
+        let (layer, kind) = p.name.rsplit_once('.').unwrap_or(("", ""));
         let init = match () {
+            _ if dcgan && p.shape.len() >= 2 => Init::Normal { std: 0.02 },
+            _ if dcgan && kind == "weight" => Init::Constant(1.0),
             _ if p.shape.len() < 2 => Init::Zeros,
             _ if layer.ends_with("out") => Init::KaimingNormal { gain: 1.0 },
             _ => Init::KAIMING_RELU,
@@ -172,6 +179,31 @@ fn init_params(model: &Model, seed: u64, stream: u64) -> Result<Vec<Param>, GanE
     Ok(out)
 }
 
+/// D's graph and the G-through-D graph.
+fn compile(config: &GanConfig) -> Result<(Model, Model), GanError> {
+    let s = &config.shape;
+    let mut g = Graph::new();
+    let (d, loss) = match s.conv {
+        Some(c) => conv::d_graph(&mut g, c, config.loss)?,
+        None => net::d_graph(&mut g, s, config.loss)?,
+    };
+    let d_model = Model::compile(g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_D.into(), d)], state_updates: vec![] })?;
+    let mut g = Graph::new();
+    let spec = match s.conv {
+        Some(c) => {
+            s.check()?;
+            let gg = conv::g_graph(&mut g, c, s.noise, config.loss)?;
+            let outputs = vec![(OUT_FAKE.into(), gg.fake), (OUT_FAKE_EVAL.into(), gg.fake_eval), (OUT_D.into(), gg.d)];
+            ModelSpec { loss: gg.loss, train_outputs: vec![], eval_outputs: outputs, state_updates: gg.updates }
+        }
+        None => {
+            let (fake, d_fake, loss) = net::g_graph(&mut g, s, config.loss)?;
+            ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_FAKE.into(), fake), (OUT_D.into(), d_fake)], state_updates: vec![] }
+        }
+    };
+    Ok((d_model, Model::compile(g, spec)?))
+}
+
 impl GanTrainer {
     /// Compile both graphs and draw the initial weights from the seed.
     pub fn new(config: GanConfig, real: RealDist) -> Result<Self, GanError> {
@@ -180,17 +212,12 @@ impl GanTrainer {
         if real.dim() != config.shape.data {
             return Err(GanError::Input(format!("the data has {} values per sample, the networks take {}", real.dim(), config.shape.data)));
         }
-        let mut g = Graph::new();
-        let (d, loss) = net::d_graph(&mut g, &config.shape, config.loss)?;
-        let d_model = Model::compile(g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_D.into(), d)], state_updates: vec![] })?;
-        let mut g = Graph::new();
-        let (fake, d_fake, loss) = net::g_graph(&mut g, &config.shape, config.loss)?;
-        let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_FAKE.into(), fake), (OUT_D.into(), d_fake)], state_updates: vec![] };
-        let g_model = Model::compile(g, spec)?;
+        let (d_model, g_model) = compile(&config)?;
         let seed = config.seed;
-        let d_params = init_params(&d_model, seed, STREAM_INIT)?;
+        let dcgan = config.shape.conv.is_some();
+        let d_params = init_params(&d_model, seed, STREAM_INIT, dcgan)?;
         // G's parameters are the `g_` ones of the combined graph.
-        let g_all = init_params(&g_model, seed, STREAM_INIT + (1 << 20))?;
+        let g_all = init_params(&g_model, seed, STREAM_INIT + (1 << 20), dcgan)?;
         let g_params = g_all.into_iter().filter(|p| p.name.starts_with(G_PREFIX)).collect();
         Ok(GanTrainer {
             opt_d: Adam::new(config.lr_d).betas(0.5, 0.999),
@@ -276,8 +303,20 @@ impl GanTrainer {
         Ok(())
     }
 
-    /// G of noise `z` `[n, noise]`: samples `[n, data]`.
+    /// G of noise `z` `[n, noise]`: samples `[n, data]`, as shown (the
+    /// DCGAN's batch norm with running statistics, so each sample depends
+    /// only on its own z).
     pub fn generate(&mut self, z: &[f32]) -> Result<Vec<f32>, GanError> {
+        let out = if self.config.shape.conv.is_some() { OUT_FAKE_EVAL } else { OUT_FAKE };
+        self.run_g(z, out)
+    }
+
+    /// G of noise `z` as in training (the DCGAN's batch statistics).
+    pub fn generate_train(&mut self, z: &[f32]) -> Result<Vec<f32>, GanError> {
+        self.run_g(z, OUT_FAKE)
+    }
+
+    fn run_g(&mut self, z: &[f32], out: &str) -> Result<Vec<f32>, GanError> {
         let k = self.config.shape.noise;
         let n = z.len() / k;
         if n == 0 || z.len() != n * k {
@@ -285,8 +324,30 @@ impl GanTrainer {
         }
         self.load_g_model(n, false)?;
         self.g_model.set_input(INPUT_Z, z)?;
-        self.g_model.evaluate()?;
-        Ok(self.g_model.output(OUT_FAKE)?.to_vec())
+        self.g_model.evaluate_outputs(&[out])?;
+        Ok(self.g_model.output(out)?.to_vec())
+    }
+
+    /// G's batch norm running statistics (empty for MLPs).
+    pub fn g_state(&self) -> Result<Vec<Param>, GanError> {
+        let mut out = Vec::new();
+        for name in self.g_model.state_names().into_iter().filter(|n| n.starts_with(G_PREFIX)) {
+            let v = self.g_model.state(&name)?.to_vec();
+            out.push(Param::buffer(name, vec![v.len()], v));
+        }
+        Ok(out)
+    }
+
+    /// Overwrite G's running statistics (from [`GanTrainer::g_state`]).
+    pub fn set_g_state(&mut self, state: &[Param]) -> Result<(), GanError> {
+        for p in state {
+            let dst = self.g_model.state_mut(&p.name)?;
+            if dst.len() != p.value.len() {
+                return Err(GanError::Input(format!("{} has {} values, expected {}", p.name, p.value.len(), dst.len())));
+            }
+            dst.copy_from_slice(&p.value);
+        }
+        Ok(())
     }
 
     /// D's raw outputs (logits for BCE, scores for LSGAN) on samples `[n, data]`.
@@ -319,16 +380,26 @@ impl GanTrainer {
         if n == 0 || real.len() != fake.len() || real.len() != dim * n {
             return Err(GanError::Input(format!("{} real and {} fake values: need equal whole batches of {dim}-value samples", real.len(), fake.len())));
         }
-        let mut x = real.to_vec();
-        x.extend_from_slice(fake);
-        let mut t = vec![self.config.real_target(); n];
-        t.extend(std::iter::repeat_n(0.0, n));
-        self.d_model.set_batch(2 * n)?;
+        let target = self.config.real_target();
+        if self.config.shape.conv.is_some() {
+            // Reals and fakes as two batches (batch norm sees each alone).
+            self.d_model.set_batch(n)?;
+            self.d_model.set_input(INPUT_X, real)?;
+            self.d_model.set_input(conv::INPUT_XF, fake)?;
+            self.d_model.set_input(INPUT_T, &vec![target; n])?;
+            self.d_model.set_input(conv::INPUT_TF, &vec![0.0; n])?;
+        } else {
+            let mut x = real.to_vec();
+            x.extend_from_slice(fake);
+            let mut t = vec![target; n];
+            t.extend(std::iter::repeat_n(0.0, n));
+            self.d_model.set_batch(2 * n)?;
+            self.d_model.set_input(INPUT_X, &x)?;
+            self.d_model.set_input(INPUT_T, &t)?;
+        }
         for p in &self.d_params {
             self.d_model.set_param(&p.name, &p.value)?;
         }
-        self.d_model.set_input(INPUT_X, &x)?;
-        self.d_model.set_input(INPUT_T, &t)?;
         let loss = self.d_model.train_step()?;
         for p in &mut self.d_params {
             p.grad.clear();
@@ -372,7 +443,7 @@ impl GanTrainer {
         let n = self.config.batch;
         let real = self.real.sample(n, &mut self.data_rng);
         let z = self.noise(n);
-        let fake = self.generate(&z)?;
+        let fake = self.generate_train(&z)?;
         let loss = self.d_loss_and_grad(&real, &fake)?;
         self.finite(Net::D, loss)?;
         self.opt_d.step(&mut self.d_params)?;

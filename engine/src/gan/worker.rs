@@ -8,6 +8,7 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::thread::JoinHandle;
 
 use super::GanError;
+use super::frechet::FrechetRef;
 use super::real::RealDist;
 use super::train::{GanTrainer, GanView, StepReport, ViewSpec};
 
@@ -21,6 +22,13 @@ pub enum GanEvent {
     /// A run finished its rounds (or was stopped).
     RunEnded { rounds: usize, stopped: bool },
     Saved(Result<PathBuf, String>),
+    /// G's images (as shown) for the noise of a [`GanWorker::generate`]
+    /// call, `[n, data]`, with the caller's tag and G's step count.
+    Generated { tag: u64, g_steps: usize, images: Result<Vec<f32>, String> },
+    /// The Frechet distance of G's samples to the held-out reals, after
+    /// `steps` steps of both networks; the reference comes back for the
+    /// next request.
+    Frechet { steps: usize, fd: Result<f64, String>, reference: Box<FrechetRef> },
     /// A step failed (a diverged loss, bad data); the run is stopped and
     /// the weights are those of the last good step.
     Failed(String),
@@ -36,6 +44,8 @@ enum Command {
     SetStepsPerRound { d: usize, g: usize },
     SetReal(RealDist),
     Save(PathBuf),
+    Generate { tag: u64, z: Vec<f32> },
+    Frechet(Box<FrechetRef>, u64),
 }
 
 pub struct GanWorker {
@@ -129,6 +139,15 @@ impl GanWorker {
                                 let r = super::save(&path, &trainer).map(|()| path).map_err(|e| e.to_string());
                                 let _ = tx.send(GanEvent::Saved(r));
                             }
+                            Command::Generate { tag, z } => {
+                                let images = trainer.generate(&z).map_err(|e| e.to_string());
+                                let _ = tx.send(GanEvent::Generated { tag, g_steps: trainer.counts().1, images });
+                            }
+                            Command::Frechet(mut reference, seed) => {
+                                let fd = reference.distance_of(&mut trainer, seed).map_err(|e| e.to_string());
+                                let (d, g, _) = trainer.counts();
+                                let _ = tx.send(GanEvent::Frechet { steps: d + g, fd, reference });
+                            }
                         }
                         continue;
                     }
@@ -206,6 +225,17 @@ impl GanWorker {
 
     pub fn save(&mut self, path: PathBuf) {
         self.send(Some(Command::Save(path)));
+    }
+
+    /// G's images for noise `z` `[n, noise]` (answered between rounds).
+    pub fn generate(&mut self, tag: u64, z: Vec<f32>) {
+        self.send(Some(Command::Generate { tag, z }));
+    }
+
+    /// The Frechet distance of G's samples (noise from `seed`) to the
+    /// reference's held-out reals.
+    pub fn frechet(&mut self, reference: Box<FrechetRef>, seed: u64) {
+        self.send(Some(Command::Frechet(reference, seed)));
     }
 
     /// End the thread and take the trainer back (None if it panicked).

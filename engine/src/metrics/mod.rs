@@ -15,6 +15,7 @@
 pub mod classification;
 pub mod coco;
 pub mod compare;
+pub mod frechet;
 pub mod kdtree;
 pub mod segmentation;
 pub mod shape;
@@ -22,6 +23,7 @@ pub mod voxel;
 
 pub use classification::{Confusion, Histogram};
 pub use compare::{Comparison, compare};
+pub use frechet::{Gaussian, frechet_distance};
 pub use kdtree::KdTree;
 pub use segmentation::PixelConfusion;
 pub use shape::{Chamfer, FScore, Neighbours, ShapePoints, chamfer, fscore, normal_consistency, to_point_cloud};

@@ -27,7 +27,8 @@ impl Cnn {
         Cnn { image: [1, 28, 28], channels: vec![16, 32], kernel: 3, batch_norm: false, hidden: 128, classes: 10 }
     }
 
-    fn forward(&self, g: &mut Graph, x: Tensor, mode: Mode, layers: &Layers, updates: &mut Vec<(Tensor, Tensor)>) -> Result<Tensor, EngineError> {
+    /// (the ReLU'd `fc1` output, the logits).
+    fn forward(&self, g: &mut Graph, x: Tensor, mode: Mode, layers: &Layers, updates: &mut Vec<(Tensor, Tensor)>) -> Result<(Tensor, Tensor), EngineError> {
         let mut h = x;
         for (i, conv) in layers.convs.iter().enumerate() {
             h = conv.forward(g, h)?;
@@ -40,10 +41,36 @@ impl Cnn {
         let h = nn::flatten(g, h)?;
         let h = layers.fc1.forward(g, h)?;
         let h = nn::relu(g, h)?;
-        layers.fc2.forward(g, h)
+        Ok((h, layers.fc2.forward(g, h)?))
     }
 
     pub fn build(&self) -> Result<Classifier, EngineError> {
+        let (mut g, x, layers) = self.layers()?;
+        let mut updates = vec![];
+        let (_, train) = self.forward(&mut g, x, Mode::Train, &layers, &mut updates)?;
+        let eval = if self.batch_norm { self.forward(&mut g, x, Mode::Eval, &layers, &mut vec![])?.1 } else { train };
+        Ok(Classifier {
+            graph: g,
+            train_logits: train,
+            eval_logits: eval,
+            state_updates: updates,
+            sample_shape: self.image.to_vec(),
+            classes: self.classes,
+            output_layer: "fc2".into(),
+        })
+    }
+
+    /// The same network (every parameter, named as in [`Cnn::build`], so a
+    /// checkpoint loads strictly) with input `x` and, in eval mode, its
+    /// penultimate layer: the `hidden` ReLU'd `fc1` units, `[B, hidden]`.
+    pub fn features(&self) -> Result<(Graph, Tensor), EngineError> {
+        let (mut g, x, layers) = self.layers()?;
+        let (h, _) = self.forward(&mut g, x, Mode::Eval, &layers, &mut vec![])?;
+        Ok((g, h))
+    }
+
+    /// The graph with its input `x` and every layer registered.
+    fn layers(&self) -> Result<(Graph, Tensor, Layers), EngineError> {
         let [c, mut h, mut w] = self.image;
         if self.kernel % 2 == 0 {
             return Err(EngineError::Shape(format!("kernel {} must be odd", self.kernel)));
@@ -67,19 +94,7 @@ impl Cnn {
         let flat = cin * h * w;
         let fc1 = Linear::new(&mut g, "fc1", flat, self.hidden, true)?;
         let fc2 = Linear::new(&mut g, "fc2", self.hidden, self.classes, true)?;
-        let layers = Layers { convs, norms, fc1, fc2 };
-        let mut updates = vec![];
-        let train = self.forward(&mut g, x, Mode::Train, &layers, &mut updates)?;
-        let eval = if self.batch_norm { self.forward(&mut g, x, Mode::Eval, &layers, &mut vec![])? } else { train };
-        Ok(Classifier {
-            graph: g,
-            train_logits: train,
-            eval_logits: eval,
-            state_updates: updates,
-            sample_shape: self.image.to_vec(),
-            classes: self.classes,
-            output_layer: "fc2".into(),
-        })
+        Ok((g, x, Layers { convs, norms, fc1, fc2 }))
     }
 }
 
