@@ -101,8 +101,16 @@ fn pause_resume_and_stop() {
     assert!(lab.busy());
     lab.pause();
     wait_lab(&mut lab, |l| l.step_count() > held);
+    let t0 = Instant::now();
     lab.stop();
-    assert!(!lab.busy());
+    assert!(t0.elapsed() < Duration::from_millis(20), "Stop returns at once: {:?}", t0.elapsed());
+    assert_eq!(lab.status(), "stopping");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.busy() {
+        assert!(Instant::now() < deadline, "the stopped run never ended");
+        lab.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(lab.status(), "stopped");
     assert!(lab.step_count() < 6 * 24, "stopped before the end of the run");
 }

@@ -106,8 +106,16 @@ fn sliders_re_decode_and_pause_resume_stop() {
         assert!(Instant::now() < deadline, "no steps after resuming");
         std::thread::sleep(Duration::from_millis(10));
     }
+    let t0 = Instant::now();
     lab.stop();
-    assert!(!lab.busy());
+    assert!(t0.elapsed() < Duration::from_millis(20), "Stop returns at once: {:?}", t0.elapsed());
+    assert_eq!(lab.status(), "stopping");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lab.busy() {
+        assert!(Instant::now() < deadline, "the stopped run never ended");
+        lab.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
     assert_eq!(lab.status(), "stopped");
     assert!(lab.step_count() < 20 * 24);
 }

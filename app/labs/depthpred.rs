@@ -8,6 +8,7 @@
 //! mean-depth-map baseline, and both depths are back-projected to point
 //! clouds side by side in the 3D view.
 
+use super::run::Run;
 use std::sync::Arc;
 
 use vislab_engine::depthpred::{
@@ -75,8 +76,7 @@ pub struct DepthPredLab {
     /// Depth range of the held-out set, shared by the true and predicted maps.
     range: [f32; 2],
     // run
-    worker: Option<DepthWorker<Vec<Prediction>>>,
-    paused: bool,
+    run: Run<DepthWorker<Vec<Prediction>>>,
     steps: usize,
     steps_per_epoch: usize,
     epoch: usize,
@@ -123,8 +123,7 @@ impl DepthPredLab {
             data: None,
             rendering: None,
             range: [0.0, 1.0],
-            worker: None,
-            paused: false,
+            run: Run::default(),
             steps: 0,
             steps_per_epoch: 1,
             epoch: 0,
@@ -204,10 +203,9 @@ impl DepthPredLab {
         match built {
             Ok((w, steps, baseline)) => {
                 self.clear_run();
-                self.worker = Some(w);
+                self.run.start(w);
                 self.steps_per_epoch = steps.max(1);
                 self.baseline = Some(baseline);
-                self.paused = false;
                 self.status = "training".into();
             }
             Err(e) => self.status = format!("cannot train: {e}"),
@@ -216,35 +214,21 @@ impl DepthPredLab {
 
     /// Pause, or resume when paused.
     pub fn pause(&mut self) {
-        if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
-            self.paused = !self.paused;
-        }
+        self.run.toggle_pause();
     }
 
     pub fn stop(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.stop();
-            // The step under way finishes (well under a second); keep its
-            // last events, "stopped" among them.
-            while !w.is_finished() {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            self.drain(&w);
+        if self.run.stop() {
+            self.status = "stopping".into();
         }
     }
 
     /// Apply the worker's and the renderer's results (tests call it in a loop).
     pub fn update(&mut self) {
         self.poll_render();
-        if let Some(w) = self.worker.take() {
-            self.drain(&w);
-            if !w.is_finished() {
-                self.worker = Some(w);
-            } else {
-                self.drain(&w);
-            }
-        }
+        let mut run = std::mem::take(&mut self.run);
+        run.poll(|w| self.drain(w));
+        self.run = run;
     }
 
     fn drain(&mut self, w: &DepthWorker<Vec<Prediction>>) {
@@ -393,7 +377,7 @@ impl Lab for DepthPredLab {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
-        let training = self.worker.is_some();
+        let training = self.run.training();
         ui.add_enabled_ui(!training && self.rendering.is_none(), |ui| {
             ui.label(format!("Data: {}", self.data.as_ref().map_or("none", |d| d.name.as_str())));
             egui::ComboBox::from_label("objects").selected_text(self.objects.title()).show_ui(ui, |ui| {
@@ -423,8 +407,8 @@ impl Lab for DepthPredLab {
             if ui.add_enabled(!training && self.data.is_some() && self.rendering.is_none(), egui::Button::new("Train")).clicked() {
                 self.start();
             }
-            if self.worker.is_some() {
-                if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
+            if self.run.training() {
+                if ui.button(if self.run.paused() { "Resume" } else { "Pause" }).clicked() {
                     self.pause();
                 }
                 if ui.button("Stop").clicked() {
@@ -433,9 +417,9 @@ impl Lab for DepthPredLab {
             }
         });
         let total = (self.epochs * self.steps_per_epoch).max(1);
-        if self.worker.is_some() || self.steps > 0 {
+        if self.run.training() || self.steps > 0 {
             // the step time only while it runs: a finished run's view stays reproducible
-            let ms = self.step_ms.filter(|_| self.worker.is_some()).map_or(String::new(), |m| format!(", {m:.0} ms a step"));
+            let ms = self.step_ms.filter(|_| self.run.training()).map_or(String::new(), |m| format!(", {m:.0} ms a step"));
             let text = format!("step {} of {total}{ms}", self.steps);
             ui.add(egui::ProgressBar::new(self.steps as f32 / total as f32).text(text));
         }
@@ -557,6 +541,6 @@ impl Lab for DepthPredLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some() || self.rendering.is_some()
+        self.run.busy() || self.rendering.is_some()
     }
 }

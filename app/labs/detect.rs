@@ -7,6 +7,7 @@
 //! The score threshold and NMS IoU re-decode the last raw outputs live, and
 //! the mAP at those settings is recomputed with them.
 
+use super::run::Run;
 use std::sync::Arc;
 
 use vislab_engine::detection::detector::{AnchorGrid, CLASSES, DecodeConfig, DetEpoch, DetSet, DetTrainConfig, DetTrainer, DetWorker, GRID, detections, evaluate};
@@ -48,8 +49,7 @@ pub struct DetectLab {
     val: Arc<DetSet>,
     /// The settings the sets were made with.
     data_key: (usize, usize, usize, u64),
-    worker: Option<DetWorker<Vec<f32>>>,
-    paused: bool,
+    run: Run<DetWorker<Vec<f32>>>,
     steps: usize,
     steps_per_epoch: usize,
     epoch: usize,
@@ -100,8 +100,7 @@ impl DetectLab {
             train: Arc::new(DetSet::synthetic(0, 32, 1, 0)),
             val: Arc::new(DetSet::synthetic(0, 32, 1, 0)),
             data_key: (0, 0, 0, 0),
-            worker: None,
-            paused: false,
+            run: Run::default(),
             steps: 0,
             steps_per_epoch: 1,
             epoch: 0,
@@ -175,9 +174,8 @@ impl DetectLab {
             });
         match started {
             Ok((w, steps)) => {
-                self.worker = Some(w);
+                self.run.start(w);
                 self.steps_per_epoch = steps.max(1);
-                self.paused = false;
                 self.loss.clear();
                 self.map.clear();
                 self.report = None;
@@ -192,33 +190,20 @@ impl DetectLab {
     }
 
     pub fn pause(&mut self) {
-        if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
-            self.paused = !self.paused;
-        }
+        self.run.toggle_pause();
     }
 
     pub fn stop(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.stop();
-            // the thread stops after the step under way; keep its last events
-            while !w.is_finished() {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            self.drain(&w);
+        if self.run.stop() {
+            self.status = "stopping".into();
         }
     }
 
     /// Apply the worker's events (the tests call it in a loop).
     pub fn update(&mut self) {
-        if let Some(w) = self.worker.take() {
-            self.drain(&w);
-            if !w.is_finished() {
-                self.worker = Some(w);
-            } else {
-                self.drain(&w);
-            }
-        }
+        let mut run = std::mem::take(&mut self.run);
+        run.poll(|w| self.drain(w));
+        self.run = run;
     }
 
     fn drain(&mut self, w: &DetWorker<Vec<f32>>) {
@@ -342,7 +327,7 @@ impl Lab for DetectLab {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
-        let training = self.worker.is_some();
+        let training = self.run.training();
         ui.add_enabled_ui(!training, |ui| {
             ui.label("Data: seeded synthetic shapes (disc, square, triangle) with exact boxes");
             ui.add(egui::Slider::new(&mut self.train_images, 32..=4096).logarithmic(true).text("training images"));
@@ -372,7 +357,7 @@ impl Lab for DetectLab {
                 self.start();
             }
             if training {
-                if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
+                if ui.button(if self.run.paused() { "Resume" } else { "Pause" }).clicked() {
                     self.pause();
                 }
                 if ui.button("Stop").clicked() {
@@ -399,7 +384,7 @@ impl Lab for DetectLab {
 
     fn view(&mut self, ui: &mut egui::Ui) {
         self.update();
-        if self.worker.is_some() {
+        if self.run.busy() {
             ui.ctx().request_repaint();
         }
         ui.label(self.summary());
@@ -472,6 +457,6 @@ impl Lab for DetectLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some()
+        self.run.busy()
     }
 }

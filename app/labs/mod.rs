@@ -21,6 +21,7 @@ pub mod nms;
 pub mod optimization;
 pub mod pixelcnn;
 pub mod points;
+pub mod run;
 pub mod segment;
 pub mod shapes3d;
 pub mod task;

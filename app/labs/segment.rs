@@ -15,6 +15,7 @@
 //! other by its name ([`data::find_pair`]) and loads both. Stop only
 //! signals the worker, which ends on its own after the step under way.
 
+use super::run::Run;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -79,10 +80,8 @@ pub struct SegmentLab {
     image_path: String,
     mask_path: String,
     // run
-    worker: Option<SegWorker>,
+    run: Run<SegWorker>,
     /// A stopped run still finishing its step; drained until it ends.
-    stopping: Option<SegWorker>,
-    paused: bool,
     loss: Curves,
     iou: Curves,
     report: Option<EpochReport>,
@@ -139,9 +138,7 @@ impl SegmentLab {
             seed: 7,
             image_path: String::new(),
             mask_path: String::new(),
-            worker: None,
-            stopping: None,
-            paused: false,
+            run: Run::default(),
             loss: Curves::new("segment_loss", "epoch", "pixel cross-entropy").smoothed(0.8),
             iou: Curves::new("segment_iou", "epoch", "held out").unit(),
             report: None,
@@ -225,9 +222,8 @@ impl SegmentLab {
             Ok((SegWorker::spawn_with_whole(t, SHOWN, whole)?, steps))
         }) {
             Ok((w, steps)) => {
-                self.worker = Some(w);
+                self.run.start(w);
                 self.steps_per_epoch = steps.max(1);
-                self.paused = false;
                 self.loss.clear();
                 self.iou.clear();
                 self.report = None;
@@ -245,10 +241,7 @@ impl SegmentLab {
 
     /// Pause, or resume when paused (the Pause / Resume button).
     pub fn pause(&mut self) {
-        if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
-            self.paused = !self.paused;
-        }
+        self.run.toggle_pause();
     }
 
     /// Optimizer steps reported so far in this run.
@@ -260,34 +253,22 @@ impl SegmentLab {
     /// after the step under way, and `update` keeps reading its last events
     /// ("stopped" among them) until then.
     pub fn stop(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.stop();
-            self.paused = false;
+        if self.run.stop() {
             self.status = "stopping".into();
-            self.stopping = Some(w);
         }
     }
 
     /// Drop any run without waiting (new data or a new run replaces it;
     /// its remaining events no longer matter).
     fn abandon(&mut self) {
-        self.worker = None;
-        self.stopping = None;
+        self.run.abandon();
     }
 
     /// Apply the worker's events (the tests call it in a loop).
     pub fn update(&mut self) {
-        for stopping in [false, true] {
-            let slot = if stopping { &mut self.stopping } else { &mut self.worker };
-            if let Some(w) = slot.take() {
-                // Finished first, then drained: nothing it sent is missed.
-                let finished = w.is_finished();
-                self.drain(&w);
-                if !finished {
-                    *(if stopping { &mut self.stopping } else { &mut self.worker }) = Some(w);
-                }
-            }
-        }
+        let mut run = std::mem::take(&mut self.run);
+        run.poll(|w| self.drain(w));
+        self.run = run;
     }
 
     fn drain(&mut self, w: &SegWorker) {
@@ -458,7 +439,7 @@ impl Lab for SegmentLab {
     }
 
     fn controls(&mut self, ui: &mut egui::Ui) {
-        let training = self.worker.is_some();
+        let training = self.run.training();
         ui.add_enabled_ui(!training, |ui| {
             ui.label(format!("Data: {}", self.data.as_ref().map_or("none", |d| d.name.as_str())));
             ui.horizontal(|ui| {
@@ -506,14 +487,14 @@ impl Lab for SegmentLab {
             if ui.add_enabled(!training && self.data.is_some(), egui::Button::new("Train")).clicked() {
                 self.start();
             }
-            if self.worker.is_some() {
-                if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
+            if self.run.training() {
+                if ui.button(if self.run.paused() { "Resume" } else { "Pause" }).clicked() {
                     self.pause();
                 }
                 if ui.button("Stop").clicked() {
                     self.stop();
                 }
-            } else if self.stopping.is_some() {
+            } else if self.run.stopping() {
                 ui.label("stopping after the step under way...");
             }
         });
@@ -633,7 +614,7 @@ impl Lab for SegmentLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some() || self.stopping.is_some()
+        self.run.busy()
     }
 
     /// A PNG or TIFF with a partner found by name (`cells.png` and

@@ -7,6 +7,7 @@
 //! small sizes, hover reads a value, one colour scale with its legend for
 //! all; the learned kernel and its loss curve beside them.
 
+use super::run::Run;
 use std::sync::Arc;
 
 use vislab_engine::train::Param;
@@ -58,9 +59,7 @@ pub struct UpsampleLab {
     epochs: usize,
     lr: f32,
     seed: u64,
-    worker: Option<Worker>,
-    stopping: Option<Worker>,
-    paused: bool,
+    run: Run<Worker>,
     steps_per_epoch: usize,
     epoch: usize,
     /// The latest learned weights and the factor they were learned for.
@@ -96,9 +95,7 @@ impl UpsampleLab {
             epochs: 20,
             lr: 0.02,
             seed: 0,
-            worker: None,
-            stopping: None,
-            paused: false,
+            run: Run::default(),
             steps_per_epoch: 1,
             epoch: 0,
             learned: None,
@@ -208,9 +205,9 @@ impl UpsampleLab {
         let hook = Box::new(|t: &mut DeconvTrainer| Some(t.model.params().to_vec()));
         match Worker::spawn(trainer, hook, 10) {
             Ok(w) => {
-                self.worker = Some(w);
+                self.run.start(w);
                 self.loss.clear();
-                (self.epoch, self.paused, self.test_mse, self.learned) = (0, false, None, None);
+                (self.epoch, self.test_mse, self.learned) = (0, None, None);
                 self.shown = None;
                 self.status = "training".into();
             }
@@ -219,38 +216,25 @@ impl UpsampleLab {
     }
 
     pub fn pause(&mut self) {
-        if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
-            self.paused = !self.paused;
-        }
+        self.run.toggle_pause();
     }
 
     /// Signal the worker and return; `update` reads its last events.
     pub fn stop(&mut self) {
-        if let Some(w) = self.worker.take() {
-            w.stop();
+        if self.run.stop() {
             self.status = "stopping".into();
-            self.stopping = Some(w);
         }
     }
 
     fn abandon(&mut self) {
-        self.worker = None;
-        self.stopping = None;
+        self.run.abandon();
     }
 
     /// Apply the worker's events (the tests call it in a loop).
     pub fn update(&mut self) {
-        for stopping in [false, true] {
-            let w = if stopping { self.stopping.take() } else { self.worker.take() };
-            if let Some(w) = w {
-                let finished = w.is_finished();
-                self.drain(&w);
-                if !finished {
-                    *(if stopping { &mut self.stopping } else { &mut self.worker }) = Some(w);
-                }
-            }
-        }
+        let mut run = std::mem::take(&mut self.run);
+        run.poll(|w| self.drain(w));
+        self.run = run;
     }
 
     fn drain(&mut self, w: &Worker) {
@@ -363,7 +347,7 @@ impl Lab for UpsampleLab {
         }
         ui.horizontal(|ui| {
             ui.label("factor (max pool, then upsample):");
-            let training = self.worker.is_some();
+            let training = self.run.training();
             ui.add_enabled_ui(!training, |ui| {
                 ui.radio_value(&mut self.scale, 2, "2");
                 ui.radio_value(&mut self.scale, 4, "4");
@@ -377,7 +361,7 @@ impl Lab for UpsampleLab {
         ui.separator();
         ui.label(format!("Transposed conv: kernel {0}x{0}, stride {1}, padding {2}", 2 * self.scale, self.scale, self.scale / 2));
         ui.label("trained on 1,500 built-in digits, tested on 297 others");
-        let training = self.worker.is_some();
+        let training = self.run.training();
         ui.add_enabled_ui(!training, |ui| {
             ui.add(egui::Slider::new(&mut self.epochs, 1..=200).logarithmic(true).text("epochs"));
             ui.add(egui::Slider::new(&mut self.lr, 1e-3..=0.1).logarithmic(true).text("learning rate"));
@@ -388,7 +372,7 @@ impl Lab for UpsampleLab {
                 self.start();
             }
             if training {
-                if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
+                if ui.button(if self.run.paused() { "Resume" } else { "Pause" }).clicked() {
                     self.pause();
                 }
                 if ui.button("Stop").clicked() {
@@ -518,6 +502,6 @@ impl Lab for UpsampleLab {
     }
 
     fn busy(&self) -> bool {
-        self.worker.is_some() || self.stopping.is_some()
+        self.run.busy()
     }
 }
