@@ -110,12 +110,10 @@ fn sliders_re_decode_and_pause_resume_stop() {
     lab.stop();
     assert!(t0.elapsed() < Duration::from_millis(20), "Stop returns at once: {:?}", t0.elapsed());
     assert_eq!(lab.status(), "stopping");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while lab.busy() {
-        assert!(Instant::now() < deadline, "the stopped run never ended");
+    wait_until(60, "the stopped run never ended", || {
         lab.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        !lab.busy()
+    });
     assert_eq!(lab.status(), "stopped");
     assert!(lab.step_count() < 20 * 24);
 }

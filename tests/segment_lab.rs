@@ -63,12 +63,10 @@ fn pause_resume_and_stop() {
     lab.stop();
     assert!(t0.elapsed() < Duration::from_millis(20), "stop blocked for {:?}", t0.elapsed());
     assert_eq!(lab.status(), "stopping");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while lab.busy() {
-        assert!(Instant::now() < deadline, "the stopped worker never ended");
+    wait_until(60, "the stopped worker never ended", || {
         lab.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        !lab.busy()
+    });
     assert_eq!(lab.status(), "stopped");
     assert!(lab.step_count() < 3 * 16, "stopped before the 48 steps of the run");
 }

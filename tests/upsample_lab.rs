@@ -112,12 +112,10 @@ fn stop_returns_at_once_and_the_run_ends_on_its_own() {
     let t0 = Instant::now();
     lab.stop();
     assert!(t0.elapsed() < Duration::from_millis(20), "stop took {:?}", t0.elapsed());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while lab.busy() {
-        assert!(Instant::now() < deadline, "the stopped run never ended");
+    wait_until(30, "the stopped run never ended", || {
         lab.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+        !lab.busy()
+    });
     assert_eq!(lab.status(), "stopped");
     // Each method's error on digit 0 exists, and the learned one only once
     // weights arrived.

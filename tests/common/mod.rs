@@ -120,3 +120,12 @@ pub fn cifar_dir(name: &str, per_batch: usize, test: usize, class: impl Fn(usize
     std::fs::write(dir.join("test_batch.bin"), (0..test).flat_map(|k| cifar_record(class(k), 900 + k)).collect::<Vec<u8>>()).expect("write test batch");
     dir
 }
+
+/// Call `step` every 5 ms until it returns true; fail with `what` after `secs` seconds.
+pub fn wait_until(secs: u64, what: &str, mut step: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !step() {
+        assert!(Instant::now() < deadline, "{what} (after {secs} s)");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
