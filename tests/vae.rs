@@ -33,3 +33,27 @@ fn training_on_the_digits_lowers_the_test_nelbo_and_fills_the_views() {
     assert!(s.contains(", 300 test codes;"), "{s}");
     h.snapshot_options("vae_trained", &snapshot_options());
 }
+
+#[test]
+fn a_fashion_mnist_folder_opens_in_the_lab_and_trains() {
+    let dir = vislab_engine::data::locate("fashion-mnist").unwrap_or_else(|e| panic!("{e}"));
+    // A relative path when the checkout has one, so the snapshot does not show where it lives.
+    let rel = std::path::Path::new(".cache/data/fashion-mnist");
+    let path = if rel.is_dir() { rel.to_path_buf() } else { dir };
+    let mut h = app("vae");
+    h.state_mut().open_path(path.clone());
+    h.run_steps(2);
+    let s = h.state().current_lab().summary();
+    assert!(s.starts_with(&format!("fashion-mnist {} (10000 training, 10000 test images)", path.display())), "{s}");
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    settle(&mut h);
+    let s = h.state().current_lab().summary();
+    assert!(s.contains("epoch 5/5") && s.contains("finished"), "{s}");
+    // 784 binary pixels: an untrained decoder costs 784 ln 2 = 543 nats;
+    // five epochs with a 2-D code measured 283.7.
+    let nelbo = number_after(&s, "test -ELBO ");
+    eprintln!("VAE lab on Fashion-MNIST: {s}");
+    assert!(nelbo < 0.55 * 784.0 * std::f64::consts::LN_2, "{s}");
+    h.snapshot_options("vae_fashion", &snapshot_options());
+}

@@ -4,6 +4,7 @@
 pub mod metrics;
 pub mod train;
 pub mod train_detector;
+pub mod train_gan;
 pub mod train_pixelcnn;
 pub mod train_vae;
 

@@ -28,8 +28,8 @@ usage: vislab train --data SPEC [options]
                          stratified 10% (split seed 0) as the test set
   --image-size N         side images of a folder are resized to (default 32)
   --grayscale            read a folder's images as one grey channel
-  --model mlp|cnn|vae|pixelcnn|detector  architecture (default mlp; vislab train --model vae --help,
-                         --model pixelcnn --help or --model detector --help for those)
+  --model mlp|cnn|vae|pixelcnn|detector|gan  architecture (default mlp; vislab train --model
+                         vae --help, pixelcnn --help, detector --help or gan --help for those)
   --epochs N             (default: 8 for mlp, 3 for cnn)
   --batch B              mini-batch size (default 64)
   --optimizer NAME       sgd|momentum|nesterov|adagrad|rmsprop|adam|adamw (default adam)
@@ -211,6 +211,19 @@ pub(super) fn wants_help(args: &[String]) -> bool {
     args.iter().any(|a| a == "-h" || a == "--help")
 }
 
+/// A subcommand with its own usage text: `--help` prints it, an error is
+/// one `error: ...` line.
+pub(super) fn subcommand(args: &[String], usage: &str, go: impl FnOnce(&[String]) -> Result<(), String>) -> ExitCode {
+    if wants_help(args) {
+        eprint!("{usage}");
+        return ExitCode::SUCCESS;
+    }
+    match go(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
 /// Print `error: ...` and fail.
 pub(super) fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
@@ -227,6 +240,9 @@ pub fn train(args: &[String]) -> ExitCode {
     }
     if args.windows(2).any(|w| w[0] == "--model" && w[1] == "detector") {
         return super::train_detector::train(args);
+    }
+    if args.windows(2).any(|w| w[0] == "--model" && w[1] == "gan") {
+        return super::train_gan::train(args);
     }
     if wants_help(args) {
         eprint!("{TRAIN_USAGE}");

@@ -12,7 +12,7 @@ use vislab_engine::detection::detector::{DetEpoch, DetSet, DetTrainConfig, DetTr
 use vislab_engine::train::epoch_worker::EpochTrainer;
 use vislab_engine::vae::Flow;
 
-use super::train::{ProgressBar, fail, flags, number, wants_help};
+use super::train::{ProgressBar, flags, number, subcommand};
 
 pub const USAGE: &str = "\
 usage: vislab train --model detector [options]
@@ -35,14 +35,7 @@ fn row(r: &DetEpoch) -> String {
 }
 
 pub fn train(args: &[String]) -> ExitCode {
-    if wants_help(args) {
-        eprint!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
-    }
+    subcommand(args, USAGE, run)
 }
 
 fn run(args: &[String]) -> Result<(), String> {

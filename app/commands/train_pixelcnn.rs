@@ -14,7 +14,7 @@ use std::sync::Arc;
 use vislab_engine::pixelcnn::{self, EpochReport, PixelCnn, PixelCnnShape, PixelCnnTrainConfig, PixelCnnTrainer, bits_per_dim};
 use vislab_engine::vae::{Binarize, Flow};
 
-use super::train::{DataSpec, ProgressBar, fail, flags, folder_options, number, wants_help};
+use super::train::{DataSpec, ProgressBar, flags, folder_options, number, subcommand};
 
 pub const USAGE: &str = "\
 usage: vislab train --model pixelcnn --data mnist:DIR|fashion-mnist:DIR|digits [options]
@@ -75,14 +75,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
 }
 
 pub fn train(args: &[String]) -> ExitCode {
-    if wants_help(args) {
-        eprint!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    match parse(args).and_then(run) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
-    }
+    subcommand(args, USAGE, |a| parse(a).and_then(run))
 }
 
 fn row(r: &EpochReport, pixels: usize) -> String {

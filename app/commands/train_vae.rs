@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use vislab_engine::vae::{self, Binarize, EpochReport, Flow, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
-use super::train::{DataSpec, ProgressBar, fail, flags, folder_options, number, wants_help};
+use super::train::{DataSpec, ProgressBar, flags, folder_options, number, subcommand};
 
 pub const USAGE: &str = "\
 usage: vislab train --model vae --data mnist:DIR|fashion-mnist:DIR [options]
@@ -85,14 +85,7 @@ fn parse(args: &[String]) -> Result<Args, String> {
 }
 
 pub fn train(args: &[String]) -> ExitCode {
-    if wants_help(args) {
-        eprint!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    match parse(args).and_then(run) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(e),
-    }
+    subcommand(args, USAGE, |a| parse(a).and_then(run))
 }
 
 fn row(r: &EpochReport) -> String {

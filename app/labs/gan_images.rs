@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use vislab_engine::data::Dataset;
-use vislab_engine::gan::frechet::{FEATURES, FeatureNet, FrechetRef};
+use vislab_engine::gan::frechet::{self, CLASSIFIER_EPOCHS, CLASSIFIER_IMAGES, FEATURES, FrechetRef};
 use vislab_engine::gan::worker::GanWorker;
 use vislab_engine::rng::SeededRng;
 
@@ -25,11 +25,6 @@ pub const GRID: usize = 64;
 /// Snapshots kept; past this every other one is dropped (the timeline
 /// keeps its span, at half the density).
 const MAX_SNAPSHOTS: usize = 240;
-/// Images per side of each Frechet distance.
-pub const FD_IMAGES: usize = 1000;
-/// Training images and epochs of the classifier trained here when no checkpoint is given.
-const CLASSIFIER_IMAGES: usize = 5000;
-const CLASSIFIER_EPOCHS: usize = 1;
 /// Noise seed of the FD's samples (fixed, so two figures differ only by G).
 const FD_SEED: u64 = 11;
 
@@ -218,7 +213,7 @@ impl ImageViews {
                 let ck = self.checkpoint.clone();
                 let (tx, rx) = channel();
                 let spawned = std::thread::Builder::new().name("vislab-fd".into()).spawn(move || {
-                    let _ = tx.send(build_reference(ck, d));
+                    let _ = tx.send(frechet::reference(ck.as_deref(), &d.train, &d.test).map_err(|e| e.to_string()));
                 });
                 match spawned {
                     Ok(_) => {
@@ -373,16 +368,3 @@ impl ImageViews {
     }
 }
 
-/// The classifier (loaded, or trained on the training images) and the
-/// features of `FD_IMAGES` training and held-out images.
-fn build_reference(checkpoint: Option<PathBuf>, d: FdData) -> Result<FrechetRef, String> {
-    let e = |e: vislab_engine::gan::GanError| e.to_string();
-    let net = match checkpoint {
-        Some(p) => FeatureNet::load(&p).map_err(e)?,
-        None => {
-            let train = Arc::new(d.train.take(CLASSIFIER_IMAGES));
-            FeatureNet::train(train, &d.test, CLASSIFIER_EPOCHS, 0).map_err(e)?.0
-        }
-    };
-    FrechetRef::new(net, &d.train, &d.test, FD_IMAGES).map_err(e)
-}

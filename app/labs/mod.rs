@@ -11,6 +11,7 @@ pub mod detect;
 pub mod gan;
 pub mod gan_images;
 pub mod gcn;
+pub mod image_data;
 pub mod implicit;
 pub mod iou;
 pub mod knn;

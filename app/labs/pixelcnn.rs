@@ -6,12 +6,11 @@
 
 use std::sync::Arc;
 
-use vislab_engine::data::mnist::{self, Split};
-use vislab_engine::data::{Dataset, digits};
 use vislab_engine::pixelcnn::worker::{PixelCnnEvent, PixelCnnWorker};
 use vislab_engine::pixelcnn::{self, PixelCnn, PixelCnnShape, PixelCnnTrainConfig, PixelCnnTrainer, SampleEvent, SampleWorker, Sampler, bits_per_dim};
 use vislab_engine::vae::Binarize;
 
+use super::image_data::{ImageData, is_idx_folder};
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
 use crate::widgets::export::PngExport;
@@ -23,38 +22,6 @@ const SAMPLE_COLS: usize = 8;
 /// Shade of the pixels not drawn yet (drawn ones are 0 or 1).
 const UNDRAWN: f32 = 0.25;
 
-/// Where the images come from.
-struct Data {
-    name: String,
-    side: usize,
-    train: Arc<Dataset>,
-    test: Arc<Dataset>,
-}
-
-impl Data {
-    fn digits() -> Result<Data, String> {
-        let d = digits::load().map_err(|e| e.to_string())?;
-        let (train, test) = d.split(300, 0).map_err(|e| e.to_string())?;
-        Ok(Data { name: "built-in digits 8x8".into(), side: digits::SIDE, train: Arc::new(train), test: Arc::new(test) })
-    }
-
-    /// An MNIST-format folder; the test split is cut to `limit / 6` images
-    /// so that an epoch's test pass stays short.
-    fn folder(dir: &std::path::Path, limit: usize) -> Result<Data, String> {
-        let train = mnist::load(dir, Split::Train).map_err(|e| e.to_string())?.take(limit);
-        let test = mnist::load(dir, Split::Test).map_err(|e| e.to_string())?.take((limit / 6).max(100));
-        let side = (train.sample_len() as f64).sqrt() as usize;
-        if side * side != train.sample_len() {
-            return Err(format!("images of {} pixels are not square", train.sample_len()));
-        }
-        Ok(Data {
-            name: format!("{} ({} training, {} test images)", dir.display(), train.len(), test.len()),
-            side,
-            train: Arc::new(train),
-            test: Arc::new(test),
-        })
-    }
-}
 
 #[derive(Default)]
 struct Regions {
@@ -63,7 +30,7 @@ struct Regions {
 }
 
 pub struct PixelCnnLab {
-    data: Option<Data>,
+    data: Option<ImageData>,
     channels: usize,
     layers: usize,
     epochs: usize,
@@ -103,7 +70,7 @@ impl Default for PixelCnnLab {
 
 impl PixelCnnLab {
     pub fn new() -> Self {
-        let (data, status) = match Data::digits() {
+        let (data, status) = match ImageData::digits() {
             Ok(d) => (Some(d), String::new()),
             Err(e) => (None, format!("built-in digits: {e}")),
         };
@@ -268,7 +235,7 @@ impl PixelCnnLab {
 
     /// Switch to an MNIST-format folder; on error keep what was loaded.
     pub fn load_folder(&mut self, dir: &std::path::Path) {
-        match Data::folder(dir, self.mnist_limit) {
+        match ImageData::folder(dir, self.mnist_limit, Some((self.mnist_limit / 6).max(100))) {
             Ok(d) => {
                 self.stop();
                 self.reset();
@@ -393,13 +360,21 @@ impl Lab for PixelCnnLab {
         LabInfo { name: "pixelcnn", title: "PixelCNN", section: "Generative models" }
     }
 
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        is_idx_folder(path)
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        self.load_folder(path);
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
         let training = self.worker.is_some();
         ui.add_enabled_ui(!training, |ui| {
             ui.label(format!("Data: {}", self.data.as_ref().map_or("none", |d| d.name.as_str())));
             ui.horizontal(|ui| {
                 if ui.button("Built-in digits").clicked() {
-                    match Data::digits() {
+                    match ImageData::digits() {
                         Ok(d) => {
                             self.reset();
                             self.data = Some(d);

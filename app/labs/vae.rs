@@ -7,13 +7,12 @@
 
 use std::sync::Arc;
 
-use vislab_engine::data::mnist::{self, Split};
-use vislab_engine::data::{Dataset, digits};
 use vislab_engine::rng::SeededRng;
 use vislab_engine::vae::latent::Plane;
 use vislab_engine::vae::worker::{VaeEvent, VaeWorker};
 use vislab_engine::vae::{self, Binarize, Elbo, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
+use super::image_data::{ImageData, is_idx_folder};
 use super::{Lab, LabInfo};
 use crate::widgets::curves::{Curves, palette};
 use crate::widgets::export::PngExport;
@@ -43,32 +42,6 @@ fn snapshot(vae: &mut Vae, test_x: &[f32]) -> Option<Snapshot> {
     Some(Snapshot { weights: vae.params().iter().map(|p| p.value.clone()).collect(), codes, recon })
 }
 
-/// Where the images come from.
-struct Data {
-    name: String,
-    side: usize,
-    train: Arc<Dataset>,
-    test: Arc<Dataset>,
-}
-
-impl Data {
-    fn digits() -> Result<Data, String> {
-        let d = digits::load().map_err(|e| e.to_string())?;
-        let (train, test) = d.split(300, 0).map_err(|e| e.to_string())?;
-        Ok(Data { name: "built-in digits 8x8".into(), side: digits::SIDE, train: Arc::new(train), test: Arc::new(test) })
-    }
-
-    /// An MNIST-format folder (MNIST, or Fashion-MNIST in idx files).
-    fn folder(dir: &std::path::Path, limit: usize) -> Result<Data, String> {
-        let train = mnist::load(dir, Split::Train).map_err(|e| e.to_string())?.take(limit);
-        let test = mnist::load(dir, Split::Test).map_err(|e| e.to_string())?;
-        let side = (train.sample_len() as f64).sqrt() as usize;
-        if side * side != train.sample_len() {
-            return Err(format!("images of {} pixels are not square", train.sample_len()));
-        }
-        Ok(Data { name: format!("{} ({} training images)", dir.display(), train.len()), side, train: Arc::new(train), test: Arc::new(test) })
-    }
-}
 
 /// Regions drawn last frame, for PNG export.
 #[derive(Default)]
@@ -80,7 +53,7 @@ struct Regions {
 }
 
 pub struct VaeLab {
-    data: Option<Data>,
+    data: Option<ImageData>,
     latent: usize,
     hidden: usize,
     /// Two stride-2 conv stages before the hidden layer (a convolutional VAE).
@@ -136,7 +109,7 @@ impl Default for VaeLab {
 
 impl VaeLab {
     pub fn new() -> Self {
-        let (data, status) = match Data::digits() {
+        let (data, status) = match ImageData::digits() {
             Ok(d) => (Some(d), String::new()),
             Err(e) => (None, format!("built-in digits: {e}")),
         };
@@ -336,7 +309,7 @@ impl VaeLab {
 
     /// Switch to an MNIST-format folder; on error keep what was loaded.
     pub fn load_folder(&mut self, dir: &std::path::Path) {
-        match Data::folder(dir, self.mnist_limit) {
+        match ImageData::folder(dir, self.mnist_limit, None) {
             Ok(d) => {
                 self.stop();
                 self.reset_views();
@@ -443,13 +416,21 @@ impl Lab for VaeLab {
         LabInfo { name: "vae", title: "Variational autoencoder", section: "Generative models" }
     }
 
+    fn claims_file(&self, path: &std::path::Path) -> bool {
+        is_idx_folder(path)
+    }
+
+    fn open_file(&mut self, path: &std::path::Path) {
+        self.load_folder(path);
+    }
+
     fn controls(&mut self, ui: &mut egui::Ui) {
         let training = self.worker.is_some();
         ui.add_enabled_ui(!training, |ui| {
             ui.label(format!("Data: {}", self.data.as_ref().map_or("none", |d| d.name.as_str())));
             ui.horizontal(|ui| {
                 if ui.button("Built-in digits").clicked() {
-                    match Data::digits() {
+                    match ImageData::digits() {
                         Ok(d) => {
                             self.reset_views();
                             self.data = Some(d);

@@ -72,7 +72,9 @@ impl Source {
         } else if has("train.bin") || has("test.bin") {
             Source::Cifar(path.to_path_buf(), Variant::Cifar100Fine)
         } else if has("train-images-idx3-ubyte") || has("train-images-idx3-ubyte.gz") {
-            Source::Mnist(path.to_path_buf())
+            // Fashion-MNIST uses MNIST's file names: its folder is told by name
+            // (`fashion-mnist`, torchvision's `FashionMNIST/raw`, ...).
+            if is_fashion(path) { Source::FashionMnist(path.to_path_buf()) } else { Source::Mnist(path.to_path_buf()) }
         } else {
             Source::Folder(path.to_path_buf(), folder)
         })
@@ -113,6 +115,13 @@ impl Source {
             }
         })
     }
+}
+
+/// Whether a folder of idx files is Fashion-MNIST: "fashion" in its name
+/// or its parent's.
+fn is_fashion(path: &Path) -> bool {
+    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    full.components().rev().take(2).any(|c| c.as_os_str().to_string_lossy().to_lowercase().contains("fashion"))
 }
 
 impl Loaded {
@@ -162,6 +171,27 @@ mod tests {
         let mnist = crate::data::locate("mnist/data").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(Source::detect(&mnist, o).unwrap(), Source::Mnist(mnist.clone()));
         assert_eq!(Source::detect(&scratch("plain"), o).unwrap().kind(), "folder");
+    }
+
+    #[test]
+    fn fashion_mnist_is_told_by_its_folder_name() {
+        // The real files (tests/fetch-data.sh): MNIST's names and format.
+        let dir = crate::data::locate("fashion-mnist").unwrap_or_else(|e| panic!("{e}"));
+        let s = Source::detect(&dir, FolderOptions::default()).unwrap();
+        assert_eq!(s, Source::FashionMnist(dir.clone()));
+        let l = s.load().unwrap();
+        let test = l.test.as_ref().unwrap();
+        assert_eq!((l.train.len(), test.len(), l.train.sample_shape()), (60_000, 10_000, &[28usize, 28][..]));
+        assert_eq!((l.classes[0].as_str(), l.classes[9].as_str()), ("T-shirt/top", "Ankle boot"));
+        let mut counts = [0usize; 10];
+        test.y().iter().for_each(|&y| counts[y] += 1);
+        assert_eq!(counts, [1000; 10]);
+        // The same files in a folder not named so read as MNIST.
+        let plain = scratch("idx-copy");
+        for f in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"] {
+            std::fs::copy(dir.join(f), plain.join(f)).unwrap();
+        }
+        assert_eq!(Source::detect(&plain, FolderOptions::default()).unwrap().kind(), "mnist");
     }
 
     #[test]

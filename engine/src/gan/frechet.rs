@@ -23,9 +23,15 @@ use crate::train::{Job, Param, StopReason, TrainConfig, checkpoint, evaluate};
 use super::{GanError, GanTrainer};
 
 /// What the features are, for labels and reports.
-pub const FEATURES: &str = "penultimate layer (fc1, 128 ReLU units) of the MNIST cnn classifier";
+pub const FEATURES: &str = "penultimate layer (fc1, 128 ReLU units) of the 28x28 cnn classifier, trained on the same dataset";
 const OUT: &str = "features";
 const BATCH: usize = 250;
+/// Images per side of the lab's and the CLI's distances.
+pub const FD_IMAGES: usize = 1000;
+/// Without a checkpoint, the classifier trains on this many training
+/// images for this many epochs (seed 0).
+pub const CLASSIFIER_IMAGES: usize = 5000;
+pub const CLASSIFIER_EPOCHS: usize = 1;
 
 /// The classifier's penultimate layer as a compiled graph.
 pub struct FeatureNet {
@@ -153,6 +159,18 @@ impl FrechetRef {
         let images = samples(gan, self.count, seed)?;
         self.distance(&images)
     }
+}
+
+/// The reference the lab and `vislab train --model gan` use: the classifier
+/// from `checkpoint` (or trained here on the first [`CLASSIFIER_IMAGES`]
+/// training images), with the features of [`FD_IMAGES`] training and
+/// held-out images.
+pub fn reference(checkpoint: Option<&std::path::Path>, train: &Dataset, held_out: &Dataset) -> Result<FrechetRef, GanError> {
+    let net = match checkpoint {
+        Some(p) => FeatureNet::load(p)?,
+        None => FeatureNet::train(Arc::new(train.take(CLASSIFIER_IMAGES)), held_out, CLASSIFIER_EPOCHS, 0)?.0,
+    };
+    FrechetRef::new(net, train, held_out, FD_IMAGES)
 }
 
 /// `n` samples of G (as shown: running statistics) for noise drawn from

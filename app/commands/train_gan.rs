@@ -1,0 +1,236 @@
+//! `vislab train --model gan`: the GAN lab's DCGAN on one-channel square
+//! images (MNIST-format folders or the built-in digits), headless. Every
+//! `--log-every` rounds a row goes to `metrics.csv` (mean D and G losses
+//! over those rounds, and the Frechet distance on 28x28 images) and a row of
+//! fixed-noise samples to `timeline.png`; at the end `samples.png` (an 8x8
+//! grid of the same noise) and `model.safetensors` (the lab loads it).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use vislab_engine::gan::{self, ConvShape, GanConfig, GanError, GanLoss, GanShape, GanTrainer, Net, RealDist, frechet};
+use vislab_engine::rng::SeededRng;
+
+use super::train::{DataSpec, ProgressBar, flags, folder_options, number, subcommand};
+
+pub const USAGE: &str = "\
+usage: vislab train --model gan --data mnist:DIR|fashion-mnist:DIR|digits [options]
+  --rounds N             rounds of one D step then one G step (default 2000)
+  --batch B              reals (and fakes) per step (default 128)
+  --lr-d X, --lr-g X     Adam learning rates, beta1 0.5 (default 0.0002 each)
+  --loss ns|ls           non-saturating or least-squares (default ns)
+  --smoothing S          one-sided label smoothing: real target 1 - S (default 0)
+  --noise N              noise size (default 64)
+  --g-channels N         G's channels at side/4 (default 64)
+  --d-channels N         D's channels at side/2 (default 32)
+  --limit N              train on the first N training images (default 10000)
+  --log-every N          rounds per metrics.csv row and timeline.png row (default 100)
+  --fd-classifier FILE   `vislab train --model cnn` checkpoint for the Frechet distance
+                         (default: that cnn trained here, 5000 images, 1 epoch)
+  --no-fd                skip the Frechet distance
+  --seed S               init, data, noise and shown-noise seed (default 0)
+  --out DIR              where the outputs go (default runs/gan)
+metrics.csv: round,d_loss,g_loss,fd,seconds (round 0: the untrained G, no losses; fd: generated
+vs held-out images on the cnn's penultimate layer, 28x28 only; the training-vs-held-out figure
+is printed and written to fd_real.txt)
+";
+
+pub const HEADER: &str = "round,d_loss,g_loss,fd,seconds";
+/// Samples per timeline row, and the final grid's side.
+const TIMELINE: usize = 8;
+const GRID: usize = 8;
+/// Noise seed of the FD's samples (the lab's).
+const FD_SEED: u64 = 11;
+/// The shown noise's stream (distinct from the trainer's).
+const STREAM_SHOWN: u64 = 9 << 40;
+
+struct Args {
+    data: DataSpec,
+    config: GanConfig,
+    rounds: usize,
+    limit: usize,
+    log_every: usize,
+    fd: bool,
+    classifier: Option<PathBuf>,
+    out: PathBuf,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let known = [
+        "--model", "--data", "--rounds", "--batch", "--lr-d", "--lr-g", "--loss", "--smoothing", "--noise", "--g-channels", "--d-channels", "--limit", "--log-every",
+        "--fd-classifier", "--no-fd", "--seed", "--out",
+    ];
+    // `--no-fd` takes no value: drop it before pairing the rest.
+    let fd = !args.iter().any(|a| a == "--no-fd");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--no-fd").cloned().collect();
+    let f = flags(&rest, &known)?;
+    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR, fashion-mnist:DIR or digits)")?, folder_options(&f)?)?;
+    let rounds: usize = number(&f, "--rounds", 2000)?;
+    let batch: usize = number(&f, "--batch", 128)?;
+    let log_every: usize = number(&f, "--log-every", 100)?;
+    let limit: usize = number(&f, "--limit", 10_000)?;
+    if rounds == 0 || batch == 0 || log_every == 0 || limit == 0 {
+        return Err("--rounds, --batch, --log-every and --limit must be at least 1".into());
+    }
+    let loss = match f.get("--loss").map_or("ns", |s| s.as_str()) {
+        "ns" => GanLoss::NonSaturating,
+        "ls" => GanLoss::LeastSquares,
+        other => return Err(format!("unknown --loss '{other}' (expected ns or ls)")),
+    };
+    let noise: usize = number(&f, "--noise", 64)?;
+    let (g_channels, d_channels): (usize, usize) = (number(&f, "--g-channels", 64)?, number(&f, "--d-channels", 32)?);
+    // The side is the data's: checked against it once loaded.
+    let shape = GanShape::dcgan(ConvShape { side: 28, g_channels, d_channels }, noise);
+    let config = GanConfig {
+        loss,
+        smoothing: number(&f, "--smoothing", 0.0)?,
+        lr_d: number(&f, "--lr-d", 2e-4)?,
+        lr_g: number(&f, "--lr-g", 2e-4)?,
+        batch,
+        ..GanConfig::new(shape, number(&f, "--seed", 0)?)
+    };
+    config.check().map_err(|e| e.to_string())?;
+    let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join("gan"), PathBuf::from);
+    Ok(Args { data, config, rounds, limit, log_every, fd, classifier: f.get("--fd-classifier").map(PathBuf::from), out })
+}
+
+pub fn train(args: &[String]) -> ExitCode {
+    subcommand(args, USAGE, |a| parse(a).and_then(run))
+}
+
+/// Grey images in [-1, 1] (`side x side` each) as a PNG of `cols` columns
+/// with a 1-pixel gap.
+fn write_grid(path: &Path, images: &[f32], side: usize, cols: usize) -> Result<(), String> {
+    let n = images.len() / (side * side);
+    let rows = n.div_ceil(cols);
+    let (w, h) = (cols * (side + 1) + 1, rows * (side + 1) + 1);
+    let mut img = image::GrayImage::from_pixel(w as u32, h as u32, image::Luma([128]));
+    for (k, pic) in images.chunks(side * side).enumerate() {
+        let (x0, y0) = ((k % cols) * (side + 1) + 1, (k / cols) * (side + 1) + 1);
+        for (i, v) in pic.iter().enumerate() {
+            let byte = (((v + 1.0) / 2.0).clamp(0.0, 1.0) * 255.0).round() as u8;
+            img.put_pixel((x0 + i % side) as u32, (y0 + i / side) as u32, image::Luma([byte]));
+        }
+    }
+    img.save(path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// metrics.csv and timeline.png, a row at a time (both rewritten as they
+/// grow, so an interrupted run keeps what it logged).
+struct Log {
+    csv: File,
+    csv_path: PathBuf,
+    timeline: Vec<f32>,
+    timeline_path: PathBuf,
+    side: usize,
+    noise: usize,
+}
+
+impl Log {
+    fn create(out: &Path, side: usize, noise: usize) -> Result<Log, String> {
+        let csv_path = out.join("metrics.csv");
+        let mut csv = File::create(&csv_path).map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+        writeln!(csv, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+        Ok(Log { csv, csv_path, timeline: Vec::new(), timeline_path: out.join("timeline.png"), side, noise })
+    }
+
+    /// A metrics row (losses are means over the rounds since the last row)
+    /// and G's first `TIMELINE` shown samples.
+    fn row(&mut self, t: &mut GanTrainer, shown: &[f32], round: usize, losses: Option<(f64, f64)>, fd: Option<f64>, secs: f64) -> Result<(), String> {
+        let (d, g) = losses.map_or((String::new(), String::new()), |(d, g)| (format!("{d:.5}"), format!("{g:.5}")));
+        let fd = fd.map_or(String::new(), |f| format!("{f:.4}"));
+        writeln!(self.csv, "{round},{d},{g},{fd},{secs:.3}").and_then(|_| self.csv.flush()).map_err(|e| format!("cannot write {}: {e}", self.csv_path.display()))?;
+        let row = t.generate(&shown[..TIMELINE * self.noise]).map_err(|e| e.to_string())?;
+        self.timeline.extend(row);
+        write_grid(&self.timeline_path, &self.timeline, self.side, TIMELINE)
+    }
+}
+
+fn run(mut a: Args) -> Result<(), String> {
+    let (train, test) = a.data.load()?;
+    let train = train.take(a.limit);
+    let pixels = train.sample_len();
+    let side = (pixels as f64).sqrt().round() as usize;
+    if side * side != pixels || !side.is_multiple_of(4) {
+        return Err(format!("the DCGAN takes square one-channel images whose side is a multiple of 4; these have shape {:?}", train.sample_shape()));
+    }
+    if let Some(c) = &mut a.config.shape.conv {
+        c.side = side;
+    }
+    a.config.shape.data = pixels;
+    std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
+    let mut reference = if a.fd && side == 28 {
+        eprintln!("Frechet distance features: {}", frechet::FEATURES);
+        let r = frechet::reference(a.classifier.as_deref(), &train, &test).map_err(|e| e.to_string())?;
+        eprintln!("classifier: {}; real vs held-out FD {:.2} ({} images each)", r.net.source, r.real_vs_real, r.count);
+        std::fs::write(a.out.join("fd_real.txt"), format!("{:.4}\n", r.real_vs_real)).map_err(|e| format!("cannot write fd_real.txt: {e}"))?;
+        Some(r)
+    } else {
+        None
+    };
+    let c = &a.config;
+    let k = c.shape.conv.expect("a DCGAN shape");
+    eprintln!(
+        "training a DCGAN {side}x{side} (G {} / D {} channels, noise {}) on {} ({} images) for {} rounds: {} loss, adam lr D {} G {}, batch {}, smoothing {}",
+        k.g_channels,
+        k.d_channels,
+        c.shape.noise,
+        a.data.kind,
+        train.len(),
+        a.rounds,
+        c.loss.name(),
+        c.lr_d,
+        c.lr_g,
+        c.batch,
+        c.smoothing
+    );
+    let mut t = GanTrainer::new(a.config.clone(), RealDist::images(train.x(), pixels)).map_err(|e| e.to_string())?;
+    let mut rng = SeededRng::stream(a.config.seed, STREAM_SHOWN);
+    let shown: Vec<f32> = (0..GRID * GRID * a.config.shape.noise).map(|_| rng.normal() as f32).collect();
+    let mut log = Log::create(&a.out, side, a.config.shape.noise)?;
+    let mut fd = |t: &mut GanTrainer| reference.as_mut().map(|r| r.distance_of(t, FD_SEED).map_err(|e| e.to_string())).transpose();
+    // Round 0: the untrained G.
+    let fd0 = fd(&mut t)?;
+    log.row(&mut t, &shown, 0, None, fd0, 0.0)?;
+    let blocks = a.rounds.div_ceil(a.log_every);
+    let mut bar = ProgressBar::new(blocks, a.log_every, a.config.batch);
+    let start = std::time::Instant::now();
+    let (mut d_sum, mut g_sum, mut d_n, mut g_n) = (0.0f64, 0.0f64, 0usize, 0usize);
+    let mut failure = None;
+    for round in 1..=a.rounds {
+        let block = (round - 1) / a.log_every + 1;
+        let in_block = (round - 1) % a.log_every + 1;
+        let r = t.round(&mut |s| match s.net {
+            Net::D => (d_sum, d_n) = (d_sum + s.loss as f64, d_n + 1),
+            Net::G => (g_sum, g_n) = (g_sum + s.loss as f64, g_n + 1),
+        });
+        if let Err(e) = r {
+            failure = Some(e);
+            break;
+        }
+        bar.step(block, in_block, (g_sum / g_n.max(1) as f64) as f32);
+        if in_block != a.log_every && round != a.rounds {
+            continue;
+        }
+        let f = fd(&mut t)?;
+        let (d, g) = (d_sum / d_n.max(1) as f64, g_sum / g_n.max(1) as f64);
+        (d_sum, g_sum, d_n, g_n) = (0.0, 0.0, 0, 0);
+        let secs = start.elapsed().as_secs_f64();
+        let fd_text = f.map_or(String::new(), |f| format!(", FD {f:.2}"));
+        bar.epoch_done(&format!("round {round}/{}: D loss {d:.4}, G loss {g:.4}{fd_text}, {secs:.1} s", a.rounds));
+        log.row(&mut t, &shown, round, Some((d, g)), f, secs)?;
+    }
+    bar.clear();
+    // Divergence stops before the update: what is saved are the last good weights.
+    let samples = t.generate(&shown).map_err(|e| e.to_string())?;
+    write_grid(&a.out.join("samples.png"), &samples, side, GRID)?;
+    let path = a.out.join("model.safetensors");
+    gan::save(&path, &t).map_err(|e: GanError| e.to_string())?;
+    eprintln!("wrote metrics.csv, samples.png, timeline.png and model.safetensors in {}", a.out.display());
+    match failure {
+        Some(e) => Err(format!("{e} (the last good weights are in {})", path.display())),
+        None => Ok(()),
+    }
+}
