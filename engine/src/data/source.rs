@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(s, Source::FashionMnist(dir.clone()));
         let l = s.load().unwrap();
         let test = l.test.as_ref().unwrap();
-        assert_eq!((l.train.len(), test.len(), l.train.sample_shape()), (60_000, 10_000, &[28usize, 28][..]));
+        assert_eq!((l.train.len(), test.len(), l.train.sample_len()), (60_000, 10_000, 784));
         assert_eq!((l.classes[0].as_str(), l.classes[9].as_str()), ("T-shirt/top", "Ankle boot"));
         let mut counts = [0usize; 10];
         test.y().iter().for_each(|&y| counts[y] += 1);
