@@ -205,8 +205,10 @@ fn dcgan_on_mnist_lowers_the_frechet_distance() {
     open_path(&mut h, &shown);
     let s = h.state().current_lab().summary();
     assert!(s.starts_with("MNIST folder (DCGAN), noise 64: 0 rounds") && s.contains("1 snapshots"), "{s}");
-    // Small networks and a short run keep the test within a minute.
-    for (label, v) in [("G channels at 7x7", DCGAN_TEST.0 as f64), ("D channels at 14x14", DCGAN_TEST.1 as f64)] {
+    // Small networks and a short run keep the test within two minutes.
+    let (g, d, _, lr, batch) = DCGAN_TEST;
+    let sliders = [("G channels at 7x7", g as f64), ("D channels at 14x14", d as f64), ("D learning rate", lr), ("G learning rate", lr), ("batch size", batch as f64)];
+    for (label, v) in sliders {
         h.get_by_role_and_label(egui::accesskit::Role::Slider, label).scroll_to_me();
         h.run_steps(12);
         h.get_by_role_and_label(egui::accesskit::Role::Slider, label).set_value_accesskit(v);
@@ -241,7 +243,8 @@ fn dcgan_on_mnist_lowers_the_frechet_distance() {
     let fd1: f64 = after(&s, "· FD ").parse().unwrap();
     eprintln!("DCGAN lab: FD {fd0} -> {fd1}, real vs real {real}; {s}");
     assert!(s.contains(&format!("finished ({} rounds)", DCGAN_TEST.2)), "{s}");
-    assert!(fd1 < 0.8 * fd0 && real < 0.1 * fd1, "FD {fd0} -> {fd1}, real vs real {real}");
+    // Measured: 275.7 -> 29.8, reals 6.1.
+    assert!(fd1 < 0.25 * fd0 && real < fd1 / 3.0, "FD {fd0} -> {fd1}, real vs real {real}");
     // One snapshot per view: the first, every 10 rounds, none repeated.
     assert!(s.contains(&format!("{} snapshots", DCGAN_TEST.2 / 10 + 1)), "{s}");
     // The timeline goes back to the untrained G.
@@ -255,5 +258,6 @@ fn dcgan_on_mnist_lowers_the_frechet_distance() {
     h.snapshot_options("gan_dcgan", &snapshot_options());
 }
 
-/// G channels, D channels and rounds of the lab test.
-const DCGAN_TEST: (usize, usize, usize) = (32, 16, 200);
+/// G channels, D channels, rounds, learning rate and batch of the lab test:
+/// small networks at 5x the paper's rate draw digit-like strokes in 300 rounds.
+const DCGAN_TEST: (usize, usize, usize, f64, usize) = (32, 16, 300, 1e-3, 64);
