@@ -163,3 +163,54 @@ fn padded_and_ceil_pool_values_by_hand() {
     let x = g.input("x", &[batch_dim(), d(1), d(4), d(4)]).unwrap();
     assert!(Pool2d::max(3, 1).with_padding(2).forward(&mut g, x).is_err());
 }
+
+/// The copy chains of im2col and col2im run as composed gathers, with the
+/// very same bits as the chains themselves (and far fewer kernels).
+#[test]
+fn composed_gathers_change_no_bit() {
+    use vislab_engine::check::random_leaves;
+    use vislab_engine::cpu::Program;
+    use vislab_engine::nn::{ConvTranspose2d, ConvTranspose2dConfig};
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), d(3), d(9), d(9)]).unwrap();
+    let c1 = Conv2d::new(&mut g, "c1", Conv2dConfig { padding: 1, ..Conv2dConfig::new(3, 4, 3) }).unwrap();
+    let c2 = Conv2d::new(&mut g, "c2", Conv2dConfig { stride: 2, padding: 1, dilation: 2, ..Conv2dConfig::new(4, 5, 3) }).unwrap();
+    let up = ConvTranspose2d::new(&mut g, "up", ConvTranspose2dConfig { stride: 2, padding: 1, ..ConvTranspose2dConfig::new(5, 2, 4) }).unwrap();
+    let h = c1.forward(&mut g, x).unwrap();
+    let h = Pool2d::max(2, 2).forward(&mut g, h).unwrap();
+    let h = c2.forward(&mut g, h).unwrap();
+    let h = up.forward(&mut g, h).unwrap();
+    let loss = project(&mut g, h).unwrap();
+    let wrt = [x, c1.weight, c2.weight, up.weight];
+    let grads = g.backward(loss, &wrt).unwrap();
+    let mut outs = vec![loss.id];
+    outs.extend(grads.iter().flatten().map(|t| t.id));
+    let env = DimValues(vec![('B', 3)]);
+    let vals = random_leaves(&g, &env, &mut Rng::new(7), &no_init).unwrap();
+    let run = |compose: bool| {
+        let mut p = Program::new(&g, &outs).unwrap();
+        p.set_compose(compose);
+        // With composition, a detour through another batch size first: the
+        // plan for B = 3 then comes back from the program's cache.
+        let detour = DimValues(vec![('B', 2)]);
+        for dims in if compose { vec![&env, &detour, &env] } else { vec![&env] } {
+            p.set_dims(dims).unwrap();
+            for (id, v) in &vals {
+                if p.has_node(*id) && p.set_leaf(*id, &v.iter().map(|&x| x as f32).collect::<Vec<_>>()).is_err() {
+                    // a batch-sized input at the detour's batch size
+                    let n = p.leaf_buffer_mut(*id).unwrap().len();
+                    p.set_leaf(*id, &v.iter().take(n).map(|&x| x as f32).collect::<Vec<_>>()).unwrap();
+                }
+            }
+            p.run().unwrap();
+        }
+        let bits: Vec<Vec<u32>> = outs.iter().map(|o| p.buffer(*o).iter().map(|v| v.to_bits()).collect()).collect();
+        (bits, p.gather_count(), p.kernel_count())
+    };
+    let (plain, g0, k0) = run(false);
+    let (composed, g1, k1) = run(true);
+    assert_eq!(g0, 0);
+    assert!(g1 >= 4 && k1 + 10 < k0, "{g1} gathers, {k1} kernels (from {k0})");
+    assert!(plain.iter().all(|b| !b.is_empty()));
+    assert_eq!(plain, composed);
+}

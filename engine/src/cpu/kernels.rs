@@ -26,7 +26,7 @@ fn read(buf: &[f32], v: &View, idx: &[usize]) -> f32 {
 /// For views with pad bounds: for each innermost row, `f(out_offset, row)`
 /// gets `None` when the whole row is padding, else `(base, lo, hi)`: the
 /// valid inner range and the physical offset of inner index 0.
-fn bounded_rows(v: &View, mut f: impl FnMut(usize, Option<(isize, usize, usize)>)) {
+pub(crate) fn bounded_rows(v: &View, mut f: impl FnMut(usize, Option<(isize, usize, usize)>)) {
     let nd = v.shape.len();
     if nd == 0 {
         f(0, v.index(&[]).map(|i| (i as isize, 0, 1)));
@@ -93,14 +93,18 @@ pub(crate) fn unary(p: Prim, x: &[f32], out: &mut [f32]) {
 /// out (contiguous, shape of `va`) = a op b.
 pub(crate) fn binary(p: Prim, a: &[f32], va: &View, b: &[f32], vb: &View, out: &mut [f32]) {
     if va.bounds.is_some() || vb.bounds.is_some() {
-        // Materialize both operands row by row, then combine.
-        let mut ta = vec![0f32; va.numel()];
-        copy(a, va, &mut ta);
-        let mut tb = vec![0f32; vb.numel()];
-        copy(b, vb, &mut tb);
-        for ((o, &x), &y) in out.iter_mut().zip(&ta).zip(&tb) {
-            *o = bin(p, x, y);
-        }
+        // Materialize a into out, then combine with b one row at a time
+        // (no operand-sized temporaries).
+        copy(a, va, out);
+        let inner = vb.shape.last().copied().unwrap_or(1);
+        let s = vb.strides.last().copied().unwrap_or(0);
+        let mut row = vec![0f32; inner];
+        bounded_rows(vb, |k, r| {
+            fill_row(b, s, r, &mut row);
+            for (o, &y) in out[k..k + inner].iter_mut().zip(&row) {
+                *o = bin(p, *o, y);
+            }
+        });
         return;
     }
     match p {

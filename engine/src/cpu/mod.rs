@@ -17,6 +17,7 @@
 //! both `matmul` and its gradients appear after autograd.
 
 mod fuse;
+mod gather;
 mod kernels;
 pub(crate) mod strided;
 
@@ -62,6 +63,7 @@ enum Kernel {
     Reduce { is_max: bool, a: usize, va: View, axis: usize, out: usize },
     Gemm { a: usize, b: usize, plan: GemmPlan, out: usize },
     Fused { group: fuse::Group, n: usize, out: usize, scratch: Vec<f32> },
+    Gather { a: usize, g: gather::Gather, out: usize },
 }
 
 /// A compiled program: buffers for every node and the kernels to fill them.
@@ -73,7 +75,20 @@ pub struct Program {
     dims: Option<DimValues>,
     kernels: Vec<Kernel>,
     bufs: Vec<Vec<f32>>,
+    /// Slots read from outside (outputs, leaves): never composed away.
+    keep: Vec<bool>,
+    /// Compose data-movement chains into gathers (on unless a test compares).
+    compose: bool,
+    /// Slots the current plan leaves unwritten (absorbed into gathers).
+    freed: Vec<usize>,
+    /// Earlier plans (dims, kernels, freed slots): a training loop that
+    /// alternates batch sizes (a last partial batch, an evaluation batch)
+    /// does not compose its gathers again.
+    plans: Vec<(DimValues, Vec<Kernel>, Vec<usize>)>,
 }
+
+/// Plans kept besides the current one.
+const KEPT_PLANS: usize = 3;
 
 fn missing(d: &dyn std::fmt::Debug) -> EngineError {
     EngineError::MissingDim(format!("{d:?}"))
@@ -131,7 +146,15 @@ impl Program {
             .filter_map(|l| slot.get(&l.id).map(|&s| (l.name.clone(), s, l.shape.clone(), l.kind.clone())))
             .collect();
         let bufs = vec![vec![]; steps.len()];
-        let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs };
+        let mut keep = vec![false; steps.len()];
+        for o in outputs {
+            keep[slot[o]] = true;
+        }
+        for l in &leaf_slots {
+            let l: &(String, usize, Vec<Dim>, LeafKind) = l;
+            keep[l.1] = true;
+        }
+        let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs, keep, compose: true, freed: vec![], plans: vec![] };
         for (_, s, shape, kind) in &p.leaf_slots {
             let init = if let LeafKind::State(v) = kind { *v } else { 0.0 };
             if let LeafKind::Fixed(d) = kind {
@@ -147,6 +170,14 @@ impl Program {
         self.slot.contains_key(&id)
     }
 
+    /// Turn the composition of copy chains into gathers on or off (a
+    /// comparison for tests; takes effect at the next `set_dims`).
+    pub fn set_compose(&mut self, on: bool) {
+        self.compose = on;
+        self.dims = None;
+        self.plans.clear();
+    }
+
     /// Current values of the dynamic dims.
     pub fn dims(&self) -> Option<&DimValues> {
         self.dims.as_ref()
@@ -158,6 +189,28 @@ impl Program {
         if self.dims.as_ref() == Some(dims) {
             return Ok(());
         }
+        if let Some(old) = self.dims.take() {
+            let kernels = std::mem::take(&mut self.kernels);
+            self.plans.insert(0, (old, kernels, std::mem::take(&mut self.freed)));
+            self.plans.truncate(KEPT_PLANS + 1);
+        }
+        if let Some(i) = self.plans.iter().position(|p| &p.0 == dims) {
+            let (_, kernels, freed) = self.plans.remove(i);
+            for st in &self.steps {
+                let len = if st.fused { 0 } else { st.shape_len(dims)? };
+                if self.bufs[st.out].len() != len {
+                    self.bufs[st.out] = vec![0.0; len];
+                }
+            }
+            for &s in &freed {
+                self.bufs[s] = vec![];
+            }
+            self.plans.truncate(KEPT_PLANS);
+            (self.kernels, self.freed) = (kernels, freed);
+            self.dims = Some(dims.clone());
+            return self.validate();
+        }
+        self.plans.truncate(KEPT_PLANS);
         let mut kernels = Vec::with_capacity(self.steps.len());
         for st in &self.steps {
             if st.fused {
@@ -212,6 +265,10 @@ impl Program {
             };
             kernels.push(k);
         }
+        self.freed = if self.compose { compose_gathers(&mut kernels, &self.keep) } else { vec![] };
+        for &s in &self.freed {
+            self.bufs[s] = vec![];
+        }
         self.kernels = kernels;
         self.dims = Some(dims.clone());
         self.validate()
@@ -257,6 +314,11 @@ impl Program {
                         return bad("fused");
                     }
                 }
+                Kernel::Gather { a, g, out } => {
+                    if g.reads() > len(*a) || g.len() > len(*out) {
+                        return bad("gather");
+                    }
+                }
                 Kernel::Nop | Kernel::Const { .. } => {}
             }
         }
@@ -299,16 +361,7 @@ impl Program {
         let (kernels, bufs) = (&mut self.kernels, &mut self.bufs);
         for &i in which {
             let Some(k) = kernels.get_mut(i) else { continue };
-            let out_slot = match k {
-                Kernel::Nop => continue,
-                Kernel::Const { out, .. }
-                | Kernel::Unary { out, .. }
-                | Kernel::Binary { out, .. }
-                | Kernel::Copy { out, .. }
-                | Kernel::Reduce { out, .. }
-                | Kernel::Gemm { out, .. }
-                | Kernel::Fused { out, .. } => *out,
-            };
+            let Some(out_slot) = k.out() else { continue };
             let mut out = std::mem::take(&mut bufs[out_slot]);
             let b = &*bufs;
             match k {
@@ -320,6 +373,7 @@ impl Program {
                 Kernel::Reduce { is_max, a, va, axis, .. } => kernels::reduce(*is_max, &b[*a], va, *axis, &mut out),
                 Kernel::Gemm { a, b: bb, plan, .. } => plan.run(&b[*a], &b[*bb], &mut out),
                 Kernel::Fused { group, n, scratch, .. } => group.run(b, *n, &mut out, scratch),
+                Kernel::Gather { a, g, .. } => g.run(&b[*a], &mut out),
             }
             bufs[out_slot] = out;
         }
@@ -388,6 +442,10 @@ impl Program {
     pub fn fused_count(&self) -> usize {
         self.kernels.iter().filter(|k| matches!(k, Kernel::Fused { .. })).count()
     }
+    /// Number of composed gathers.
+    pub fn gather_count(&self) -> usize {
+        self.kernels.iter().filter(|k| matches!(k, Kernel::Gather { .. })).count()
+    }
     /// Number of kernels that do work.
     pub fn kernel_count(&self) -> usize {
         self.kernels.iter().filter(|k| !matches!(k, Kernel::Nop)).count()
@@ -417,6 +475,7 @@ impl Program {
                 Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
                 Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
                 Kernel::Fused { group, n, .. } => format!("fused {:?} n={n}", group.instrs.iter().map(|i| i.prim).collect::<Vec<_>>()),
+                Kernel::Gather { g, .. } => format!("gather{} n={}", if matches!(g, gather::Gather::Sum { .. }) { "-sum" } else { "" }, g.len()),
             };
             out.push((desc, times[i]));
         }
@@ -500,4 +559,109 @@ fn emit(
     instrs.push(fuse::Instr { prim: st.prim, a: srcs[0], b: srcs.get(1).copied() });
     reg_of.insert(s, instrs.len() - 1);
     instrs.len() - 1
+}
+
+impl Kernel {
+    /// The kernel as a pure data movement (copy, small sum, add), if it is one.
+    fn linear(&self) -> Option<gather::Linear<'_>> {
+        let l = match self {
+            Kernel::Copy { a, va, .. } => gather::Linear::Copy { a: *a, va },
+            Kernel::Reduce { is_max: false, a, va, axis, .. } => gather::Linear::Sum { a: *a, va, axis: *axis },
+            Kernel::Binary { prim: Prim::Add, a, va, b, vb, .. } => gather::Linear::Add { a: *a, va, b: *b, vb },
+            _ => return None,
+        };
+        l.eligible().then_some(l)
+    }
+
+    fn out(&self) -> Option<usize> {
+        match self {
+            Kernel::Nop => None,
+            Kernel::Const { out, .. }
+            | Kernel::Unary { out, .. }
+            | Kernel::Binary { out, .. }
+            | Kernel::Copy { out, .. }
+            | Kernel::Reduce { out, .. }
+            | Kernel::Gemm { out, .. }
+            | Kernel::Fused { out, .. }
+            | Kernel::Gather { out, .. } => Some(*out),
+        }
+    }
+
+    /// Buffer slots this kernel reads.
+    fn reads(&self) -> Vec<usize> {
+        match self {
+            Kernel::Nop | Kernel::Const { .. } => vec![],
+            Kernel::Unary { x, .. } => vec![*x],
+            Kernel::Binary { a, b, .. } | Kernel::Gemm { a, b, .. } => vec![*a, *b],
+            Kernel::Copy { a, .. } | Kernel::Reduce { a, .. } | Kernel::Gather { a, .. } => vec![*a],
+            Kernel::Fused { group, n, .. } => group.reads(*n).into_iter().map(|r| r.0).collect(),
+        }
+    }
+}
+
+/// Replace chains of data-movement kernels whose intermediates have one
+/// reader by one gather each (see `gather`). Returns the slots no longer
+/// written, whose buffers can go.
+fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
+    let n = kernels.len();
+    let mut producer = HashMap::new();
+    let mut readers: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (k, kern) in kernels.iter().enumerate() {
+        if let Some(o) = kern.out() {
+            producer.insert(o, k);
+        }
+        for r in kern.reads() {
+            let v = readers.entry(r).or_default();
+            if v.last() != Some(&k) {
+                v.push(k);
+            }
+        }
+    }
+    let linear: Vec<bool> = kernels.iter().map(|k| k.linear().is_some()).collect();
+    // Slot x may be absorbed into kernel k: a data-movement kernel made it
+    // for k alone.
+    let absorbable = |x: usize, k: usize| {
+        !keep[x] && readers.get(&x).is_some_and(|r| r.as_slice() == [k]) && producer.get(&x).is_some_and(|&p| linear[p])
+    };
+    // Composed so far: kernel -> (source slot, map, whether it absorbed another).
+    let mut maps: HashMap<usize, (usize, gather::Map, bool)> = HashMap::new();
+    let mut absorbed = vec![false; n];
+    for k in 0..n {
+        let Some(lin) = kernels[k].linear() else { continue };
+        let ins = lin.inputs();
+        let take: Vec<bool> = ins.iter().map(|&x| absorbable(x, k) && maps.contains_key(&producer[&x])).collect();
+        let feeds_next = kernels[k].out().is_some_and(|o| readers.get(&o).is_some_and(|r| r.len() == 1 && absorbable(o, r[0])));
+        if !take.contains(&true) && !feeds_next {
+            continue;
+        }
+        let src = |i: usize| if take[i] { maps[&producer[&ins[i]]].0 } else { ins[i] };
+        if ins.len() == 2 && src(0) != src(1) {
+            continue;
+        }
+        let in_maps: Vec<Option<&gather::Map>> =
+            ins.iter().zip(&take).map(|(x, &t)| t.then(|| &maps[&producer[x]].1)).collect();
+        let Some(m) = lin.compose(&in_maps) else { continue };
+        let s0 = src(0);
+        for (x, &t) in ins.iter().zip(&take) {
+            if t {
+                absorbed[producer[x]] = true;
+                maps.remove(&producer[x]);
+            }
+        }
+        maps.insert(k, (s0, m, take.contains(&true)));
+    }
+    let mut freed = vec![];
+    for (k, a) in absorbed.iter().enumerate() {
+        if *a {
+            freed.extend(kernels[k].out());
+            kernels[k] = Kernel::Nop;
+        }
+    }
+    for (k, (a, m, chain)) in maps {
+        // A lone kernel is faster as it was (strided loops, no index table).
+        if let (true, Some(out)) = (chain, kernels[k].out()) {
+            kernels[k] = Kernel::Gather { a, g: m.compile(), out };
+        }
+    }
+    freed
 }

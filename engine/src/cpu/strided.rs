@@ -48,12 +48,25 @@ impl<const N: usize> Loop<N> {
         if self.shape.contains(&0) {
             return;
         }
-        let mut idx = vec![0usize; nd - 1];
+        if nd == 1 {
+            f(self.offsets, inner, istr);
+            return;
+        }
+        // The second-innermost dim runs as a plain loop, so short rows (a
+        // 2x2 pool window, a 5-tap im2col row) do not pay the odometer.
+        let (n2, s2) = (self.shape[nd - 2], self.strides[nd - 2]);
+        let mut idx = vec![0usize; nd - 2];
         let mut base = self.offsets;
         loop {
-            f(base, inner, istr);
+            let mut b = base;
+            for _ in 0..n2 {
+                f(b, inner, istr);
+                for (x, s) in b.iter_mut().zip(&s2) {
+                    *x += s;
+                }
+            }
             // increment the outer counter
-            let mut k = nd - 1;
+            let mut k = nd - 2;
             loop {
                 if k == 0 {
                     return;
