@@ -4,32 +4,51 @@
 //! is the sum of a list of source elements, most often of at most one. One
 //! pass over the output replaces one materialized intermediate per view op.
 //!
-//! Results stay bit-identical to running the chain: a composed row is summed
-//! left to right, so a sum is only absorbed where the chain also summed left
-//! to right (see `Map::multi`).
+//! Results stay bit-identical to running the chain (up to the sign of a zero
+//! sum: the chain adds the padding's +0): a composed row is summed left to
+//! right, so a sum or add is only absorbed where the chain's own order was
+//! the same left fold (see `Row::add`).
 
 use super::kernels::bounded_rows;
+use super::fuse::{Group, Src};
 use crate::graph::view::View;
+use crate::graph::Prim;
 
 /// Longest reduced axis a gather absorbs: tap sums, not batch sums (those
 /// stay contiguous, vectorized reductions, whose 8 accumulators would sum
 /// in another order than a gather's left fold from 8 elements on).
 const MAX_SUM_AXIS: usize = 7;
 
-/// Per output element, the source elements summed (CSR).
+/// Sources one gather may read.
+const MAX_SOURCES: usize = 16;
+/// Elements per source a gather can address (the rest of a u32 holds the source).
+const INDEX_BITS: u32 = 28;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+/// Per output element, the source elements summed (CSR). An entry is
+/// `slot << 32 | index`.
 #[derive(Debug, Clone)]
 pub(crate) struct Map {
     start: Vec<u32>,
-    idx: Vec<u32>,
+    idx: Vec<u64>,
     /// Some row has more than one entry.
     multi: bool,
+    /// Distinct source slots.
+    srcs: Vec<usize>,
 }
 
-/// The compiled form: a plain gather when no row sums.
+/// The compiled form: entries are `source << 28 | index`, with the sources
+/// in `srcs`; a plain gather when no row sums.
 #[derive(Debug, Clone)]
-pub(crate) enum Gather {
-    /// Source index per output, -1 for a zero.
-    Single(Vec<i32>),
+pub(crate) struct Gather {
+    pub srcs: Vec<usize>,
+    kind: Kind,
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    /// One entry per output, `u32::MAX` for a zero.
+    Single(Vec<u32>),
     Sum { start: Vec<u32>, idx: Vec<u32> },
 }
 
@@ -37,22 +56,7 @@ impl Map {
     fn new(rows: usize) -> Map {
         let mut start = Vec::with_capacity(rows + 1);
         start.push(0);
-        Map { start, idx: vec![], multi: false }
-    }
-
-    /// Append element `j` of the input (read directly when `inp` is None).
-    #[inline]
-    fn push(&mut self, j: i64, inp: Option<&Map>) {
-        if j < 0 {
-            return;
-        }
-        match inp {
-            None => self.idx.push(j as u32),
-            Some(m) => {
-                let j = j as usize;
-                self.idx.extend_from_slice(&m.idx[m.start[j] as usize..m.start[j + 1] as usize]);
-            }
-        }
+        Map { start, idx: vec![], multi: false, srcs: vec![] }
     }
 
     #[inline]
@@ -62,18 +66,38 @@ impl Map {
         self.start.push(self.idx.len() as u32);
     }
 
-    pub fn compile(self) -> Gather {
-        if self.multi {
-            return Gather::Sum { start: self.start, idx: self.idx };
-        }
-        let rows = self.start.len() - 1;
-        let mut out = vec![-1i32; rows];
-        for (r, o) in out.iter_mut().enumerate() {
-            if self.start[r + 1] > self.start[r] {
-                *o = self.idx[self.start[r] as usize] as i32;
+    /// Record the sources; None when there are too many or too large ones.
+    fn finish(mut self, inputs: &[(usize, Option<&Map>)]) -> Option<Map> {
+        for (slot, m) in inputs {
+            match m {
+                Some(m) => self.srcs.extend_from_slice(&m.srcs),
+                None => self.srcs.push(*slot),
             }
         }
-        Gather::Single(out)
+        self.srcs.sort_unstable();
+        self.srcs.dedup();
+        let small = self.idx.iter().all(|&e| (e as u32) <= INDEX_MASK);
+        (self.srcs.len() <= MAX_SOURCES && small).then_some(self)
+    }
+
+    pub fn compile(self) -> Gather {
+        let tag = |e: u64| -> u32 {
+            let k = self.srcs.binary_search(&((e >> 32) as usize)).unwrap_or(0) as u32;
+            k << INDEX_BITS | e as u32
+        };
+        let kind = if self.multi {
+            Kind::Sum { start: self.start.clone(), idx: self.idx.iter().map(|&e| tag(e)).collect() }
+        } else {
+            let rows = self.start.len() - 1;
+            let mut out = vec![u32::MAX; rows];
+            for (r, o) in out.iter_mut().enumerate() {
+                if self.start[r + 1] > self.start[r] {
+                    *o = tag(self.idx[self.start[r] as usize]);
+                }
+            }
+            Kind::Single(out)
+        };
+        Gather { srcs: self.srcs, kind }
     }
 }
 
@@ -91,11 +115,49 @@ fn view_index(v: &View) -> Vec<i64> {
     out
 }
 
+/// The entries of row `i` of element list `l` (physical indices into
+/// `slot`, -1 for a zero) read through `inp` (or directly).
+#[inline]
+fn row<'m>(l: &[i64], i: usize, (slot, inp): (usize, Option<&'m Map>), one: &'m mut [u64; 1]) -> &'m [u64] {
+    let j = l[i];
+    if j < 0 {
+        return &[];
+    }
+    match inp {
+        None => {
+            one[0] = (slot as u64) << 32 | j as u64;
+            &one[..]
+        }
+        Some(m) => &m.idx[m.start[j as usize] as usize..m.start[j as usize + 1] as usize],
+    }
+}
+
+impl Map {
+    /// Row-wise `a + b` as one left fold, or None where that changes the
+    /// order: `fold(a) + fold(b)` is `fold(a ++ b)` when b has at most one
+    /// entry, and (addition commutes exactly) `fold(b ++ a)` when a has.
+    fn add(n: usize, a: (&[i64], (usize, Option<&Map>)), b: (&[i64], (usize, Option<&Map>))) -> Option<Map> {
+        let mut m = Map::new(n);
+        let (mut oa, mut ob) = ([0u64], [0u64]);
+        for i in 0..n {
+            let ra = row(a.0, i, a.1, &mut oa);
+            let rb = row(b.0, i, b.1, &mut ob);
+            let (first, second) = if rb.len() <= 1 { (ra, rb) } else if ra.len() <= 1 { (rb, ra) } else { return None };
+            m.idx.extend_from_slice(first);
+            m.idx.extend_from_slice(second);
+            m.end_row();
+        }
+        m.finish(&[a.1, b.1])
+    }
+}
+
 /// A kernel that only moves or adds elements, as the gather pass sees it.
 pub(crate) enum Linear<'a> {
     Copy { a: usize, va: &'a View },
     Sum { a: usize, va: &'a View, axis: usize },
     Add { a: usize, va: &'a View, b: usize, vb: &'a View },
+    /// A fused tree of adds over `n` elements of plain buffers.
+    Adds { group: &'a Group, n: usize },
 }
 
 impl Linear<'_> {
@@ -103,6 +165,12 @@ impl Linear<'_> {
         match self {
             Linear::Copy { a, .. } | Linear::Sum { a, .. } => vec![*a],
             Linear::Add { a, b, .. } => vec![*a, *b],
+            Linear::Adds { group, n } => {
+                let mut v: Vec<usize> = group.reads(*n).into_iter().map(|r| r.0).collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
         }
     }
 
@@ -110,26 +178,30 @@ impl Linear<'_> {
     pub fn eligible(&self) -> bool {
         match self {
             Linear::Sum { va, axis, .. } => va.shape[*axis] <= MAX_SUM_AXIS,
+            Linear::Adds { group, .. } => group.instrs.iter().all(|i| i.prim == Prim::Add),
             _ => true,
         }
     }
 
-    /// Compose with the maps of its absorbed inputs (None = read directly).
-    /// Returns None when the composition would change the summation order.
-    pub fn compose(&self, ins: &[Option<&Map>]) -> Option<Map> {
-        let multi = |m: Option<&Map>| m.is_some_and(|m| m.multi);
+    /// Compose with the maps of its absorbed inputs (None = read directly),
+    /// one per `inputs()`. None when the composition would change the
+    /// summation order or read too many sources.
+    pub fn compose(&self, maps: &[Option<&Map>]) -> Option<Map> {
+        let ins: Vec<(usize, Option<&Map>)> = self.inputs().into_iter().zip(maps.iter().copied()).collect();
         match *self {
             Linear::Copy { va, .. } => {
                 let l = view_index(va);
                 let mut m = Map::new(l.len());
-                for &j in &l {
-                    m.push(j, ins[0]);
+                let mut one = [0u64];
+                for i in 0..l.len() {
+                    m.idx.extend_from_slice(row(&l, i, ins[0], &mut one));
                     m.end_row();
                 }
-                Some(m)
+                m.finish(&ins)
             }
             Linear::Sum { va, axis, .. } => {
-                if multi(ins[0]) {
+                // A fold over t of single entries is one left fold.
+                if ins[0].1.is_some_and(|m| m.multi) {
                     return None;
                 }
                 let l = view_index(va);
@@ -137,65 +209,91 @@ impl Linear<'_> {
                 let inner: usize = va.shape[axis + 1..].iter().product();
                 let outer: usize = va.shape[..axis].iter().product();
                 let mut m = Map::new(outer * inner);
+                let mut one = [0u64];
                 for o in 0..outer {
                     for i in 0..inner {
                         for t in 0..n {
-                            m.push(l[(o * n + t) * inner + i], ins[0]);
+                            m.idx.extend_from_slice(row(&l, (o * n + t) * inner + i, ins[0], &mut one));
                         }
                         m.end_row();
                     }
                 }
-                Some(m)
+                m.finish(&ins)
             }
             Linear::Add { va, vb, .. } => {
-                // a + b is exact as one left fold when at most the first
-                // operand sums (addition commutes exactly, so swap if needed).
-                let (first, second) = match (multi(ins[0]), multi(ins[1])) {
-                    (true, true) => return None,
-                    (false, true) => ((vb, ins[1]), (va, ins[0])),
-                    _ => ((va, ins[0]), (vb, ins[1])),
-                };
-                let (la, lb) = (view_index(first.0), view_index(second.0));
-                let mut m = Map::new(la.len());
-                for (&ja, &jb) in la.iter().zip(&lb) {
-                    m.push(ja, first.1);
-                    m.push(jb, second.1);
-                    m.end_row();
+                let (la, lb) = (view_index(va), view_index(vb));
+                Map::add(la.len(), (&la, ins[0]), (&lb, ins[1]))
+            }
+            Linear::Adds { group, n } => {
+                let plain: Vec<i64> = (0..n as i64).collect();
+                let mut regs: Vec<Map> = vec![];
+                for op in &group.instrs {
+                    // An operand: a buffer (its absorbed map or read directly) or an earlier add.
+                    let pick = |src: Src| -> Option<(usize, Option<&Map>)> {
+                        match src {
+                            Src::Buf(x) => ins.iter().find(|i| i.0 == x).copied(),
+                            Src::Reg(r) => Some((usize::MAX, Some(regs.get(r)?))),
+                            Src::Scalar(_) => None,
+                        }
+                    };
+                    let m = Map::add(n, (&plain, pick(op.a)?), (&plain, pick(op.b?)?))?;
+                    regs.push(m);
                 }
-                Some(m)
+                regs.pop()
             }
         }
     }
 }
 
 impl Gather {
-    /// One past the largest source index read.
-    pub fn reads(&self) -> usize {
-        match self {
-            Gather::Single(idx) => idx.iter().map(|&j| j + 1).max().unwrap_or(0).max(0) as usize,
-            Gather::Sum { idx, .. } => idx.iter().map(|&j| j as usize + 1).max().unwrap_or(0),
+    /// For each source (as in `srcs`), one past the largest index read.
+    pub fn reads(&self) -> Vec<usize> {
+        let mut need = vec![0usize; self.srcs.len()];
+        let mut see = |e: u32| {
+            if e != u32::MAX {
+                let k = (e >> INDEX_BITS) as usize;
+                need[k] = need[k].max((e & INDEX_MASK) as usize + 1);
+            }
+        };
+        match &self.kind {
+            Kind::Single(idx) => idx.iter().for_each(|&e| see(e)),
+            Kind::Sum { idx, .. } => idx.iter().for_each(|&e| see(e)),
         }
+        need
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Gather::Single(idx) => idx.len(),
-            Gather::Sum { start, .. } => start.len() - 1,
+        match &self.kind {
+            Kind::Single(idx) => idx.len(),
+            Kind::Sum { start, .. } => start.len() - 1,
         }
     }
 
-    pub fn run(&self, src: &[f32], out: &mut [f32]) {
-        match self {
-            Gather::Single(idx) => {
-                for (o, &j) in out.iter_mut().zip(idx) {
-                    *o = if j < 0 { 0.0 } else { src[j as usize] };
+    pub fn sums(&self) -> bool {
+        matches!(self.kind, Kind::Sum { .. })
+    }
+
+    /// `bufs` are all the program's buffers; the sources are read from it.
+    pub fn run(&self, bufs: &[Vec<f32>], out: &mut [f32]) {
+        let src: Vec<&[f32]> = self.srcs.iter().map(|&s| bufs[s].as_slice()).collect();
+        let get = |e: u32| src[(e >> INDEX_BITS) as usize][(e & INDEX_MASK) as usize];
+        match &self.kind {
+            Kind::Single(idx) if src.len() == 1 => {
+                let s = src[0];
+                for (o, &e) in out.iter_mut().zip(idx) {
+                    *o = if e == u32::MAX { 0.0 } else { s[(e & INDEX_MASK) as usize] };
                 }
             }
-            Gather::Sum { start, idx } => {
+            Kind::Single(idx) => {
+                for (o, &e) in out.iter_mut().zip(idx) {
+                    *o = if e == u32::MAX { 0.0 } else { get(e) };
+                }
+            }
+            Kind::Sum { start, idx } => {
                 for (r, o) in out.iter_mut().enumerate() {
                     let mut s = 0.0;
-                    for &j in &idx[start[r] as usize..start[r + 1] as usize] {
-                        s += src[j as usize];
+                    for &e in &idx[start[r] as usize..start[r + 1] as usize] {
+                        s += get(e);
                     }
                     *o = s;
                 }

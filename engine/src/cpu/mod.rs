@@ -63,7 +63,7 @@ enum Kernel {
     Reduce { is_max: bool, a: usize, va: View, axis: usize, out: usize },
     Gemm { a: usize, b: usize, plan: GemmPlan, out: usize },
     Fused { group: fuse::Group, n: usize, out: usize, scratch: Vec<f32> },
-    Gather { a: usize, g: gather::Gather, out: usize },
+    Gather { g: gather::Gather, out: usize },
 }
 
 /// A compiled program: buffers for every node and the kernels to fill them.
@@ -314,8 +314,8 @@ impl Program {
                         return bad("fused");
                     }
                 }
-                Kernel::Gather { a, g, out } => {
-                    if g.reads() > len(*a) || g.len() > len(*out) {
+                Kernel::Gather { g, out } => {
+                    if g.srcs.iter().zip(g.reads()).any(|(&s, need)| need > len(s)) || g.len() > len(*out) {
                         return bad("gather");
                     }
                 }
@@ -373,7 +373,7 @@ impl Program {
                 Kernel::Reduce { is_max, a, va, axis, .. } => kernels::reduce(*is_max, &b[*a], va, *axis, &mut out),
                 Kernel::Gemm { a, b: bb, plan, .. } => plan.run(&b[*a], &b[*bb], &mut out),
                 Kernel::Fused { group, n, scratch, .. } => group.run(b, *n, &mut out, scratch),
-                Kernel::Gather { a, g, .. } => g.run(&b[*a], &mut out),
+                Kernel::Gather { g, .. } => g.run(b, &mut out),
             }
             bufs[out_slot] = out;
         }
@@ -475,7 +475,7 @@ impl Program {
                 Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
                 Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
                 Kernel::Fused { group, n, .. } => format!("fused {:?} n={n}", group.instrs.iter().map(|i| i.prim).collect::<Vec<_>>()),
-                Kernel::Gather { g, .. } => format!("gather{} n={}", if matches!(g, gather::Gather::Sum { .. }) { "-sum" } else { "" }, g.len()),
+                Kernel::Gather { g, .. } => format!("gather{} n={} from {}", if g.sums() { "-sum" } else { "" }, g.len(), g.srcs.len()),
             };
             out.push((desc, times[i]));
         }
@@ -568,6 +568,7 @@ impl Kernel {
             Kernel::Copy { a, va, .. } => gather::Linear::Copy { a: *a, va },
             Kernel::Reduce { is_max: false, a, va, axis, .. } => gather::Linear::Sum { a: *a, va, axis: *axis },
             Kernel::Binary { prim: Prim::Add, a, va, b, vb, .. } => gather::Linear::Add { a: *a, va, b: *b, vb },
+            Kernel::Fused { group, n, .. } => gather::Linear::Adds { group, n: *n },
             _ => return None,
         };
         l.eligible().then_some(l)
@@ -593,7 +594,8 @@ impl Kernel {
             Kernel::Nop | Kernel::Const { .. } => vec![],
             Kernel::Unary { x, .. } => vec![*x],
             Kernel::Binary { a, b, .. } | Kernel::Gemm { a, b, .. } => vec![*a, *b],
-            Kernel::Copy { a, .. } | Kernel::Reduce { a, .. } | Kernel::Gather { a, .. } => vec![*a],
+            Kernel::Copy { a, .. } | Kernel::Reduce { a, .. } => vec![*a],
+            Kernel::Gather { g, .. } => g.srcs.clone(),
             Kernel::Fused { group, n, .. } => group.reads(*n).into_iter().map(|r| r.0).collect(),
         }
     }
@@ -623,8 +625,8 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
     let absorbable = |x: usize, k: usize| {
         !keep[x] && readers.get(&x).is_some_and(|r| r.as_slice() == [k]) && producer.get(&x).is_some_and(|&p| linear[p])
     };
-    // Composed so far: kernel -> (source slot, map, whether it absorbed another).
-    let mut maps: HashMap<usize, (usize, gather::Map, bool)> = HashMap::new();
+    // Composed so far: kernel -> (map, whether it absorbed another).
+    let mut maps: HashMap<usize, (gather::Map, bool)> = HashMap::new();
     let mut absorbed = vec![false; n];
     for k in 0..n {
         let Some(lin) = kernels[k].linear() else { continue };
@@ -634,21 +636,16 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
         if !take.contains(&true) && !feeds_next {
             continue;
         }
-        let src = |i: usize| if take[i] { maps[&producer[&ins[i]]].0 } else { ins[i] };
-        if ins.len() == 2 && src(0) != src(1) {
-            continue;
-        }
         let in_maps: Vec<Option<&gather::Map>> =
-            ins.iter().zip(&take).map(|(x, &t)| t.then(|| &maps[&producer[x]].1)).collect();
+            ins.iter().zip(&take).map(|(x, &t)| t.then(|| &maps[&producer[x]].0)).collect();
         let Some(m) = lin.compose(&in_maps) else { continue };
-        let s0 = src(0);
         for (x, &t) in ins.iter().zip(&take) {
             if t {
                 absorbed[producer[x]] = true;
                 maps.remove(&producer[x]);
             }
         }
-        maps.insert(k, (s0, m, take.contains(&true)));
+        maps.insert(k, (m, take.contains(&true)));
     }
     let mut freed = vec![];
     for (k, a) in absorbed.iter().enumerate() {
@@ -657,10 +654,10 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
             kernels[k] = Kernel::Nop;
         }
     }
-    for (k, (a, m, chain)) in maps {
+    for (k, (m, chain)) in maps {
         // A lone kernel is faster as it was (strided loops, no index table).
         if let (true, Some(out)) = (chain, kernels[k].out()) {
-            kernels[k] = Kernel::Gather { a, g: m.compile(), out };
+            kernels[k] = Kernel::Gather { g: m.compile(), out };
         }
     }
     freed

@@ -1,8 +1,10 @@
 //! Transposed 2-D convolution (PyTorch `ConvTranspose2d`: stride, zero
 //! padding, output padding; weight `[Cin, Cout, kH, kW]`).
 //!
-//! Computed as GEMM + col2im without zero-insertion: each kernel tap
-//! `(kh, kw)` is one GEMM `[B*H*W, Cin] x [Cin, Cout]` on the input grid. Writing
+//! Computed as GEMM + col2im without zero-insertion: one GEMM
+//! `[B*H*W, Cin] x [Cin, kH*kW*Cout]` gives every kernel tap `(kh, kw)` on the
+//! input grid at once (one large product rather than one small one per tap;
+//! the CPU program runs the col2im below as one gather). Writing
 //! `kh = s a + r`, tap `(kh, kw)` lands on output phase `(r_h, r_w)` (the
 //! output positions `o + padding = s q + r`) shifted by `a` coarse cells, so
 //! each phase is a sum of shifted tap results, and the phases interleave
@@ -52,7 +54,6 @@ pub struct ConvTranspose2d {
 
 /// Per-axis geometry: `taps` coarse shifts per phase, `cells` coarse output cells.
 struct Axis {
-    len: usize,
     kernel: usize,
     taps: usize,
     cells: usize,
@@ -61,7 +62,7 @@ struct Axis {
 impl Axis {
     fn new(len: usize, kernel: usize, stride: usize) -> Axis {
         let taps = kernel.div_ceil(stride);
-        Axis { len, kernel, taps, cells: len + taps - 1 }
+        Axis { kernel, taps, cells: len + taps - 1 }
     }
 }
 
@@ -85,10 +86,15 @@ impl ConvTranspose2d {
         let d = |v: usize| -> Dim { v.into() };
         let (st, co, ci) = (c.stride, c.out_channels, c.in_channels);
         let (ah, aw) = (Axis::new(h, c.kernel.0, st), Axis::new(w, c.kernel.1, st));
-        // x as one contiguous [B*H*W, Cin] matrix, so each tap is a single
-        // large GEMM rather than B small ones.
+        // x as one contiguous [B*H*W, Cin] matrix times every tap's weights.
         let xm = g.permute(x, &[0, 2, 3, 1])?;
         let xm = g.reshape(xm, &[crate::graph::dim_product(&[b, d(h), d(w)]), d(ci)])?;
+        let (kh, kw) = c.kernel;
+        let wt = g.permute(self.weight, &[0, 2, 3, 1])?; // [Cin, kH, kW, Cout]
+        let wt = g.reshape(wt, &[d(ci), d(kh * kw * co)])?;
+        let all = g.matmul(xm, wt)?; // [B*H*W, kH*kW*Cout]
+        let all = g.split_axis(all, 0, &[b, d(h), d(w)])?;
+        let all = g.split_axis(all, 3, &[d(kh * kw), d(co)])?; // [B, H, W, kH*kW, Cout]
         // Phases are placed at (rh, rw) of each stride x stride cell: first
         // interleaved along W for each rh (half-size adds), then along H.
         let mut rows = vec![];
@@ -98,13 +104,14 @@ impl ConvTranspose2d {
                 let mut taps = vec![];
                 for a in (0..ah.taps).filter(|a| a * st + rh < ah.kernel) {
                     for bw in (0..aw.taps).filter(|bw| bw * st + rw < aw.kernel) {
-                        let t = self.tap(g, xm, (a * st + rh, bw * st + rw), b, (ah.len, aw.len))?; // [B, H, W, Cout]
+                        let tap = (a * st + rh) * kw + bw * st + rw;
+                        let t = g.slice(all, 3, tap, tap + 1)?; // [B, H, W, 1, Cout]
                         let t = g.pad(t, 1, a, ah.taps - 1 - a)?;
                         taps.push(g.pad(t, 2, bw, aw.taps - 1 - bw)?);
                     }
                 }
                 if let Some(p) = sum(g, &taps)? {
-                    let p = g.reshape(p, &[b, d(ah.cells), d(aw.cells), d(1), d(co)])?;
+                    // p: [B, cells, cells, 1, Cout]
                     phases.push(g.pad(p, 3, rw, st - 1 - rw)?);
                 }
             }
@@ -122,18 +129,8 @@ impl ConvTranspose2d {
         add_channel_bias(g, y, self.bias)
     }
 
-    /// One tap's contribution on the input grid: `x W[:, :, kh, kw]` as `[B, H, W, Cout]`.
-    fn tap(&self, g: &mut Graph, xm: Tensor, k: (usize, usize), b: Dim, hw: (usize, usize)) -> Result<Tensor, EngineError> {
-        let (ci, co) = (self.config.in_channels, self.config.out_channels);
-        let wt = g.slice(self.weight, 2, k.0, k.0 + 1)?;
-        let wt = g.slice(wt, 3, k.1, k.1 + 1)?;
-        let wt = g.reshape(wt, &[ci.into(), co.into()])?;
-        let y = g.matmul(xm, wt)?; // [B*H*W, Cout]
-        g.reshape(y, &[b, hw.0.into(), hw.1.into(), co.into()])
-    }
 }
 
-/// Keep `start..start + len` of `axis` (length `full`), zero-padding past its end.
 fn crop(g: &mut Graph, t: Tensor, axis: usize, start: usize, len: usize, full: usize) -> Result<Tensor, EngineError> {
     let end = (start + len).min(full);
     let t = g.slice(t, axis, start, end)?;
