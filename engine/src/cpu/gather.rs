@@ -274,14 +274,19 @@ impl Gather {
     }
 
     /// `bufs` are all the program's buffers; the sources are read from it.
+    /// The caller has checked `reads()` against the sources' lengths.
     pub fn run(&self, bufs: &[Vec<f32>], out: &mut [f32]) {
         let src: Vec<&[f32]> = self.srcs.iter().map(|&s| bufs[s].as_slice()).collect();
-        let get = |e: u32| src[(e >> INDEX_BITS) as usize][(e & INDEX_MASK) as usize];
+        // SAFETY: every entry's source is < srcs.len() by construction
+        // (`compile`) and its index < that source's length (`reads`,
+        // checked by Program::validate before any run).
+        let get = |e: u32| unsafe { *src.get_unchecked((e >> INDEX_BITS) as usize).get_unchecked((e & INDEX_MASK) as usize) };
         match &self.kind {
             Kind::Single(idx) if src.len() == 1 => {
                 let s = src[0];
                 for (o, &e) in out.iter_mut().zip(idx) {
-                    *o = if e == u32::MAX { 0.0 } else { s[(e & INDEX_MASK) as usize] };
+                    // SAFETY: as above.
+                    *o = if e == u32::MAX { 0.0 } else { unsafe { *s.get_unchecked((e & INDEX_MASK) as usize) } };
                 }
             }
             Kind::Single(idx) => {
@@ -290,9 +295,9 @@ impl Gather {
                 }
             }
             Kind::Sum { start, idx } => {
-                for (r, o) in out.iter_mut().enumerate() {
+                for (o, w) in out.iter_mut().zip(start.windows(2)) {
                     let mut s = 0.0;
-                    for &e in &idx[start[r] as usize..start[r + 1] as usize] {
+                    for &e in &idx[w[0] as usize..w[1] as usize] {
                         s += get(e);
                     }
                     *o = s;
