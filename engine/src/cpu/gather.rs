@@ -7,7 +7,7 @@
 //! Results stay bit-identical to running the chain (up to the sign of a zero
 //! sum: the chain adds the padding's +0): a composed row is summed left to
 //! right, so a sum or add is only absorbed where the chain's own order was
-//! the same left fold (see `Row::add`).
+//! the same left fold (see `Map::add`).
 
 use super::kernels::bounded_rows;
 use super::fuse::{Group, Src};
@@ -19,8 +19,8 @@ use crate::graph::Prim;
 /// in another order than a gather's left fold from 8 elements on).
 const MAX_SUM_AXIS: usize = 7;
 
-/// Sources one gather may read.
-const MAX_SOURCES: usize = 16;
+/// Sources one gather may read (15, so no entry is `u32::MAX`, the zero).
+const MAX_SOURCES: usize = 15;
 /// Elements per source a gather can address (the rest of a u32 holds the source).
 const INDEX_BITS: u32 = 28;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
@@ -33,6 +33,9 @@ pub(crate) struct Map {
     idx: Vec<u64>,
     /// Some row has more than one entry.
     multi: bool,
+    /// Instead of `start`/`idx` when no row sums: one entry per row, NONE
+    /// for an empty one (most im2col chains; far cheaper to compose).
+    one: Option<Vec<u64>>,
     /// Distinct source slots.
     srcs: Vec<usize>,
 }
@@ -56,7 +59,7 @@ impl Map {
     fn new(rows: usize) -> Map {
         let mut start = Vec::with_capacity(rows + 1);
         start.push(0);
-        Map { start, idx: vec![], multi: false, srcs: vec![] }
+        Map { start, idx: vec![], multi: false, one: None, srcs: vec![] }
     }
 
     #[inline]
@@ -76,7 +79,20 @@ impl Map {
         }
         self.srcs.sort_unstable();
         self.srcs.dedup();
-        let small = self.idx.iter().all(|&e| (e as u32) <= INDEX_MASK);
+        let small = match &self.one {
+            Some(v) => v.iter().all(|&e| e == NONE || (e as u32) <= INDEX_MASK),
+            None => self.idx.iter().all(|&e| (e as u32) <= INDEX_MASK),
+        };
+        if !self.multi && self.one.is_none() {
+            // compact: one entry per row
+            let mut v = vec![NONE; self.start.len() - 1];
+            for (r, o) in v.iter_mut().enumerate() {
+                if self.start[r + 1] > self.start[r] {
+                    *o = self.idx[self.start[r] as usize];
+                }
+            }
+            (self.start, self.idx, self.one) = (vec![], vec![], Some(v));
+        }
         (self.srcs.len() <= MAX_SOURCES && small).then_some(self)
     }
 
@@ -85,17 +101,9 @@ impl Map {
             let k = self.srcs.binary_search(&((e >> 32) as usize)).unwrap_or(0) as u32;
             k << INDEX_BITS | e as u32
         };
-        let kind = if self.multi {
-            Kind::Sum { start: self.start.clone(), idx: self.idx.iter().map(|&e| tag(e)).collect() }
-        } else {
-            let rows = self.start.len() - 1;
-            let mut out = vec![u32::MAX; rows];
-            for (r, o) in out.iter_mut().enumerate() {
-                if self.start[r + 1] > self.start[r] {
-                    *o = tag(self.idx[self.start[r] as usize]);
-                }
-            }
-            Kind::Single(out)
+        let kind = match &self.one {
+            Some(v) => Kind::Single(v.iter().map(|&e| if e == NONE { u32::MAX } else { tag(e) }).collect()),
+            None => Kind::Sum { start: self.start.clone(), idx: self.idx.iter().map(|&e| tag(e)).collect() },
         };
         Gather { srcs: self.srcs, kind }
     }
@@ -128,11 +136,24 @@ fn row<'m>(l: &[i64], i: usize, (slot, inp): (usize, Option<&'m Map>), one: &'m 
             one[0] = (slot as u64) << 32 | j as u64;
             &one[..]
         }
-        Some(m) => &m.idx[m.start[j as usize] as usize..m.start[j as usize + 1] as usize],
+        Some(m) => m.row(j as usize),
     }
 }
 
+/// No entry (a zero) in a one-entry-per-row map.
+const NONE: u64 = u64::MAX;
+
 impl Map {
+    /// Entries of row `j`.
+    #[inline]
+    fn row(&self, j: usize) -> &[u64] {
+        match &self.one {
+            Some(v) if v[j] == NONE => &[],
+            Some(v) => std::slice::from_ref(&v[j]),
+            None => &self.idx[self.start[j] as usize..self.start[j + 1] as usize],
+        }
+    }
+
     /// Row-wise `a + b` as one left fold, or None where that changes the
     /// order: `fold(a) + fold(b)` is `fold(a ++ b)` when b has at most one
     /// entry, and (addition commutes exactly) `fold(b ++ a)` when a has.
@@ -189,6 +210,20 @@ impl Linear<'_> {
     pub fn compose(&self, maps: &[Option<&Map>]) -> Option<Map> {
         let ins: Vec<(usize, Option<&Map>)> = self.inputs().into_iter().zip(maps.iter().copied()).collect();
         match *self {
+            Linear::Copy { va, .. } if ins[0].1.is_none_or(|m| m.one.is_some()) => {
+                // One entry per row in, one out: an index lookup per element.
+                let (slot, inp) = ins[0];
+                let l = view_index(va);
+                let v = l
+                    .iter()
+                    .map(|&j| match (j < 0, inp.and_then(|m| m.one.as_ref())) {
+                        (true, _) => NONE,
+                        (false, Some(one)) => one[j as usize],
+                        (false, None) => (slot as u64) << 32 | j as u64,
+                    })
+                    .collect();
+                Map { start: vec![], idx: vec![], multi: false, one: Some(v), srcs: vec![] }.finish(&ins)
+            }
             Linear::Copy { va, .. } => {
                 let l = view_index(va);
                 let mut m = Map::new(l.len());
