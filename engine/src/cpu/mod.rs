@@ -192,36 +192,41 @@ impl Program {
         if let Some(old) = self.dims.take() {
             let kernels = std::mem::take(&mut self.kernels);
             self.plans.insert(0, (old, kernels, std::mem::take(&mut self.freed)));
-            self.plans.truncate(KEPT_PLANS + 1);
         }
-        if let Some(i) = self.plans.iter().position(|p| &p.0 == dims) {
-            let (_, kernels, freed) = self.plans.remove(i);
-            for st in &self.steps {
-                let len = if st.fused { 0 } else { st.shape_len(dims)? };
-                if self.bufs[st.out].len() != len {
-                    self.bufs[st.out] = vec![0.0; len];
-                }
-            }
-            for &s in &freed {
-                self.bufs[s] = vec![];
-            }
-            self.plans.truncate(KEPT_PLANS);
-            (self.kernels, self.freed) = (kernels, freed);
-            self.dims = Some(dims.clone());
-            return self.validate();
-        }
+        let cached = self.plans.iter().position(|p| &p.0 == dims).map(|i| self.plans.remove(i));
         self.plans.truncate(KEPT_PLANS);
+        for st in &self.steps {
+            let len = if st.fused { 0 } else { st.shape_len(dims)? };
+            if self.bufs[st.out].len() != len {
+                self.bufs[st.out] = vec![0.0; len];
+            }
+        }
+        let (kernels, freed) = match cached {
+            Some((_, kernels, freed)) => (kernels, freed),
+            None => {
+                let mut kernels = self.plan(dims)?;
+                let freed = if self.compose { compose_gathers(&mut kernels, &self.keep) } else { vec![] };
+                (kernels, freed)
+            }
+        };
+        for &s in &freed {
+            self.bufs[s] = vec![];
+        }
+        self.freed = freed;
+        self.kernels = kernels;
+        self.dims = Some(dims.clone());
+        self.validate()
+    }
+
+    /// Resolve every step's views for `dims` into kernels.
+    fn plan(&self, dims: &DimValues) -> Result<Vec<Kernel>, EngineError> {
         let mut kernels = Vec::with_capacity(self.steps.len());
         for st in &self.steps {
             if st.fused {
-                self.bufs[st.out] = vec![];
                 kernels.push(Kernel::Nop);
                 continue;
             }
             let len = st.shape_len(dims)?;
-            if self.bufs[st.out].len() != len {
-                self.bufs[st.out] = vec![0.0; len];
-            }
             let res = |t: &ShapeTracker| view::resolve(t, dims).ok_or_else(|| missing(t));
             if let Some(group) = &st.group {
                 kernels.push(Kernel::Fused { group: group.clone(), n: len, out: st.out, scratch: vec![] });
@@ -265,13 +270,7 @@ impl Program {
             };
             kernels.push(k);
         }
-        self.freed = if self.compose { compose_gathers(&mut kernels, &self.keep) } else { vec![] };
-        for &s in &self.freed {
-            self.bufs[s] = vec![];
-        }
-        self.kernels = kernels;
-        self.dims = Some(dims.clone());
-        self.validate()
+        Ok(kernels)
     }
 
     /// Check every view against its buffer once, so kernels may index freely
