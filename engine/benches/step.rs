@@ -157,10 +157,12 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
         ts.push(t.elapsed().as_secs_f64() * 1e3);
     }
     ts.sort_by(|a, b| a.total_cmp(b));
-    if std::env::var_os("VISLAB_PROFILE").is_some() {
+    // VISLAB_PROFILE=N prints the N slowest kernels (15 if not a number).
+    if let Some(v) = std::env::var_os("VISLAB_PROFILE") {
+        let top = v.to_str().and_then(|v| v.parse().ok()).unwrap_or(15);
         let prof = model.program_mut().profile(20)?;
         let total: f64 = prof.iter().map(|p| p.1).sum();
-        for (d, t) in prof.iter().take(15) {
+        for (d, t) in prof.iter().take(top) {
             println!("  {:6.3} ms {:4.1}%  {d}", t * 1e3, 100.0 * t / total);
         }
     }
@@ -197,7 +199,12 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
 
 fn main() -> Result<(), EngineError> {
     let mut compile = vec![];
+    // VISLAB_BENCH=name runs that graph only.
+    let only = std::env::var("VISLAB_BENCH").ok();
     for (name, build, iters) in [("mlp", mlp as fn() -> _, 300), ("cnn", lenet, 50), ("dcgan", dcgan_block, 50)] {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         compile.push((name, bench(name, build, iters)?));
     }
     let list: Vec<String> = compile.iter().map(|(n, t)| format!("{n} {t:.2} ms")).collect();

@@ -53,7 +53,23 @@ enum Kind {
     /// One entry per output, `u32::MAX` for a zero.
     Single(Vec<u32>),
     Sum { start: Vec<u32>, idx: Vec<u32> },
+    /// Runs of outputs whose entries all step by one (a channel vector of a
+    /// col2im tap, a row of an im2col window): per run, slices are copied or
+    /// added instead of looking up every element.
+    Runs { runs: Vec<Run>, first: Vec<u32> },
 }
+
+/// Outputs `out..out + len` sum the sources' slices starting at
+/// `first[ents.0..ents.1]` (none: zeros).
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    out: u32,
+    len: u32,
+    ents: (u32, u32),
+}
+
+/// Shortest mean run for which runs beat per-element lookups.
+const MIN_MEAN_RUN: usize = 12;
 
 impl Map {
     fn new(rows: usize) -> Map {
@@ -101,11 +117,38 @@ impl Map {
             let k = self.srcs.binary_search(&((e >> 32) as usize)).unwrap_or(0) as u32;
             k << INDEX_BITS | e as u32
         };
-        let kind = match &self.one {
-            Some(v) => Kind::Single(v.iter().map(|&e| if e == NONE { u32::MAX } else { tag(e) }).collect()),
-            None => Kind::Sum { start: self.start.clone(), idx: self.idx.iter().map(|&e| tag(e)).collect() },
+        let rows = self.one.as_ref().map_or(self.start.len().saturating_sub(1), |v| v.len());
+        let runs = self.runs(rows);
+        let kind = if runs.0.len() * MIN_MEAN_RUN <= rows {
+            Kind::Runs { runs: runs.0, first: runs.1.iter().map(|&e| tag(e)).collect() }
+        } else {
+            match &self.one {
+                Some(v) => Kind::Single(v.iter().map(|&e| if e == NONE { u32::MAX } else { tag(e) }).collect()),
+                None => Kind::Sum { start: self.start.clone(), idx: self.idx.iter().map(|&e| tag(e)).collect() },
+            }
         };
         Gather { srcs: self.srcs, kind }
+    }
+
+    /// Split the rows into maximal runs where row `r + 1`'s entries are row
+    /// `r`'s plus one (same sources, same count); with each run's first entries.
+    fn runs(&self, rows: usize) -> (Vec<Run>, Vec<u64>) {
+        let (mut runs, mut first): (Vec<Run>, Vec<u64>) = (vec![], vec![]);
+        let mut prev: &[u64] = &[];
+        for r in 0..rows {
+            let cur = self.row(r);
+            let extends = !runs.is_empty() && cur.len() == prev.len() && cur.iter().zip(prev).all(|(&c, &p)| c == p + 1);
+            match runs.last_mut() {
+                Some(run) if extends => run.len += 1,
+                _ => {
+                    let e = first.len() as u32;
+                    first.extend_from_slice(cur);
+                    runs.push(Run { out: r as u32, len: 1, ents: (e, first.len() as u32) });
+                }
+            }
+            prev = cur;
+        }
+        (runs, first)
     }
 }
 
@@ -192,6 +235,17 @@ impl Linear<'_> {
                 v.dedup();
                 v
             }
+        }
+    }
+
+    /// An add of whole contiguous buffers: already one vectorized pass, so
+    /// it only joins a chain that feeds it a composed gather (as the start
+    /// of one, a transposing consumer would read it through an index table).
+    pub fn flat_add(&self) -> bool {
+        match self {
+            Linear::Add { va, vb, .. } => va.is_plain() && vb.is_plain(),
+            Linear::Adds { .. } => true,
+            _ => false,
         }
     }
 
@@ -293,6 +347,14 @@ impl Gather {
         match &self.kind {
             Kind::Single(idx) => idx.iter().for_each(|&e| see(e)),
             Kind::Sum { idx, .. } => idx.iter().for_each(|&e| see(e)),
+            Kind::Runs { runs, first } => {
+                for r in runs {
+                    // A run's last element reads each first entry + len - 1
+                    // (no overflow into the source bits: `finish` keeps every
+                    // row's index within INDEX_MASK).
+                    first[r.ents.0 as usize..r.ents.1 as usize].iter().for_each(|&e| see(e + r.len - 1));
+                }
+            }
         }
         need
     }
@@ -301,11 +363,24 @@ impl Gather {
         match &self.kind {
             Kind::Single(idx) => idx.len(),
             Kind::Sum { start, .. } => start.len() - 1,
+            Kind::Runs { runs, .. } => runs.last().map_or(0, |r| (r.out + r.len) as usize),
         }
     }
 
     pub fn sums(&self) -> bool {
-        matches!(self.kind, Kind::Sum { .. })
+        match &self.kind {
+            Kind::Single(_) => false,
+            Kind::Sum { .. } => true,
+            Kind::Runs { runs, .. } => runs.iter().any(|r| r.ents.1 - r.ents.0 > 1),
+        }
+    }
+
+    /// Number of runs, when compiled as runs.
+    pub fn run_count(&self) -> Option<usize> {
+        match &self.kind {
+            Kind::Runs { runs, .. } => Some(runs.len()),
+            _ => None,
+        }
     }
 
     /// `bufs` are all the program's buffers; the sources are read from it.
@@ -336,6 +411,28 @@ impl Gather {
                         s += get(e);
                     }
                     *o = s;
+                }
+            }
+            Kind::Runs { runs, first } => {
+                // SAFETY: as above, each run's slices end within their sources (`reads`).
+                let slice = |e: u32, len: usize| unsafe {
+                    let s = src.get_unchecked((e >> INDEX_BITS) as usize);
+                    s.get_unchecked((e & INDEX_MASK) as usize..(e & INDEX_MASK) as usize + len)
+                };
+                for r in runs {
+                    let (len, o) = (r.len as usize, r.out as usize);
+                    let out = &mut out[o..o + len];
+                    let ents = &first[r.ents.0 as usize..r.ents.1 as usize];
+                    // Element-wise, the same left fold from +0 as `Sum`.
+                    match ents.split_first() {
+                        None => out.fill(0.0),
+                        Some((&e0, rest)) => {
+                            out.copy_from_slice(slice(e0, len));
+                            for &e in rest {
+                                out.iter_mut().zip(slice(e, len)).for_each(|(o, x)| *o += x);
+                            }
+                        }
+                    }
                 }
             }
         }

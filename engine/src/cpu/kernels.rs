@@ -118,8 +118,15 @@ pub(crate) fn binary(p: Prim, a: &[f32], va: &View, b: &[f32], vb: &View, out: &
 #[inline(always)]
 fn binary_strided(f: impl Fn(f32, f32) -> f32 + Copy, a: &[f32], va: &View, b: &[f32], vb: &View, out: &mut [f32]) {
     let os = crate::graph::view::contiguous_strides(&va.shape);
-    let lp = Loop::new(&va.shape, [&os, &va.strides, &vb.strides], [0, va.offset, vb.offset]);
-    lp.runs(|[o, ia, ib], n, [_, sa, sb]| {
+    let lp = Loop::new(&va.shape, [&os, &va.strides, &vb.strides], [0, va.offset, vb.offset]).widen_inner();
+    lp.runs(|[o, ia, ib], n, [so, sa, sb]| {
+        if so != 1 {
+            // A widened loop (see `Loop::widen_inner`) writes with a stride.
+            for j in 0..n as isize {
+                out[(o + j * so) as usize] = f(a[(ia + j * sa) as usize], b[(ib + j * sb) as usize]);
+            }
+            return;
+        }
         let (o, ia, ib) = (o as usize, ia as usize, ib as usize);
         let out = &mut out[o..o + n];
         match (sa, sb) {
@@ -134,6 +141,7 @@ fn binary_strided(f: impl Fn(f32, f32) -> f32 + Copy, a: &[f32], va: &View, b: &
                     *r = f(x, y);
                 }
             }
+            (0, 0) => out.fill(f(a[ia], b[ib])),
             (0, 1) => {
                 let x = a[ia];
                 for (r, &y) in out.iter_mut().zip(&b[ib..ib + n]) {
@@ -157,14 +165,14 @@ pub(crate) fn copy(a: &[f32], va: &View, out: &mut [f32]) {
         return;
     }
     let os = crate::graph::view::contiguous_strides(&va.shape);
-    let lp = Loop::new(&va.shape, [&os, &va.strides], [0, va.offset]);
-    lp.runs(|[o, ia], n, [_, sa]| {
-        let (o, ia) = (o as usize, ia as usize);
-        if sa == 1 {
-            out[o..o + n].copy_from_slice(&a[ia..ia + n]);
+    let lp = Loop::new(&va.shape, [&os, &va.strides], [0, va.offset]).widen_inner();
+    lp.runs(|[o, ia], n, [so, sa]| {
+        let (o, ia) = (o as isize, ia as isize);
+        if sa == 1 && so == 1 {
+            out[o as usize..o as usize + n].copy_from_slice(&a[ia as usize..ia as usize + n]);
         } else {
-            for (j, r) in out[o..o + n].iter_mut().enumerate() {
-                *r = a[(ia as isize + j as isize * sa) as usize];
+            for j in 0..n as isize {
+                out[(o + j * so) as usize] = a[(ia + j * sa) as usize];
             }
         }
     });
@@ -403,12 +411,39 @@ impl GemmPlan {
                 }
                 return;
             }
-            for [oa, ob, oc] in self.bases() {
+            // Four dot products at a time: independent chains overlap in the
+            // pipeline, and each keeps its own left-to-right order.
+            let bases = self.bases();
+            let quads = bases.chunks_exact(4);
+            let k = self.k;
+            for q in quads.clone() {
+                let mut acc = [0.0f32; 4];
+                if sa == 1 && sb == 1 {
+                    // Contiguous rows: slices of exactly k, so no bounds checks inside.
+                    let ra: [&[f32]; 4] = std::array::from_fn(|r| &a[q[r][0] as usize..][..k]);
+                    let rb: [&[f32]; 4] = std::array::from_fn(|r| &b[q[r][1] as usize..][..k]);
+                    for t in 0..k {
+                        for r in 0..4 {
+                            acc[r] += ra[r][t] * rb[r][t];
+                        }
+                    }
+                } else {
+                    for t in 0..k as isize {
+                        for (r, [oa, ob, _]) in acc.iter_mut().zip(q) {
+                            *r += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
+                        }
+                    }
+                }
+                for (r, [_, _, oc]) in acc.iter().zip(q) {
+                    c[*oc as usize] = *r;
+                }
+            }
+            for [oa, ob, oc] in quads.remainder() {
                 let mut acc = 0.0f32;
                 for t in 0..self.k as isize {
                     acc += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
                 }
-                c[oc as usize] = acc;
+                c[*oc as usize] = acc;
             }
             return;
         }

@@ -474,7 +474,10 @@ impl Program {
                 Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
                 Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
                 Kernel::Fused { group, n, .. } => format!("fused {:?} n={n}", group.instrs.iter().map(|i| i.prim).collect::<Vec<_>>()),
-                Kernel::Gather { g, .. } => format!("gather{} n={} from {}", if g.sums() { "-sum" } else { "" }, g.len(), g.srcs.len()),
+                Kernel::Gather { g, .. } => {
+                    let runs = g.run_count().map(|r| format!(" in {r} runs")).unwrap_or_default();
+                    format!("gather{} n={} from {}{runs}", if g.sums() { "-sum" } else { "" }, g.len(), g.srcs.len())
+                }
             };
             out.push((desc, times[i]));
         }
@@ -632,7 +635,7 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
         let ins = lin.inputs();
         let take: Vec<bool> = ins.iter().map(|&x| absorbable(x, k) && maps.contains_key(&producer[&x])).collect();
         let feeds_next = kernels[k].out().is_some_and(|o| readers.get(&o).is_some_and(|r| r.len() == 1 && absorbable(o, r[0])));
-        if !take.contains(&true) && !feeds_next {
+        if !take.contains(&true) && (!feeds_next || lin.flat_add()) {
             continue;
         }
         let in_maps: Vec<Option<&gather::Map>> =

@@ -39,6 +39,18 @@ impl<const N: usize> Loop<N> {
         Loop { shape: sh, strides: st, offsets }
     }
 
+    /// For element-wise loops (any order gives the same result): when the
+    /// innermost run is tiny (a 2-wide pool window) and the next dim is
+    /// longer, swap them, so each call covers a long strided run.
+    pub fn widen_inner(mut self) -> Loop<N> {
+        let nd = self.shape.len();
+        if nd >= 2 && self.shape[nd - 1] < 8 && self.shape[nd - 2] > self.shape[nd - 1] {
+            self.shape.swap(nd - 1, nd - 2);
+            self.strides.swap(nd - 1, nd - 2);
+        }
+        self
+    }
+
     /// Call `f(base_offsets, inner_len, inner_strides)` for each innermost run.
     #[inline]
     pub fn runs(&self, mut f: impl FnMut([isize; N], usize, [isize; N])) {
