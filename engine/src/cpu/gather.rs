@@ -118,9 +118,8 @@ impl Map {
             k << INDEX_BITS | e as u32
         };
         let rows = self.one.as_ref().map_or(self.start.len().saturating_sub(1), |v| v.len());
-        let runs = self.runs(rows);
-        let kind = if runs.0.len() * MIN_MEAN_RUN <= rows {
-            Kind::Runs { runs: runs.0, first: runs.1.iter().map(|&e| tag(e)).collect() }
+        let kind = if let Some((runs, first)) = self.runs(rows) {
+            Kind::Runs { runs, first: first.iter().map(|&e| tag(e)).collect() }
         } else {
             match &self.one {
                 Some(v) => Kind::Single(v.iter().map(|&e| if e == NONE { u32::MAX } else { tag(e) }).collect()),
@@ -131,8 +130,9 @@ impl Map {
     }
 
     /// Split the rows into maximal runs where row `r + 1`'s entries are row
-    /// `r`'s plus one (same sources, same count); with each run's first entries.
-    fn runs(&self, rows: usize) -> (Vec<Run>, Vec<u64>) {
+    /// `r`'s plus one (same sources, same count); with each run's first
+    /// entries. None (stopping early) once the runs are too short on average.
+    fn runs(&self, rows: usize) -> Option<(Vec<Run>, Vec<u64>)> {
         let (mut runs, mut first): (Vec<Run>, Vec<u64>) = (vec![], vec![]);
         let mut prev: &[u64] = &[];
         for r in 0..rows {
@@ -141,6 +141,9 @@ impl Map {
             match runs.last_mut() {
                 Some(run) if extends => run.len += 1,
                 _ => {
+                    if (runs.len() + 1) * MIN_MEAN_RUN > rows {
+                        return None;
+                    }
                     let e = first.len() as u32;
                     first.extend_from_slice(cur);
                     runs.push(Run { out: r as u32, len: 1, ents: (e, first.len() as u32) });
@@ -148,7 +151,7 @@ impl Map {
             }
             prev = cur;
         }
-        (runs, first)
+        Some((runs, first))
     }
 }
 
