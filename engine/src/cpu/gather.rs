@@ -53,19 +53,23 @@ enum Kind {
     /// One entry per output, `u32::MAX` for a zero.
     Single(Vec<u32>),
     Sum { start: Vec<u32>, idx: Vec<u32> },
-    /// Runs of outputs whose entries all step by one (a channel vector of a
-    /// col2im tap, a row of an im2col window): per run, slices are copied or
-    /// added instead of looking up every element.
-    Runs { runs: Vec<Run>, first: Vec<u32> },
+    /// Runs of outputs whose entries each step by a constant (one for a
+    /// channel vector of a col2im tap or a row of an im2col window, a
+    /// channel stride where a gather also transposes, zero for a
+    /// broadcast): per run, strided slices are copied or added instead of
+    /// looking up every element. `steps` is parallel to `first`.
+    Runs { runs: Vec<Run>, first: Vec<u32>, steps: Vec<u32> },
 }
 
-/// Outputs `out..out + len` sum the sources' slices starting at
-/// `first[ents.0..ents.1]` (none: zeros).
+/// Outputs `out..out + len` sum, element `j`, the sources' elements
+/// `first[e] + j * steps[e]` for e in `ents.0..ents.1` (none: zeros).
 #[derive(Debug, Clone, Copy)]
 struct Run {
     out: u32,
     len: u32,
     ents: (u32, u32),
+    /// Every step is one (slice copies and adds).
+    unit: bool,
 }
 
 /// Shortest mean run for which runs beat per-element lookups.
@@ -118,8 +122,8 @@ impl Map {
             k << INDEX_BITS | e as u32
         };
         let rows = self.one.as_ref().map_or(self.start.len().saturating_sub(1), |v| v.len());
-        let kind = if let Some((runs, first)) = self.runs(rows) {
-            Kind::Runs { runs, first: first.iter().map(|&e| tag(e)).collect() }
+        let kind = if let Some((runs, first, steps)) = self.runs(rows) {
+            Kind::Runs { runs, first: first.iter().map(|&e| tag(e)).collect(), steps }
         } else {
             match &self.one {
                 Some(v) => Kind::Single(v.iter().map(|&e| if e == NONE { u32::MAX } else { tag(e) }).collect()),
@@ -129,15 +133,35 @@ impl Map {
         Gather { srcs: self.srcs, kind }
     }
 
-    /// Split the rows into maximal runs where row `r + 1`'s entries are row
-    /// `r`'s plus one (same sources, same count); with each run's first
-    /// entries. None (stopping early) once the runs are too short on average.
-    fn runs(&self, rows: usize) -> Option<(Vec<Run>, Vec<u64>)> {
-        let (mut runs, mut first): (Vec<Run>, Vec<u64>) = (vec![], vec![]);
+    /// Split the rows into runs where row `r + 1`'s entries are row `r`'s
+    /// plus a step per entry (same sources, same count), fixed by a run's
+    /// second row; with each run's first entries and steps. None (stopping
+    /// early) once the runs are too short on average.
+    #[allow(clippy::type_complexity)]
+    fn runs(&self, rows: usize) -> Option<(Vec<Run>, Vec<u64>, Vec<u32>)> {
+        let (mut runs, mut first, mut steps): (Vec<Run>, Vec<u64>, Vec<u32>) = (vec![], vec![], vec![]);
         let mut prev: &[u64] = &[];
         for r in 0..rows {
             let cur = self.row(r);
-            let extends = !runs.is_empty() && cur.len() == prev.len() && cur.iter().zip(prev).all(|(&c, &p)| c == p + 1);
+            let extends = match runs.last_mut() {
+                Some(run) if cur.len() == prev.len() => {
+                    let (e0, e1) = (run.ents.0 as usize, run.ents.1 as usize);
+                    if run.len == 1 {
+                        // Same source, forward (or zero) steps within it.
+                        let ok = cur.iter().zip(prev).all(|(&c, &p)| c >> 32 == p >> 32 && c >= p);
+                        if ok {
+                            for (d, (&c, &p)) in steps[e0..e1].iter_mut().zip(cur.iter().zip(prev)) {
+                                *d = (c - p) as u32;
+                            }
+                            run.unit = steps[e0..e1].iter().all(|&d| d == 1);
+                        }
+                        ok
+                    } else {
+                        cur.iter().zip(prev).zip(&steps[e0..e1]).all(|((&c, &p), &d)| c == p + d as u64)
+                    }
+                }
+                _ => false,
+            };
             match runs.last_mut() {
                 Some(run) if extends => run.len += 1,
                 _ => {
@@ -146,12 +170,13 @@ impl Map {
                     }
                     let e = first.len() as u32;
                     first.extend_from_slice(cur);
-                    runs.push(Run { out: r as u32, len: 1, ents: (e, first.len() as u32) });
+                    steps.resize(first.len(), 1);
+                    runs.push(Run { out: r as u32, len: 1, ents: (e, first.len() as u32), unit: true });
                 }
             }
             prev = cur;
         }
-        Some((runs, first))
+        Some((runs, first, steps))
     }
 }
 
@@ -350,12 +375,13 @@ impl Gather {
         match &self.kind {
             Kind::Single(idx) => idx.iter().for_each(|&e| see(e)),
             Kind::Sum { idx, .. } => idx.iter().for_each(|&e| see(e)),
-            Kind::Runs { runs, first } => {
+            Kind::Runs { runs, first, steps } => {
                 for r in runs {
-                    // A run's last element reads each first entry + len - 1
-                    // (no overflow into the source bits: `finish` keeps every
-                    // row's index within INDEX_MASK).
-                    first[r.ents.0 as usize..r.ents.1 as usize].iter().for_each(|&e| see(e + r.len - 1));
+                    // A run's last element reads each first entry + (len - 1)
+                    // steps: an entry of its last row, so within INDEX_MASK
+                    // (`finish`) and no overflow into the source bits.
+                    let ents = r.ents.0 as usize..r.ents.1 as usize;
+                    first[ents.clone()].iter().zip(&steps[ents]).for_each(|(&e, &d)| see(e + (r.len - 1) * d));
                 }
             }
         }
@@ -416,24 +442,33 @@ impl Gather {
                     *o = s;
                 }
             }
-            Kind::Runs { runs, first } => {
+            Kind::Runs { runs, first, steps } => {
                 // SAFETY: as above, each run's slices end within their sources (`reads`).
                 let slice = |e: u32, len: usize| unsafe {
                     let s = src.get_unchecked((e >> INDEX_BITS) as usize);
                     s.get_unchecked((e & INDEX_MASK) as usize..(e & INDEX_MASK) as usize + len)
                 };
+                // Element j of a strided run; SAFETY: as above (`reads` covers the last j).
+                let at = |e: u32, d: u32, j: usize| unsafe {
+                    *src.get_unchecked((e >> INDEX_BITS) as usize).get_unchecked((e & INDEX_MASK) as usize + j * d as usize)
+                };
                 for r in runs {
                     let (len, o) = (r.len as usize, r.out as usize);
                     let out = &mut out[o..o + len];
-                    let ents = &first[r.ents.0 as usize..r.ents.1 as usize];
+                    let ents = r.ents.0 as usize..r.ents.1 as usize;
+                    let (ents, steps) = (&first[ents.clone()], &steps[ents]);
                     // Element-wise, the same left fold from +0 as `Sum`.
-                    match ents.split_first() {
-                        None => out.fill(0.0),
-                        Some((&e0, rest)) => {
-                            out.copy_from_slice(slice(e0, len));
-                            for &e in rest {
-                                out.iter_mut().zip(slice(e, len)).for_each(|(o, x)| *o += x);
-                            }
+                    if ents.is_empty() {
+                        out.fill(0.0);
+                    } else if r.unit {
+                        out.copy_from_slice(slice(ents[0], len));
+                        for &e in &ents[1..] {
+                            out.iter_mut().zip(slice(e, len)).for_each(|(o, x)| *o += x);
+                        }
+                    } else {
+                        out.iter_mut().enumerate().for_each(|(j, o)| *o = at(ents[0], steps[0], j));
+                        for (&e, &d) in ents[1..].iter().zip(&steps[1..]) {
+                            out.iter_mut().enumerate().for_each(|(j, o)| *o += at(e, d, j));
                         }
                     }
                 }

@@ -257,6 +257,26 @@ fn sum_fast(s: &[f32]) -> f32 {
 /// Products with at most this many multiply-adds skip sgemm.
 const SMALL_GEMM: usize = 512;
 
+/// matrixmultiply's f32 depth block: up to this k, each element of its C is
+/// one fused multiply-add chain over p = 0..k from zero, stored as
+/// `1 * chain + 0` (it blocks larger k, adding the blocks' partial sums).
+const SGEMM_KC: usize = 256;
+
+mod fma {
+    /// Whether matrixmultiply runs its FMA kernels here (AVX2 + FMA, or
+    /// AVX-512), so that `run_vector_fma` reproduces its bits.
+    pub fn available() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            std::is_x86_feature_detected!("fma") && std::is_x86_feature_detected!("avx2")
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+}
+
 /// A contraction `out[..] = sum_r a[..] * b[..]` planned as batched GEMM.
 #[derive(Debug, Clone)]
 pub(crate) struct GemmPlan {
@@ -270,6 +290,14 @@ pub(crate) struct GemmPlan {
     /// Remaining loop dims: sizes and strides of (a, b, c).
     pub batch: Vec<(usize, [isize; 3])>,
     pub offsets: [isize; 3],
+    /// Every (a, b, c) base offset of the batch loop, computed once per
+    /// plan, in the order that reads memory most sequentially (each
+    /// product is independent, so the order changes no bit).
+    bases: Vec<[isize; 3]>,
+    /// For matrix-vector products run as FMA dot products: the output dim
+    /// whose elements are computed side by side (size, strides of a, b,
+    /// c), the one read most sequentially; `bases` then spans the rest.
+    lanes: Option<(usize, [isize; 3])>,
 }
 
 impl GemmPlan {
@@ -314,7 +342,7 @@ impl GemmPlan {
         let (m, am, cm) = mi.map(|i| (dims[i].0, dims[i].1[0], dims[i].1[2])).unwrap_or((1, 0, 0));
         let (n, bn, cn) = ni.map(|i| (dims[i].0, dims[i].1[1], dims[i].1[2])).unwrap_or((1, 0, 0));
         let batch = dims.iter().enumerate().filter(|(i, _)| Some(*i) != mi && Some(*i) != ni).map(|(_, d)| *d).collect();
-        GemmPlan {
+        let mut plan = GemmPlan {
             m,
             n,
             k: va.shape[axis],
@@ -323,12 +351,24 @@ impl GemmPlan {
             c_rc: (if m == 1 { n as isize } else { cm }, if n == 1 { 1 } else { cn }),
             batch,
             offsets: [va.offset, vb.offset, 0],
+            bases: vec![],
+            lanes: None,
+        };
+        let mut by_reads = plan.batch.clone();
+        let vector = m * n * plan.k > SMALL_GEMM && (m == 1) != (n == 1) && plan.k <= SGEMM_KC && fma::available();
+        if vector {
+            by_reads.push(if n == 1 { (m, [am, 0, plan.c_rc.0]) } else { (n, [0, bn, plan.c_rc.1]) });
         }
+        by_reads.sort_by_key(|(_, s)| std::cmp::Reverse(s[0].unsigned_abs().max(s[1].unsigned_abs())));
+        if vector {
+            plan.lanes = by_reads.pop();
+        }
+        plan.bases = plan.bases_of(&by_reads);
+        plan
     }
 
-    /// Every (a, b, c) base offset of the batch loop.
-    fn bases(&self) -> Vec<[isize; 3]> {
-        self.bases_of(&self.batch)
+    fn bases(&self) -> &[[isize; 3]] {
+        &self.bases
     }
 
     /// Base offsets over the given batch dims only.
@@ -355,7 +395,7 @@ impl GemmPlan {
             [(self.k, self.b_rc.0), (self.n, self.b_rc.1)],
             [(self.m, self.c_rc.0), (self.n, self.c_rc.1)],
         ];
-        for base in self.bases() {
+        for base in self.bases_of(&self.batch) {
             for q in 0..3 {
                 let (mut lo, mut hi) = (base[q], base[q]);
                 for &(len, s) in &mats[q] {
@@ -378,6 +418,43 @@ impl GemmPlan {
                     acc += a[(oa + i * self.a_rc.0 + p * self.a_rc.1) as usize] * b[(ob + p * self.b_rc.0 + j * self.b_rc.1) as usize];
                 }
                 c[(oc + i * self.c_rc.0 + j * self.c_rc.1) as usize] = acc;
+            }
+        }
+    }
+
+    /// Matrix-vector products (m or n is 1) as eight dot products at a
+    /// time along `lanes`, each the FMA chain sgemm computes for that
+    /// element: the same bits without packing panels for a single column
+    /// (a batch norm's per-channel sums ran 512 such sgemm calls of 64 x 16
+    /// per step).
+    ///
+    /// # Safety
+    /// FMA must be available (`fma::available`).
+    #[cfg_attr(target_arch = "x86_64", target_feature(enable = "fma"))]
+    unsafe fn run_vector_fma(&self, a: &[f32], b: &[f32], c: &mut [f32]) {
+        let Some((len, step)) = self.lanes else { return };
+        let (ka, kb) = (self.a_rc.1, self.b_rc.0);
+        const W: usize = 8;
+        // SAFETY (every unchecked read and write): the caller validated
+        // `extents`, which covers each index below.
+        for &[oa, ob, oc] in self.bases() {
+            let mut i = 0;
+            while i < len {
+                let w = W.min(len - i);
+                let mut acc = [0f32; W];
+                let ra: [isize; W] = std::array::from_fn(|r| oa + (i + r.min(w - 1)) as isize * step[0]);
+                let rb: [isize; W] = std::array::from_fn(|r| ob + (i + r.min(w - 1)) as isize * step[1]);
+                for t in 0..self.k as isize {
+                    for r in 0..W {
+                        let (x, y) = unsafe { (*a.get_unchecked((ra[r] + t * ka) as usize), *b.get_unchecked((rb[r] + t * kb) as usize)) };
+                        acc[r] = x.mul_add(y, acc[r]);
+                    }
+                }
+                for (r, v) in acc[..w].iter().enumerate() {
+                    // sgemm stores 1 * chain + 0 (so -0 becomes +0).
+                    unsafe { *c.get_unchecked_mut((oc + (i + r) as isize * step[2]) as usize) = v + 0.0 };
+                }
+                i += w;
             }
         }
     }
@@ -438,17 +515,22 @@ impl GemmPlan {
                     c[*oc as usize] = *r;
                 }
             }
-            for [oa, ob, oc] in quads.remainder() {
+            for &[oa, ob, oc] in quads.remainder() {
                 let mut acc = 0.0f32;
                 for t in 0..self.k as isize {
                     acc += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
                 }
-                c[*oc as usize] = acc;
+                c[oc as usize] = acc;
             }
             return;
         }
         let small = self.m * self.n * self.k <= SMALL_GEMM;
-        for [oa, ob, oc] in self.bases() {
+        if self.lanes.is_some() {
+            // SAFETY: as for sgemm below (`extents` checked by the caller).
+            unsafe { self.run_vector_fma(a, b, c) };
+            return;
+        }
+        for &[oa, ob, oc] in self.bases() {
             if small {
                 self.run_naive(a, b, c, [oa, ob, oc]);
                 continue;
@@ -474,6 +556,45 @@ impl GemmPlan {
                     self.c_rc.1,
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::view::contiguous_strides;
+
+    fn view(shape: &[usize], strides: &[isize]) -> View {
+        View { shape: shape.to_vec(), strides: strides.to_vec(), offset: 0, bounds: None }
+    }
+
+    /// The matrix-vector path gives sgemm's bits: random products of
+    /// m x k times k x 1 (and 1 x k times k x n), odd sizes, strided A.
+    #[test]
+    fn vector_path_matches_sgemm_bit_for_bit() {
+        if !fma::available() {
+            return;
+        }
+        let mut rng = crate::check::Rng::new(7);
+        for &(m, n, k) in &[(64, 1, 16), (37, 1, 23), (1, 45, 17), (1, 200, 256), (130, 1, 5), (9, 1, 255)] {
+            // Logical [m, k, n] product; A is [m, k] stored transposed.
+            let a: Vec<f32> = (0..m * k).map(|_| rng.normal() as f32).collect();
+            let b: Vec<f32> = (0..k * n).map(|_| rng.normal() as f32).collect();
+            let va = view(&[m, k, n], &[1, m as isize, 0]);
+            let vb = view(&[m, k, n], &[0, n as isize, 1]);
+            let plan = GemmPlan::new(&va, &vb, 1);
+            assert!(m * n * k > SMALL_GEMM && (plan.m == 1 || plan.n == 1), "{m} {n} {k} takes the vector path");
+            let mut got = vec![f32::NAN; m * n];
+            plan.run(&a, &b, &mut got);
+            let mut want = vec![f32::NAN; m * n];
+            let cs = contiguous_strides(&[m, n]);
+            // SAFETY: the strides address exactly the three buffers.
+            unsafe {
+                matrixmultiply::sgemm(m, k, n, 1.0, a.as_ptr(), 1, m as isize, b.as_ptr(), n as isize, 1, 0.0, want.as_mut_ptr(), cs[0], cs[1]);
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{m} x {k} x {n}");
         }
     }
 }
