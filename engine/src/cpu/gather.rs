@@ -76,17 +76,40 @@ struct Run {
 const MIN_MEAN_RUN: usize = 12;
 
 impl Map {
+    /// An empty map for `rows` rows, built one entry per row until a row
+    /// sums (most chains never do: no CSR tables to fill and compact).
     fn new(rows: usize) -> Map {
-        let mut start = Vec::with_capacity(rows + 1);
-        start.push(0);
-        Map { start, idx: vec![], multi: false, one: None, srcs: vec![] }
+        Map { start: vec![], idx: vec![], multi: false, one: Some(Vec::with_capacity(rows)), srcs: vec![] }
     }
 
+    /// Append the next row.
     #[inline]
-    fn end_row(&mut self) {
-        let s = *self.start.last().unwrap_or(&0) as usize;
-        self.multi |= self.idx.len() - s > 1;
+    fn push_row(&mut self, r: &[u64]) {
+        if let Some(v) = &mut self.one {
+            match r {
+                [] => return v.push(NONE),
+                [e] => return v.push(*e),
+                _ => self.to_csr(),
+            }
+        }
+        self.multi |= r.len() > 1;
+        self.idx.extend_from_slice(r);
         self.start.push(self.idx.len() as u32);
+    }
+
+    /// Switch a one-entry-per-row map being built to CSR.
+    fn to_csr(&mut self) {
+        let Some(v) = self.one.take() else { return };
+        // Reserved address space costs nothing until written.
+        self.start = Vec::with_capacity(v.capacity() + 1);
+        self.idx = Vec::with_capacity(2 * v.capacity());
+        self.start.push(0);
+        for e in v {
+            if e != NONE {
+                self.idx.push(e);
+            }
+            self.start.push(self.idx.len() as u32);
+        }
     }
 
     /// Record the sources; None when there are too many or too large ones.
@@ -103,16 +126,6 @@ impl Map {
             Some(v) => v.iter().all(|&e| e == NONE || (e as u32) <= INDEX_MASK),
             None => self.idx.iter().all(|&e| (e as u32) <= INDEX_MASK),
         };
-        if !self.multi && self.one.is_none() {
-            // compact: one entry per row
-            let mut v = vec![NONE; self.start.len() - 1];
-            for (r, o) in v.iter_mut().enumerate() {
-                if self.start[r + 1] > self.start[r] {
-                    *o = self.idx[self.start[r] as usize];
-                }
-            }
-            (self.start, self.idx, self.one) = (vec![], vec![], Some(v));
-        }
         (self.srcs.len() <= MAX_SOURCES && small).then_some(self)
     }
 
@@ -231,13 +244,15 @@ impl Map {
     fn add(n: usize, a: (&[i64], (usize, Option<&Map>)), b: (&[i64], (usize, Option<&Map>))) -> Option<Map> {
         let mut m = Map::new(n);
         let (mut oa, mut ob) = ([0u64], [0u64]);
+        let mut row_buf = vec![];
         for i in 0..n {
             let ra = row(a.0, i, a.1, &mut oa);
             let rb = row(b.0, i, b.1, &mut ob);
             let (first, second) = if rb.len() <= 1 { (ra, rb) } else if ra.len() <= 1 { (rb, ra) } else { return None };
-            m.idx.extend_from_slice(first);
-            m.idx.extend_from_slice(second);
-            m.end_row();
+            row_buf.clear();
+            row_buf.extend_from_slice(first);
+            row_buf.extend_from_slice(second);
+            m.push_row(&row_buf);
         }
         m.finish(&[a.1, b.1])
     }
@@ -311,8 +326,7 @@ impl Linear<'_> {
                 let mut m = Map::new(l.len());
                 let mut one = [0u64];
                 for i in 0..l.len() {
-                    m.idx.extend_from_slice(row(&l, i, ins[0], &mut one));
-                    m.end_row();
+                    m.push_row(row(&l, i, ins[0], &mut one));
                 }
                 m.finish(&ins)
             }
@@ -326,13 +340,14 @@ impl Linear<'_> {
                 let inner: usize = va.shape[axis + 1..].iter().product();
                 let outer: usize = va.shape[..axis].iter().product();
                 let mut m = Map::new(outer * inner);
-                let mut one = [0u64];
+                let (mut one, mut row_buf) = ([0u64], vec![]);
                 for o in 0..outer {
                     for i in 0..inner {
+                        row_buf.clear();
                         for t in 0..n {
-                            m.idx.extend_from_slice(row(&l, (o * n + t) * inner + i, ins[0], &mut one));
+                            row_buf.extend_from_slice(row(&l, (o * n + t) * inner + i, ins[0], &mut one));
                         }
-                        m.end_row();
+                        m.push_row(&row_buf);
                     }
                 }
                 m.finish(&ins)
