@@ -31,10 +31,9 @@ const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 pub(crate) struct Map {
     start: Vec<u32>,
     idx: Vec<u64>,
-    /// Some row has more than one entry.
-    multi: bool,
-    /// Instead of `start`/`idx` when no row sums: one entry per row, NONE
-    /// for an empty one (most im2col chains; far cheaper to compose).
+    /// Instead of `start`/`idx` while no row sums: one entry per row, NONE
+    /// for an empty one (most im2col chains; far cheaper to compose). A map
+    /// is CSR exactly when some row has more than one entry.
     one: Option<Vec<u64>>,
     /// Distinct source slots.
     srcs: Vec<usize>,
@@ -79,26 +78,31 @@ impl Map {
     /// An empty map for `rows` rows, built one entry per row until a row
     /// sums (most chains never do: no CSR tables to fill and compact).
     fn new(rows: usize) -> Map {
-        Map { start: vec![], idx: vec![], multi: false, one: Some(Vec::with_capacity(rows)), srcs: vec![] }
+        Map { start: vec![], idx: vec![], one: Some(Vec::with_capacity(rows)), srcs: vec![] }
     }
 
-    /// Append the next row.
+    /// Some row sums more than one entry.
+    fn multi(&self) -> bool {
+        self.one.is_none()
+    }
+
+    /// Append the next row: the entries of `head`, then those of `tail`.
     #[inline]
-    fn push_row(&mut self, r: &[u64]) {
+    fn push_row(&mut self, head: &[u64], tail: &[u64]) {
         if let Some(v) = &mut self.one {
-            match r {
-                [] => return v.push(NONE),
-                [e] => return v.push(*e),
-                _ => self.to_csr(),
+            match (head, tail) {
+                ([], []) => return v.push(NONE),
+                ([e], []) | ([], [e]) => return v.push(*e),
+                _ => self.switch_to_csr(),
             }
         }
-        self.multi |= r.len() > 1;
-        self.idx.extend_from_slice(r);
+        self.idx.extend_from_slice(head);
+        self.idx.extend_from_slice(tail);
         self.start.push(self.idx.len() as u32);
     }
 
     /// Switch a one-entry-per-row map being built to CSR.
-    fn to_csr(&mut self) {
+    fn switch_to_csr(&mut self) {
         let Some(v) = self.one.take() else { return };
         // Reserved address space costs nothing until written.
         self.start = Vec::with_capacity(v.capacity() + 1);
@@ -244,15 +248,11 @@ impl Map {
     fn add(n: usize, a: (&[i64], (usize, Option<&Map>)), b: (&[i64], (usize, Option<&Map>))) -> Option<Map> {
         let mut m = Map::new(n);
         let (mut oa, mut ob) = ([0u64], [0u64]);
-        let mut row_buf = vec![];
         for i in 0..n {
             let ra = row(a.0, i, a.1, &mut oa);
             let rb = row(b.0, i, b.1, &mut ob);
             let (first, second) = if rb.len() <= 1 { (ra, rb) } else if ra.len() <= 1 { (rb, ra) } else { return None };
-            row_buf.clear();
-            row_buf.extend_from_slice(first);
-            row_buf.extend_from_slice(second);
-            m.push_row(&row_buf);
+            m.push_row(first, second);
         }
         m.finish(&[a.1, b.1])
     }
@@ -307,7 +307,7 @@ impl Linear<'_> {
     pub fn compose(&self, maps: &[Option<&Map>]) -> Option<Map> {
         let ins: Vec<(usize, Option<&Map>)> = self.inputs().into_iter().zip(maps.iter().copied()).collect();
         match *self {
-            Linear::Copy { va, .. } if ins[0].1.is_none_or(|m| m.one.is_some()) => {
+            Linear::Copy { va, .. } if ins[0].1.is_none_or(|m| !m.multi()) => {
                 // One entry per row in, one out: an index lookup per element.
                 let (slot, inp) = ins[0];
                 let l = view_index(va);
@@ -319,20 +319,20 @@ impl Linear<'_> {
                         (false, None) => (slot as u64) << 32 | j as u64,
                     })
                     .collect();
-                Map { start: vec![], idx: vec![], multi: false, one: Some(v), srcs: vec![] }.finish(&ins)
+                Map { start: vec![], idx: vec![], one: Some(v), srcs: vec![] }.finish(&ins)
             }
             Linear::Copy { va, .. } => {
                 let l = view_index(va);
                 let mut m = Map::new(l.len());
                 let mut one = [0u64];
                 for i in 0..l.len() {
-                    m.push_row(row(&l, i, ins[0], &mut one));
+                    m.push_row(row(&l, i, ins[0], &mut one), &[]);
                 }
                 m.finish(&ins)
             }
             Linear::Sum { va, axis, .. } => {
                 // A fold over t of single entries is one left fold.
-                if ins[0].1.is_some_and(|m| m.multi) {
+                if ins[0].1.is_some_and(Map::multi) {
                     return None;
                 }
                 let l = view_index(va);
@@ -347,7 +347,7 @@ impl Linear<'_> {
                         for t in 0..n {
                             row_buf.extend_from_slice(row(&l, (o * n + t) * inner + i, ins[0], &mut one));
                         }
-                        m.push_row(&row_buf);
+                        m.push_row(&row_buf, &[]);
                     }
                 }
                 m.finish(&ins)
