@@ -43,6 +43,12 @@ fn main() -> ExitCode {
         }
     }
     drop(labs);
+    // Training uses every core (VISLAB_THREADS to change it); the UI thread
+    // is not one of the pool's, so it never waits on training.
+    if let Err(e) = vislab_engine::cpu::threads::from_env().and_then(vislab_engine::cpu::threads::set) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let start = StartOptions { lab: args.lab.clone(), open: args.open.clone() };
 
     if let Some(out) = &args.screenshot {

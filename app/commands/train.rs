@@ -41,6 +41,7 @@ usage: vislab train --data SPEC [options]
   --augment SPEC         random augmentation of every training batch, e.g.
                          crop=0.8,flip,shift=2,rotate=15,cutout=4 (default none)
   --out DIR              where metrics.csv and model.safetensors go (default runs/<model>)
+  --threads N            CPU threads for every --model (default: VISLAB_THREADS, else every core)
 ";
 
 pub const EVAL_USAGE: &str = "\
@@ -316,6 +317,7 @@ fn run_train(a: &TrainArgs) -> Result<(), String> {
     ]);
     let path = a.out.join("model.safetensors");
     checkpoint::save(&path, fin.model.params(), Some(fin.optimizer.as_ref()), &meta).map_err(|e| e.to_string())?;
+    eprintln!("time {} ({} threads)", fin.timings, vislab_engine::cpu::threads::current());
     if let Some(m) = fin.history.last() {
         println!("test_acc {} test_loss {}", m.val_acc.unwrap_or(f32::NAN), m.val_loss.unwrap_or(f32::NAN));
     }

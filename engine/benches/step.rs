@@ -1,5 +1,8 @@
-//! Time per training step (forward + backward) of our engine against a numpy
-//! reference (`step_ref.py`, same models written by hand) in the same run.
+//! Time per training step (forward + backward) of our engine, on one thread
+//! and on every core, against PyTorch at its default threads (the main
+//! reference: what a user would run instead) and at one thread, and a
+//! numpy reference (`step_ref.py`, same models written by hand), all in
+//! the same run.
 //! Python: `$VISLAB_PYTHON`, else /work/venv-bench/bin/python, else python3.
 //! Run: `cargo bench -p vislab-engine --bench step`.
 
@@ -7,6 +10,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use vislab_engine::check::Rng;
+use vislab_engine::cpu::threads;
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::{batch_dim, Graph};
 use vislab_engine::model::{Model, ModelSpec};
@@ -108,22 +112,44 @@ fn fill_inputs(model: &Model, rng: &mut Rng) -> Result<Vec<(String, Vec<f32>)>, 
     Ok(out)
 }
 
-/// Times one model; returns its autograd + lowering time (ms).
-/// Median ms per step of the same model in PyTorch on the CPU (one
-/// thread, like our engine), when a Python with torch is at
-/// `$VISLAB_TORCH_PYTHON` or /work/venv-torch; None otherwise.
-fn torch(which: &str, iters: usize) -> Option<f64> {
+/// Median ms per step of the same model in PyTorch on the CPU, at
+/// `threads` threads (None: torch's default, every core), when a Python
+/// with torch is at `$VISLAB_TORCH_PYTHON` or /work/venv-torch; None otherwise.
+fn torch(which: &str, iters: usize, threads: Option<usize>) -> Option<f64> {
     let python = std::env::var("VISLAB_TORCH_PYTHON").unwrap_or_else(|_| "/work/venv-torch/bin/python".into());
     if !std::path::Path::new(&python).exists() {
         return None;
     }
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/step_ref_torch.py");
-    let out = Command::new(python).args([script, which, &iters.to_string()]).output().ok()?;
+    let mut cmd = Command::new(python);
+    cmd.args([script, which, &iters.to_string()]);
+    if let Some(t) = threads {
+        cmd.env("TORCH_THREADS", t.to_string());
+    }
+    let out = cmd.output().ok()?;
     if !out.status.success() {
         eprintln!("PyTorch reference failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
     String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Median ms of `iters` steps (inputs copied in each time, as a trainer does).
+fn median_step(model: &mut Model, inputs: &[(String, Vec<f32>)], iters: usize) -> Result<f64, EngineError> {
+    for _ in 0..10 {
+        model.train_step()?;
+    }
+    let mut ts = Vec::with_capacity(iters);
+    for _ in 0..iters {
+        let t = Instant::now();
+        for (n, v) in inputs {
+            model.set_input(n, v)?;
+        }
+        model.train_step()?;
+        ts.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    ts.sort_by(|a, b| a.total_cmp(b));
+    Ok(ts[ts.len() / 2])
 }
 
 fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, iters: usize) -> Result<f64, EngineError> {
@@ -144,19 +170,8 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
     for (n, v) in &inputs {
         model.set_input(n, v)?;
     }
-    for _ in 0..10 {
-        model.train_step()?;
-    }
-    let mut ts = Vec::with_capacity(iters);
-    for _ in 0..iters {
-        let t = Instant::now();
-        for (n, v) in &inputs {
-            model.set_input(n, v)?;
-        }
-        model.train_step()?;
-        ts.push(t.elapsed().as_secs_f64() * 1e3);
-    }
-    ts.sort_by(|a, b| a.total_cmp(b));
+    let one = threads::with(1, || median_step(&mut model, &inputs, iters)).map_err(EngineError::Unsupported)??;
+    let ours = median_step(&mut model, &inputs, iters)?;
     // VISLAB_PROFILE=N prints the N slowest kernels (15 if not a number).
     if let Some(v) = std::env::var_os("VISLAB_PROFILE") {
         let top = v.to_str().and_then(|v| v.parse().ok()).unwrap_or(15);
@@ -166,7 +181,6 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
             println!("  {:6.3} ms {:4.1}%  {d}", t * 1e3, 100.0 * t / total);
         }
     }
-    let ours = ts[ts.len() / 2];
     println!(
         "{name}: graph build {:.2} ms, autograd + lowering {:.2} ms, plan for B={B} {:.2} ms ({} kernels, {} GEMM, {} fused)",
         t_build.as_secs_f64() * 1e3,
@@ -178,12 +192,19 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
     );
     // OpenBLAS' threads sometimes stall for tens of ms on a loaded 2-core
     // machine, so numpy runs both with its default threads and with one; the
-    // ratio is against the faster (our engine runs on one thread).
+    // ratio is against the faster.
     let (r_all, r_one) = (reference(name, iters, None), reference(name, iters, Some(1)));
     let best = [r_all, r_one].into_iter().flatten().min_by(|a, b| a.total_cmp(b));
     let show = |r: Option<f64>| r.map(|v| format!("{v:.3} ms")).unwrap_or_else(|| "n/a".into());
-    if let Some(t) = torch(name, iters) {
-        println!("{name}: PyTorch (CPU, 1 thread) {t:.3} ms; ratio ours/PyTorch {:.2}x", ours / t);
+    let cores = threads::current();
+    println!("{name}: ours {ours:.3} ms on {cores} threads, {one:.3} ms on 1 ({:.2}x faster on {cores})", one / ours);
+    match (torch(name, iters, None), torch(name, iters, Some(1))) {
+        (Some(t), Some(t1)) => println!(
+            "{name}: PyTorch (CPU) {t:.3} ms at its default threads, {t1:.3} ms at 1; ratio ours/PyTorch {:.2}x (all cores), {:.2}x (1 thread each)",
+            ours / t,
+            one / t1
+        ),
+        _ => println!("{name}: PyTorch reference unavailable"),
     }
     match best {
         Some(r) => println!(

@@ -94,28 +94,37 @@ impl Group {
         v
     }
 
-    /// Run over `n` elements into `out`. `scratch` holds one block per instruction.
-    pub fn run(&self, bufs: &[Vec<f32>], n: usize, out: &mut [f32], scratch: &mut Vec<f32>) {
+    /// Run over elements `lo..lo + out.len()` into `out`.
+    pub fn run(&self, bufs: &[Vec<f32>], lo: usize, out: &mut [f32]) {
         let ni = self.instrs.len();
-        scratch.resize(ni * BLOCK, 0.0);
-        let mut start = 0;
-        while start < n {
-            let len = BLOCK.min(n - start);
-            for (k, ins) in self.instrs.iter().enumerate() {
-                let (done, rest) = scratch.split_at_mut(k * BLOCK);
-                let dst = &mut rest[..len];
-                let fetch = |s: Src| match s {
-                    Src::Reg(r) => Operand::Slice(&done[r * BLOCK..r * BLOCK + len]),
-                    Src::Buf(b) => Operand::Slice(&bufs[b][start..start + len]),
-                    Src::Scalar(b) => Operand::Scalar(bufs[b].first().copied().unwrap_or(0.0)),
-                };
-                let a = fetch(ins.a);
-                let b = ins.b.map(fetch);
-                apply(ins.prim, &a, b.as_ref(), dst);
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.resize(scratch.len().max(ni * BLOCK), 0.0);
+            let mut start = 0;
+            while start < out.len() {
+                let len = BLOCK.min(out.len() - start);
+                let at = lo + start;
+                for (k, ins) in self.instrs.iter().enumerate() {
+                    let (done, rest) = scratch.split_at_mut(k * BLOCK);
+                    let dst = &mut rest[..len];
+                    let fetch = |s: Src| match s {
+                        Src::Reg(r) => Operand::Slice(&done[r * BLOCK..r * BLOCK + len]),
+                        Src::Buf(b) => Operand::Slice(&bufs[b][at..at + len]),
+                        Src::Scalar(b) => Operand::Scalar(bufs[b].first().copied().unwrap_or(0.0)),
+                    };
+                    let a = fetch(ins.a);
+                    let b = ins.b.map(fetch);
+                    apply(ins.prim, &a, b.as_ref(), dst);
+                }
+                let last = (ni - 1) * BLOCK;
+                out[start..start + len].copy_from_slice(&scratch[last..last + len]);
+                start += len;
             }
-            let last = (ni - 1) * BLOCK;
-            out[start..start + len].copy_from_slice(&scratch[last..last + len]);
-            start += len;
-        }
+        });
     }
+}
+
+thread_local! {
+    /// One block per instruction, per thread (pieces of one group run on
+    /// several threads at once).
+    static SCRATCH: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }

@@ -429,7 +429,36 @@ impl Gather {
 
     /// `bufs` are all the program's buffers; the sources are read from it.
     /// The caller has checked `reads()` against the sources' lengths.
+    /// Split across the pool along outputs (whole runs for `Runs`).
     pub fn run(&self, bufs: &[Vec<f32>], out: &mut [f32]) {
+        let n = self.len().min(out.len());
+        let entries = match &self.kind {
+            Kind::Single(idx) => idx.len(),
+            Kind::Sum { idx, .. } => idx.len(),
+            Kind::Runs { runs, first, .. } => runs.iter().map(|r| r.len as usize * (r.ents.1 - r.ents.0).max(1) as usize).sum::<usize>().max(first.len()),
+        };
+        let k = super::par::pieces(entries.max(n));
+        let cuts = match &self.kind {
+            _ if k <= 1 => vec![0, n],
+            Kind::Runs { runs, .. } => {
+                // Cut at the run starting nearest each even split.
+                let mut c: Vec<usize> = super::par::cuts(n, k, 1)
+                    .iter()
+                    .map(|&o| runs.get(runs.partition_point(|r| (r.out as usize) < o)).map_or(n, |r| r.out as usize))
+                    .collect();
+                c[0] = 0;
+                *c.last_mut().unwrap_or(&mut 0) = n;
+                c.dedup();
+                c
+            }
+            _ => super::par::cuts(n, k, 1),
+        };
+        super::par::for_ranges(&mut out[..n], &cuts, |lo, part| self.run_part(bufs, lo, part));
+    }
+
+    /// Outputs `lo..lo + out.len()` (for `Runs`, a range of whole runs).
+    fn run_part(&self, bufs: &[Vec<f32>], lo: usize, out: &mut [f32]) {
+        let hi = lo + out.len();
         let src: Vec<&[f32]> = self.srcs.iter().map(|&s| bufs[s].as_slice()).collect();
         // SAFETY: every entry's source is < srcs.len() by construction
         // (`compile`) and its index < that source's length (`reads`,
@@ -438,18 +467,18 @@ impl Gather {
         match &self.kind {
             Kind::Single(idx) if src.len() == 1 => {
                 let s = src[0];
-                for (o, &e) in out.iter_mut().zip(idx) {
+                for (o, &e) in out.iter_mut().zip(&idx[lo..hi]) {
                     // SAFETY: as above.
                     *o = if e == u32::MAX { 0.0 } else { unsafe { *s.get_unchecked((e & INDEX_MASK) as usize) } };
                 }
             }
             Kind::Single(idx) => {
-                for (o, &e) in out.iter_mut().zip(idx) {
+                for (o, &e) in out.iter_mut().zip(&idx[lo..hi]) {
                     *o = if e == u32::MAX { 0.0 } else { get(e) };
                 }
             }
             Kind::Sum { start, idx } => {
-                for (o, w) in out.iter_mut().zip(start.windows(2)) {
+                for (o, w) in out.iter_mut().zip(start[lo..=hi].windows(2)) {
                     let mut s = 0.0;
                     for &e in &idx[w[0] as usize..w[1] as usize] {
                         s += get(e);
@@ -467,8 +496,9 @@ impl Gather {
                 let at = |e: u32, d: u32, j: usize| unsafe {
                     *src.get_unchecked((e >> INDEX_BITS) as usize).get_unchecked((e & INDEX_MASK) as usize + j * d as usize)
                 };
-                for r in runs {
-                    let (len, o) = (r.len as usize, r.out as usize);
+                let (r0, r1) = (runs.partition_point(|r| (r.out as usize) < lo), runs.partition_point(|r| (r.out as usize) < hi));
+                for r in &runs[r0..r1] {
+                    let (len, o) = (r.len as usize, r.out as usize - lo);
                     let out = &mut out[o..o + len];
                     let ents = r.ents.0 as usize..r.ents.1 as usize;
                     let (ents, steps) = (&first[ents.clone()], &steps[ents]);

@@ -5,6 +5,9 @@ use crate::graph::reference::for_each_index;
 use crate::graph::view::View;
 use crate::graph::Prim;
 
+use std::ops::Range;
+
+use super::par::{self, SharedOut};
 use super::strided::Loop;
 
 #[inline(always)]
@@ -367,10 +370,6 @@ impl GemmPlan {
         plan
     }
 
-    fn bases(&self) -> &[[isize; 3]] {
-        &self.bases
-    }
-
     /// Base offsets over the given batch dims only.
     fn bases_of(&self, dims: &[(usize, [isize; 3])]) -> Vec<[isize; 3]> {
         let shape: Vec<usize> = dims.iter().map(|d| d.0).collect();
@@ -410,14 +409,17 @@ impl GemmPlan {
 
     /// Plain loops for tiny products (dot products of the loss, 1x1
     /// contractions), where packing for sgemm costs more than the math.
-    fn run_naive(&self, a: &[f32], b: &[f32], c: &mut [f32], [oa, ob, oc]: [isize; 3]) {
+    ///
+    /// # Safety
+    /// `extents` checked against the buffers; no other piece writes these outputs.
+    unsafe fn run_naive(&self, a: &[f32], b: &[f32], c: SharedOut, [oa, ob, oc]: [isize; 3]) {
         for i in 0..self.m as isize {
             for j in 0..self.n as isize {
                 let mut acc = 0f32;
                 for p in 0..self.k as isize {
                     acc += a[(oa + i * self.a_rc.0 + p * self.a_rc.1) as usize] * b[(ob + p * self.b_rc.0 + j * self.b_rc.1) as usize];
                 }
-                c[(oc + i * self.c_rc.0 + j * self.c_rc.1) as usize] = acc;
+                unsafe { *c.at(oc + i * self.c_rc.0 + j * self.c_rc.1) = acc };
             }
         }
     }
@@ -426,19 +428,21 @@ impl GemmPlan {
     /// time along `lanes`, each the FMA chain sgemm computes for that
     /// element: the same bits without packing panels for a single column
     /// (a batch norm's per-channel sums ran 512 such sgemm calls of 64 x 16
-    /// per step).
+    /// per step). Runs lanes `lanes` of batch entries `bases`.
     ///
     /// # Safety
-    /// FMA must be available (`fma::available`).
+    /// FMA must be available (`fma::available`); `extents` checked; no
+    /// other piece writes these outputs.
     #[cfg_attr(target_arch = "x86_64", target_feature(enable = "fma"))]
-    unsafe fn run_vector_fma(&self, a: &[f32], b: &[f32], c: &mut [f32]) {
-        let Some((len, step)) = self.lanes else { return };
+    unsafe fn run_vector_fma(&self, a: &[f32], b: &[f32], c: SharedOut, bases: &[[isize; 3]], lanes: Range<usize>) {
+        let Some((_, step)) = self.lanes else { return };
         let (ka, kb) = (self.a_rc.1, self.b_rc.0);
         const W: usize = 8;
+        let len = lanes.end;
         // SAFETY (every unchecked read and write): the caller validated
         // `extents`, which covers each index below.
-        for &[oa, ob, oc] in self.bases() {
-            let mut i = 0;
+        for &[oa, ob, oc] in bases {
+            let mut i = lanes.start;
             while i < len {
                 let w = W.min(len - i);
                 let mut acc = [0f32; W];
@@ -452,111 +456,188 @@ impl GemmPlan {
                 }
                 for (r, v) in acc[..w].iter().enumerate() {
                     // sgemm stores 1 * chain + 0 (so -0 becomes +0).
-                    unsafe { *c.get_unchecked_mut((oc + (i + r) as isize * step[2]) as usize) = v + 0.0 };
+                    unsafe { *c.at(oc + (i + r) as isize * step[2]) = v + 0.0 };
                 }
                 i += w;
             }
         }
     }
 
-    /// C = A B for every batch entry. The caller has checked `extents`
-    /// against the buffer lengths.
+    /// Dot products (m = n = 1) of batch entries `bases`, four at a time:
+    /// independent chains overlap in the pipeline, and each keeps its own
+    /// left-to-right order.
+    ///
+    /// # Safety
+    /// As `run_naive`.
+    unsafe fn run_dots(&self, a: &[f32], b: &[f32], c: SharedOut, bases: &[[isize; 3]]) {
+        let (sa, sb) = (self.a_rc.1, self.b_rc.0);
+        let quads = bases.chunks_exact(4);
+        let k = self.k;
+        for q in quads.clone() {
+            let mut acc = [0.0f32; 4];
+            if sa == 1 && sb == 1 {
+                // Contiguous rows: slices of exactly k, so no bounds checks inside.
+                let ra: [&[f32]; 4] = std::array::from_fn(|r| &a[q[r][0] as usize..][..k]);
+                let rb: [&[f32]; 4] = std::array::from_fn(|r| &b[q[r][1] as usize..][..k]);
+                for t in 0..k {
+                    for r in 0..4 {
+                        acc[r] += ra[r][t] * rb[r][t];
+                    }
+                }
+            } else {
+                for t in 0..k as isize {
+                    for (r, [oa, ob, _]) in acc.iter_mut().zip(q) {
+                        *r += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
+                    }
+                }
+            }
+            for (r, [_, _, oc]) in acc.iter().zip(q) {
+                unsafe { *c.at(*oc) = *r };
+            }
+        }
+        for &[oa, ob, oc] in quads.remainder() {
+            let mut acc = 0.0f32;
+            for t in 0..self.k as isize {
+                acc += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
+            }
+            unsafe { *c.at(oc) = acc };
+        }
+    }
+
+    /// One sgemm over rows `rows` (or, with `by_cols`, columns) of batch
+    /// entry `[oa, ob, oc]`: splitting rows or columns changes no bit, as
+    /// each element of C is the same chain of multiply-adds over k
+    /// whichever tile computes it (matrixmultiply's edge tiles store alpha
+    /// * chain + beta * C exactly as its full ones do for alpha 1, beta 0).
+    ///
+    /// # Safety
+    /// As `run_naive`.
+    unsafe fn run_sgemm(&self, a: &[f32], b: &[f32], c: SharedOut, [oa, ob, oc]: [isize; 3], part: Range<usize>, by_cols: bool) {
+        let (mut oa, mut ob, mut oc) = (oa, ob, oc);
+        let (mut m, mut n) = (self.m, self.n);
+        let lo = part.start as isize;
+        if by_cols {
+            ob += lo * self.b_rc.1;
+            oc += lo * self.c_rc.1;
+            n = part.len();
+        } else {
+            oa += lo * self.a_rc.0;
+            oc += lo * self.c_rc.0;
+            m = part.len();
+        }
+        // SAFETY: Program::validate checked every offset these strides can
+        // reach against the three buffers' lengths (`extents`), and C's
+        // strides come from a contiguous layout so they never alias.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                self.k,
+                n,
+                1.0,
+                a.as_ptr().offset(oa),
+                self.a_rc.0,
+                self.a_rc.1,
+                b.as_ptr().offset(ob),
+                self.b_rc.0,
+                self.b_rc.1,
+                0.0,
+                c.at(oc),
+                self.c_rc.0,
+                self.c_rc.1,
+            );
+        }
+    }
+
+    /// C = A B for every batch entry, split across the pool's threads
+    /// along batch entries, then rows or columns of C (never along k). The
+    /// caller has checked `extents` against the buffer lengths.
     pub fn run(&self, a: &[f32], b: &[f32], c: &mut [f32]) {
         if self.k == 0 {
             c.fill(0.0);
             return;
         }
+        let out = SharedOut(c.as_mut_ptr());
+        let entries = self.bases.len();
+        let work = self.m * self.n * self.k;
+        // SAFETY (every call below): `extents` was checked by the caller,
+        // and the pieces write disjoint outputs: distinct batch entries,
+        // rows, columns or lanes of a contiguous C.
         if self.m == 1 && self.n == 1 {
-            // A batch of dot products (e.g. a normalization's sum of
-            // squares): sgemm's per-call setup would dominate.
-            let (sa, sb) = (self.a_rc.1, self.b_rc.0);
             // Summing over an outer axis (a batch norm's sum over the batch):
             // run along the batch's contiguous inner dim instead, so the
             // reads are sequential and the loop vectorizes.
+            let (sa, sb) = (self.a_rc.1, self.b_rc.0);
             if let Some((&(len, [1, 1, 1]), outer)) = self.batch.split_last()
                 && (sa.unsigned_abs() >= len || sb.unsigned_abs() >= len)
             {
-                for [oa, ob, oc] in self.bases_of(outer) {
-                    let out = &mut c[oc as usize..oc as usize + len];
-                    out.fill(0.0);
-                    for t in 0..self.k as isize {
-                        let (ra, rb) = ((oa + t * sa) as usize, (ob + t * sb) as usize);
-                        for ((o, x), y) in out.iter_mut().zip(&a[ra..ra + len]).zip(&b[rb..rb + len]) {
-                            *o += x * y;
+                let outer = self.bases_of(outer);
+                let cuts = par::cuts(len, par::pieces(len * self.k * outer.len()), 16);
+                par::for_each_range(&cuts, |part| {
+                    for &[oa, ob, oc] in &outer {
+                        let (oa, ob, oc) = (oa as usize + part.start, ob as usize + part.start, oc + part.start as isize);
+                        // SAFETY: as above; this piece alone writes C[oc..oc + part.len()].
+                        let out = unsafe { std::slice::from_raw_parts_mut(out.at(oc), part.len()) };
+                        out.fill(0.0);
+                        for t in 0..self.k as isize {
+                            let (ra, rb) = ((oa as isize + t * sa) as usize, (ob as isize + t * sb) as usize);
+                            for ((o, x), y) in out.iter_mut().zip(&a[ra..ra + part.len()]).zip(&b[rb..rb + part.len()]) {
+                                *o += x * y;
+                            }
                         }
                     }
-                }
+                });
                 return;
             }
-            // Four dot products at a time: independent chains overlap in the
-            // pipeline, and each keeps its own left-to-right order.
-            let bases = self.bases();
-            let quads = bases.chunks_exact(4);
-            let k = self.k;
-            for q in quads.clone() {
-                let mut acc = [0.0f32; 4];
-                if sa == 1 && sb == 1 {
-                    // Contiguous rows: slices of exactly k, so no bounds checks inside.
-                    let ra: [&[f32]; 4] = std::array::from_fn(|r| &a[q[r][0] as usize..][..k]);
-                    let rb: [&[f32]; 4] = std::array::from_fn(|r| &b[q[r][1] as usize..][..k]);
-                    for t in 0..k {
-                        for r in 0..4 {
-                            acc[r] += ra[r][t] * rb[r][t];
-                        }
-                    }
-                } else {
-                    for t in 0..k as isize {
-                        for (r, [oa, ob, _]) in acc.iter_mut().zip(q) {
-                            *r += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
-                        }
-                    }
+            let cuts = par::cuts(entries, par::pieces(entries * self.k), 4);
+            par::for_each_range(&cuts, |r| unsafe { self.run_dots(a, b, out, &self.bases[r]) });
+            return;
+        }
+        if let Some((lanes, _)) = self.lanes {
+            let k = par::pieces(work * entries);
+            if entries >= k {
+                let cuts = par::cuts(entries, k, 1);
+                par::for_each_range(&cuts, |r| unsafe { self.run_vector_fma(a, b, out, &self.bases[r], 0..lanes) });
+            } else {
+                for base in &self.bases {
+                    let cuts = par::cuts(lanes, par::pieces(work), 8);
+                    par::for_each_range(&cuts, |r| unsafe { self.run_vector_fma(a, b, out, std::slice::from_ref(base), r) });
                 }
-                for (r, [_, _, oc]) in acc.iter().zip(q) {
-                    c[*oc as usize] = *r;
-                }
-            }
-            for &[oa, ob, oc] in quads.remainder() {
-                let mut acc = 0.0f32;
-                for t in 0..self.k as isize {
-                    acc += a[(oa + t * sa) as usize] * b[(ob + t * sb) as usize];
-                }
-                c[oc as usize] = acc;
             }
             return;
         }
-        let small = self.m * self.n * self.k <= SMALL_GEMM;
-        if self.lanes.is_some() {
-            // SAFETY: as for sgemm below (`extents` checked by the caller).
-            unsafe { self.run_vector_fma(a, b, c) };
+        if work <= SMALL_GEMM {
+            let cuts = par::cuts(entries, par::pieces(work * entries), 1);
+            par::for_each_range(&cuts, |r| {
+                for base in &self.bases[r] {
+                    unsafe { self.run_naive(a, b, out, *base) };
+                }
+            });
             return;
         }
-        for &[oa, ob, oc] in self.bases() {
-            if small {
-                self.run_naive(a, b, c, [oa, ob, oc]);
-                continue;
-            }
-            // SAFETY: Program::resolve checked every offset these strides can
-            // reach against the three buffers' lengths (`extents`), and C's
-            // strides come from a contiguous layout so they never alias.
-            unsafe {
-                matrixmultiply::sgemm(
-                    self.m,
-                    self.k,
-                    self.n,
-                    1.0,
-                    a.as_ptr().offset(oa),
-                    self.a_rc.0,
-                    self.a_rc.1,
-                    b.as_ptr().offset(ob),
-                    self.b_rc.0,
-                    self.b_rc.1,
-                    0.0,
-                    c.as_mut_ptr().offset(oc),
-                    self.c_rc.0,
-                    self.c_rc.1,
-                );
-            }
+        let k = par::pieces(work * entries);
+        if entries >= k {
+            let cuts = par::cuts(entries, k, 1);
+            par::for_each_range(&cuts, |r| {
+                for base in &self.bases[r] {
+                    unsafe { self.run_sgemm(a, b, out, *base, 0..self.m, false) };
+                }
+            });
+            return;
         }
+        // Fewer entries than pieces: cut each product's longer side of C
+        // into tiles of whole microkernel panels.
+        let by_cols = self.n > self.m;
+        let side = if by_cols { self.n } else { self.m };
+        let per_entry = k.div_ceil(entries);
+        let cuts = par::cuts(side, per_entry, 16);
+        let tasks: Vec<(usize, Range<usize>)> =
+            (0..entries).flat_map(|e| cuts.windows(2).map(move |w| (e, w[0]..w[1]))).collect();
+        let tcuts: Vec<usize> = (0..=tasks.len()).collect();
+        par::for_each_range(&tcuts, |r| {
+            for (e, part) in &tasks[r] {
+                unsafe { self.run_sgemm(a, b, out, self.bases[*e], part.clone(), by_cols) };
+            }
+        });
     }
 }
 

@@ -19,7 +19,9 @@
 mod fuse;
 mod gather;
 mod kernels;
+mod par;
 pub(crate) mod strided;
+pub mod threads;
 
 use std::collections::HashMap;
 
@@ -62,7 +64,7 @@ enum Kernel {
     Copy { a: usize, va: View, out: usize },
     Reduce { is_max: bool, a: usize, va: View, axis: usize, out: usize },
     Gemm { a: usize, b: usize, plan: GemmPlan, out: usize },
-    Fused { group: fuse::Group, n: usize, out: usize, scratch: Vec<f32> },
+    Fused { group: fuse::Group, n: usize, out: usize },
     Gather { g: gather::Gather, out: usize },
 }
 
@@ -229,7 +231,7 @@ impl Program {
             let len = st.shape_len(dims)?;
             let res = |t: &ShapeTracker| view::resolve(t, dims).ok_or_else(|| missing(t));
             if let Some(group) = &st.group {
-                kernels.push(Kernel::Fused { group: group.clone(), n: len, out: st.out, scratch: vec![] });
+                kernels.push(Kernel::Fused { group: group.clone(), n: len, out: st.out });
                 continue;
             }
             let k = match st.prim {
@@ -352,30 +354,24 @@ impl Program {
         (0..self.steps.len()).filter(|&i| need[i]).collect()
     }
 
-    /// Run the given kernels in order.
+    /// Run the given kernels in order, each split across the thread pool
+    /// where it is big enough (see `par`).
     pub fn run_subset(&mut self, which: &[usize]) -> Result<(), EngineError> {
         if self.dims.is_none() {
             self.set_dims(&DimValues::default())?;
         }
-        let (kernels, bufs) = (&mut self.kernels, &mut self.bufs);
-        for &i in which {
-            let Some(k) = kernels.get_mut(i) else { continue };
-            let Some(out_slot) = k.out() else { continue };
-            let mut out = std::mem::take(&mut bufs[out_slot]);
-            let b = &*bufs;
-            match k {
-                Kernel::Nop => {}
-                Kernel::Const { value, .. } => out.fill(*value),
-                Kernel::Unary { prim, x, .. } => kernels::unary(*prim, &b[*x], &mut out),
-                Kernel::Binary { prim, a, va, b: bb, vb, .. } => kernels::binary(*prim, &b[*a], va, &b[*bb], vb, &mut out),
-                Kernel::Copy { a, va, .. } => kernels::copy(&b[*a], va, &mut out),
-                Kernel::Reduce { is_max, a, va, axis, .. } => kernels::reduce(*is_max, &b[*a], va, *axis, &mut out),
-                Kernel::Gemm { a, b: bb, plan, .. } => plan.run(&b[*a], &b[*bb], &mut out),
-                Kernel::Fused { group, n, scratch, .. } => group.run(b, *n, &mut out, scratch),
-                Kernel::Gather { g, .. } => g.run(b, &mut out),
+        let (kernels, bufs) = (&self.kernels, &mut self.bufs);
+        // Run on a pool thread, so each kernel's pieces are handed out by
+        // work stealing instead of waking the pool from outside per kernel.
+        rayon::scope(|_| {
+            for &i in which {
+                let Some(k) = kernels.get(i) else { continue };
+                let Some(out_slot) = k.out() else { continue };
+                let mut out = std::mem::take(&mut bufs[out_slot]);
+                k.run(bufs, &mut out);
+                bufs[out_slot] = out;
             }
-            bufs[out_slot] = out;
-        }
+        });
         Ok(())
     }
 
@@ -564,6 +560,46 @@ fn emit(
 }
 
 impl Kernel {
+    /// Fill `out` (this kernel's output buffer) from `b`, the program's buffers.
+    fn run(&self, b: &[Vec<f32>], out: &mut [f32]) {
+        match self {
+            Kernel::Nop => {}
+            Kernel::Const { value, .. } => out.fill(*value),
+            Kernel::Unary { prim, x, .. } => {
+                let x = &b[*x];
+                let n = x.len().min(out.len());
+                par::rows(&mut out[..n], n, 1, 1, |lo, hi, part| kernels::unary(*prim, &x[lo..hi], part));
+            }
+            Kernel::Binary { prim, a, va, b: bb, vb, .. } => {
+                let (a, bb) = (&b[*a], &b[*bb]);
+                split_view(va, None, out, |d, lo, hi, part| match d {
+                    Some(d) => kernels::binary(*prim, a, &va.narrowed(d, lo, hi), bb, &vb.narrowed(d, lo, hi), part),
+                    None => kernels::binary(*prim, a, va, bb, vb, part),
+                });
+            }
+            Kernel::Copy { a, va, .. } => {
+                let a = &b[*a];
+                split_view(va, None, out, |d, lo, hi, part| match d {
+                    Some(d) => kernels::copy(a, &va.narrowed(d, lo, hi), part),
+                    None => kernels::copy(a, va, part),
+                });
+            }
+            Kernel::Reduce { is_max, a, va, axis, .. } => {
+                let a = &b[*a];
+                split_view(va, Some(*axis), out, |d, lo, hi, part| match d {
+                    Some(d) => kernels::reduce(*is_max, a, &va.narrowed(d, lo, hi), *axis, part),
+                    None => kernels::reduce(*is_max, a, va, *axis, part),
+                });
+            }
+            Kernel::Gemm { a, b: bb, plan, .. } => plan.run(&b[*a], &b[*bb], out),
+            Kernel::Fused { group, n, .. } => {
+                let per = group.instrs.len();
+                par::rows(&mut out[..*n], *n, 1, per, |lo, _, part| group.run(b, lo, part));
+            }
+            Kernel::Gather { g, .. } => g.run(b, out),
+        }
+    }
+
     /// The kernel as a pure data movement (copy, small sum, add), if it is one.
     fn linear(&self) -> Option<gather::Linear<'_>> {
         let l = match self {
@@ -601,6 +637,22 @@ impl Kernel {
             Kernel::Fused { group, n, .. } => group.reads(*n).into_iter().map(|r| r.0).collect(),
         }
     }
+}
+
+/// Run `f(axis, lo, hi, out_part)` on pieces of a kernel whose contiguous
+/// output spans `v`'s logical shape (without `reduced`): split along the
+/// outermost axis longer than one, whose pieces own contiguous outputs
+/// (`None`: one piece, the whole view).
+fn split_view(v: &View, reduced: Option<usize>, out: &mut [f32], f: impl Fn(Option<usize>, usize, usize, &mut [f32]) + Sync) {
+    let Some(d) = (0..v.shape.len()).find(|&d| Some(d) != reduced && v.shape[d] > 1) else {
+        return f(None, 0, 0, out);
+    };
+    let inner: usize = (d + 1..v.shape.len()).filter(|&e| Some(e) != reduced).map(|e| v.shape[e]).product();
+    let work = reduced.map_or(1, |r| v.shape[r]) * inner;
+    if par::pieces(v.shape[d] * work) <= 1 {
+        return f(None, 0, 0, out);
+    }
+    par::rows(out, v.shape[d], inner, work, |lo, hi, part| f(Some(d), lo, hi, part));
 }
 
 /// Replace chains of data-movement kernels whose intermediates have one

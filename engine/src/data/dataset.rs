@@ -98,17 +98,30 @@ impl Dataset {
 
     /// The samples at `indices`, in that order, as one batch.
     pub fn batch(&self, indices: &[usize]) -> Result<Batch, DataError> {
-        let n = self.sample_len();
-        let mut x = Vec::with_capacity(indices.len() * n);
-        let mut y = Vec::with_capacity(indices.len());
+        let mut b = Batch { x: Vec::with_capacity(indices.len() * self.sample_len()), shape: vec![], y: Vec::with_capacity(indices.len()) };
+        self.batch_into(indices, &mut b)?;
+        Ok(b)
+    }
+
+    /// The samples at `indices` into `b`, reusing its buffers.
+    pub fn batch_into(&self, indices: &[usize], b: &mut Batch) -> Result<(), DataError> {
+        b.x.clear();
+        b.y.clear();
         for &i in indices {
             let (s, l) = self.get(i).ok_or_else(|| DataError::Invalid(format!("sample index {i} out of range (dataset has {})", self.len())))?;
-            x.extend_from_slice(s);
-            y.push(l);
+            b.x.extend_from_slice(s);
+            b.y.push(l);
         }
-        let mut shape = vec![indices.len()];
-        shape.extend_from_slice(&self.sample_shape);
-        Ok(Batch { x, shape, y })
+        b.shape.clear();
+        b.shape.push(indices.len());
+        b.shape.extend_from_slice(&self.sample_shape);
+        Ok(())
+    }
+
+    /// The sample order of epoch `epoch` under `seed` (what
+    /// `shuffled_batches` walks).
+    pub fn epoch_order(&self, seed: u64, epoch: u64) -> Vec<usize> {
+        SeededRng::stream(seed, epoch).permutation(self.len())
     }
 
     /// A new dataset of the samples at `indices`.
@@ -171,8 +184,7 @@ impl Dataset {
     /// Batches of epoch `epoch` in a random order that depends only on
     /// (`seed`, `epoch`), so any epoch can be reproduced on its own.
     pub fn shuffled_batches(&self, batch_size: usize, seed: u64, epoch: u64, drop_last: bool) -> Result<Batches<'_>, DataError> {
-        let order = SeededRng::stream(seed, epoch).permutation(self.len());
-        Batches::new(self, order, batch_size, drop_last)
+        Batches::new(self, self.epoch_order(seed, epoch), batch_size, drop_last)
     }
 
     /// Batches in dataset order (for evaluation).

@@ -92,6 +92,19 @@ impl View {
         self.shape.iter().product()
     }
 
+    /// The part with indices `lo..hi` along axis `d` (a piece of a kernel
+    /// split across threads).
+    pub fn narrowed(&self, d: usize, lo: usize, hi: usize) -> View {
+        let mut v = self.clone();
+        v.shape[d] = hi - lo;
+        v.offset += lo as isize * self.strides[d];
+        if let Some(b) = &mut v.bounds {
+            let (l, h) = b[d];
+            b[d] = (l.clamp(lo, hi) - lo, h.clamp(lo, hi) - lo);
+        }
+        v
+    }
+
     pub fn is_plain(&self) -> bool {
         self.bounds.is_none() && self.offset == 0 && self.strides == contiguous_strides(&self.shape)
     }

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod epoch_worker;
 pub mod metrics_csv;
 pub mod model;
+pub mod prefetch;
 pub mod reference;
 pub mod report;
 pub mod search;
@@ -13,6 +14,6 @@ pub mod trainer;
 pub use metrics_csv::{EpochMetrics, MetricsCsv};
 pub use model::{LayerProbe, Model, ModelError, Param, StepOutput};
 pub use trainer::{
-    EarlyStopping, Event, Finished, Job, Progress, SampleHook, StopReason, TrainConfig, TrainError, TrainerHandle, evaluate, progress_of,
+    EarlyStopping, Event, Finished, Job, Progress, SampleHook, StopReason, TrainConfig, TrainError, TrainerHandle, Timings, evaluate, progress_of,
     save_training,
 };

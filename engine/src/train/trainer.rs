@@ -23,6 +23,7 @@ use std::time::Instant;
 use super::checkpoint::{self, Checkpoint, CheckpointError};
 use super::metrics_csv::{EpochMetrics, MetricsCsv};
 use super::model::{first_non_finite, restore};
+use super::prefetch::Prefetch;
 use super::{Model, ModelError, StepOutput};
 use crate::data::augment::Augment;
 use crate::data::{DataError, Dataset};
@@ -190,6 +191,43 @@ pub struct Finished {
     pub progress: Progress,
     pub reason: StopReason,
     pub history: Vec<EpochMetrics>,
+    /// Where the run's time went.
+    pub timings: Timings,
+}
+
+/// Seconds a run spent in each part of its loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timings {
+    /// Waiting for the next batch (assembled and augmented on its own thread).
+    pub batches: f64,
+    /// The model's forward and backward passes.
+    pub steps: f64,
+    /// Regularization, finiteness checks, clipping, the optimizer update.
+    pub updates: f64,
+    /// Evaluation on the validation set.
+    pub evaluation: f64,
+    /// metrics.csv, checkpoints, the samples hook.
+    pub saving: f64,
+    /// The whole loop, these and everything else (events, pauses).
+    pub total: f64,
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let other = self.total - self.batches - self.steps - self.updates - self.evaluation - self.saving;
+        write!(
+            f,
+            "{:.2} s: forward+backward {:.2}, updates {:.2}, waiting for batches {:.2}, evaluation {:.2}, saving {:.2}, other {:.2}",
+            self.total, self.steps, self.updates, self.batches, self.evaluation, self.saving, other
+        )
+    }
+}
+
+/// Adds the seconds since `t` to `acc` and restarts `t`.
+fn lap(acc: &mut f64, t: &mut Instant) {
+    let now = Instant::now();
+    *acc += (now - *t).as_secs_f64();
+    *t = now;
 }
 
 enum Command {
@@ -349,7 +387,10 @@ impl<S> Worker<S> {
     fn run(mut self) -> Finished {
         let mut progress = self.job.config.start;
         let mut history = Vec::new();
-        let (Ok(reason) | Err(reason)) = self.epochs(&mut progress, &mut history);
+        let mut timings = Timings::default();
+        let started = Instant::now();
+        let (Ok(reason) | Err(reason)) = self.epochs(&mut progress, &mut history, &mut timings);
+        timings.total = started.elapsed().as_secs_f64();
         if let Some(p) = self.job.config.checkpoint.clone()
             && let Err(e) = save_training(&p, self.job.model.as_ref(), self.job.optimizer.as_ref(), progress)
         {
@@ -359,10 +400,10 @@ impl<S> Worker<S> {
             StopReason::Failed(m) => self.send(Event::Failed { message: m.clone() }),
             r => self.send(Event::Stopped { reason: r.clone() }),
         }
-        Finished { model: self.job.model, optimizer: self.job.optimizer, progress, reason, history }
+        Finished { model: self.job.model, optimizer: self.job.optimizer, progress, reason, history, timings }
     }
 
-    fn epochs(&mut self, progress: &mut Progress, history: &mut Vec<EpochMetrics>) -> Result<StopReason, StopReason> {
+    fn epochs(&mut self, progress: &mut Progress, history: &mut Vec<EpochMetrics>, time: &mut Timings) -> Result<StopReason, StopReason> {
         let fail = StopReason::Failed;
         let mut csv = match &self.job.config.metrics_csv {
             Some(p) => Some(MetricsCsv::open(p, progress.epoch > 0).map_err(|e| fail(format!("cannot write {}: {e}", p.display())))?),
@@ -378,15 +419,13 @@ impl<S> Worker<S> {
             let t0 = Instant::now();
             let (mut loss_sum, mut correct, mut count) = (0.0f64, 0usize, 0usize);
             let skip = progress.step.saturating_sub(epoch * per_epoch);
-            let train = Arc::clone(&self.job.train);
-            let batches = train
-                .shuffled_batches(self.job.config.batch_size, self.job.config.seed, epoch as u64, self.job.config.drop_last)
-                .map_err(|e| fail(e.to_string()))?;
-            for mut batch in batches.skip(skip) {
+            // The next batch is assembled and augmented while this step runs.
+            let mut batches = Prefetch::epoch(Arc::clone(&self.job.train), &self.job.config, epoch, skip, progress.step).map_err(fail)?;
+            let mut t = Instant::now();
+            while let Some(batch) = batches.next() {
+                lap(&mut time.batches, &mut t);
+                let batch = batch.map_err(fail)?;
                 self.poll()?;
-                if let Some(a) = &self.job.config.augment {
-                    a.apply_batch(&mut batch, &mut self.job.config.augment_rng(progress.step)).map_err(|e| fail(e.to_string()))?;
-                }
                 if self.job.config.max_steps.is_some_and(|m| progress.step >= m) {
                     return Ok(StopReason::StepLimit);
                 }
@@ -394,6 +433,7 @@ impl<S> Worker<S> {
                 let started = Instant::now();
                 let here = || format!("step {} (epoch {})", progress.step + 1, epoch + 1);
                 let out = self.job.model.train_step(&batch).map_err(|e| fail(format!("model failed at {}: {e}", here())))?;
+                lap(&mut time.steps, &mut t);
                 let loss = match &self.job.config.regularizer {
                     Some(r) => out.loss + r.apply(self.job.model.params_mut()),
                     None => out.loss,
@@ -422,6 +462,7 @@ impl<S> Worker<S> {
                 good_step = Some((progress.step + 1, loss));
                 self.job.optimizer.set_lr(lr);
                 self.job.optimizer.step(self.job.model.params_mut()).map_err(|e| fail(format!("optimizer failed at {}: {e}", here())))?;
+                lap(&mut time.updates, &mut t);
                 progress.step += 1;
                 loss_sum += loss as f64 * out.count as f64;
                 correct += out.correct;
@@ -430,8 +471,11 @@ impl<S> Worker<S> {
                     let seconds = started.elapsed().as_secs_f32();
                     self.send(Event::Step { step: progress.step, epoch: epoch + 1, loss, lr, seconds, samples: out.count });
                 }
+                batches.recycle(batch);
+                t = Instant::now();
             }
             progress.epoch = epoch + 1;
+            let mut t = Instant::now();
             let (val_loss, val_acc) = match self.job.val.clone() {
                 Some(v) => {
                     let s = evaluate(self.job.model.as_mut(), &v, self.job.config.eval_batch_size)
@@ -440,6 +484,7 @@ impl<S> Worker<S> {
                 }
                 None => (None, None),
             };
+            lap(&mut time.evaluation, &mut t);
             let m = EpochMetrics {
                 epoch: epoch + 1,
                 train_loss: (loss_sum / count.max(1) as f64) as f32,
@@ -462,6 +507,7 @@ impl<S> Worker<S> {
                 save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress)
                     .map_err(|e| fail(format!("saving checkpoint: {e}")))?;
             }
+            lap(&mut time.saving, &mut t);
             if let Some(es) = self.job.config.early_stopping {
                 let monitored = m.val_loss.unwrap_or(m.train_loss);
                 match &mut best {
