@@ -4,12 +4,12 @@
 # write metrics and checkpoint) against the same network, optimizer,
 # schedule and batch in PyTorch (benches/train_torch.py) at its default
 # threads, and each at one thread. Prints wall times, accuracies, ratios.
-# Usage: benches/train_e2e.sh [MNIST_DIR] [models...]   (default: .cache/data/mnist, cnn mlp)
+# Usage: benches/train_e2e.sh [MNIST_DIR] [models...]   (default: .cache/data/mnist/data, cnn mlp)
 # Python with torch: $VISLAB_TORCH_PYTHON, else /work/venv-torch/bin/python.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-data="${1:-.cache/data/mnist}"
+data="${1:-.cache/data/mnist/data}"
 shift || true
 models=("${@:-cnn}")
 [ $# -eq 0 ] && models=(cnn mlp)

@@ -59,6 +59,32 @@ fn lenet() -> Result<(Graph, ModelSpec), EngineError> {
     Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
 }
 
+/// The network `vislab train --model cnn` trains: conv 3x3 1->16 same,
+/// relu, maxpool 2, conv 3x3 16->32 same, relu, maxpool 2, fc 1568-128-10.
+fn mnist_cnn() -> Result<(Graph, ModelSpec), EngineError> {
+    let mut g = Graph::new();
+    let x = g.input("x", &[batch_dim(), 1usize.into(), 28usize.into(), 28usize.into()])?;
+    let labels = g.labels("labels", 10)?;
+    let same = |cin, cout| Conv2dConfig { padding: 1, ..Conv2dConfig::new(cin, cout, 3) };
+    let c1 = Conv2d::new(&mut g, "conv1", same(1, 16))?;
+    let c2 = Conv2d::new(&mut g, "conv2", same(16, 32))?;
+    let f1 = Linear::new(&mut g, "fc1", 32 * 7 * 7, 128, true)?;
+    let f2 = Linear::new(&mut g, "fc2", 128, 10, true)?;
+    let pool = Pool2d::max(2, 2);
+    let mut h = x;
+    for c in [&c1, &c2] {
+        h = c.forward(&mut g, h)?;
+        h = nn::relu(&mut g, h)?;
+        h = pool.forward(&mut g, h)?;
+    }
+    let h = flatten(&mut g, h)?;
+    let h = f1.forward(&mut g, h)?;
+    let h = nn::relu(&mut g, h)?;
+    let logits = f2.forward(&mut g, h)?;
+    let loss = nn::softmax_cross_entropy(&mut g, logits, labels)?;
+    Ok((g, ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] }))
+}
+
 /// DCGAN generator block: ConvTranspose2d(64 -> 32, k4, s2, p1, no bias)
 /// 8x8 -> 16x16, BatchNorm (train), ReLU; MSE against a target.
 fn dcgan_block() -> Result<(Graph, ModelSpec), EngineError> {
@@ -222,7 +248,7 @@ fn main() -> Result<(), EngineError> {
     let mut compile = vec![];
     // VISLAB_BENCH=name runs that graph only.
     let only = std::env::var("VISLAB_BENCH").ok();
-    for (name, build, iters) in [("mlp", mlp as fn() -> _, 300), ("cnn", lenet, 50), ("dcgan", dcgan_block, 50)] {
+    for (name, build, iters) in [("mlp", mlp as fn() -> _, 300), ("cnn", lenet, 50), ("dcgan", dcgan_block, 50), ("cnn28", mnist_cnn, 50)] {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }

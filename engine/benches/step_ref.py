@@ -162,6 +162,8 @@ def dcgan_step(p, x, t):
 
 def main():
     which = sys.argv[1]
+    if which not in ("mlp", "dcgan", "cnn"):
+        sys.exit(f"no numpy version of {which}")
     iters = int(sys.argv[2]) if len(sys.argv) > 2 else 200
     y = rng.integers(0, 10, B)
     if which == "mlp":

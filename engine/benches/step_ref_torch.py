@@ -1,7 +1,7 @@
 """PyTorch (CPU) reference for engine/benches/step.rs: one training step
 (forward, loss, backward filling every parameter gradient) of the same
 models. Prints `<model> <median ms per step>`.
-Usage: step_ref_torch.py mlp|cnn|dcgan [iters]. TORCH_THREADS sets torch's threads
+Usage: step_ref_torch.py mlp|cnn|dcgan|cnn28 [iters]. TORCH_THREADS sets torch's threads
 (default: torch's own, every core)."""
 import os
 import sys
@@ -22,6 +22,12 @@ def model(which):
     if which == "dcgan":
         # ConvTranspose2d(64 -> 32, k4, s2, p1, no bias) 8x8 -> 16x16, BatchNorm (train), ReLU
         return nn.Sequential(nn.ConvTranspose2d(64, 32, 4, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU()), (B, 64, 8, 8)
+    if which == "cnn28":
+        # the network of `vislab train --model cnn`
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(32 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10)), (B, 1, 28, 28)
     # LeNet as in step.rs: conv 5x5 (1->6), relu, pool 2, conv 5x5 (6->16), relu, pool 2, 256-120-84-10
     net = nn.Sequential(
         nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2),

@@ -270,7 +270,7 @@ impl Model {
 
     /// Eval-mode forward for the eval outputs only.
     pub fn evaluate(&mut self) -> Result<(), EngineError> {
-        self.program.run_subset(&self.eval_schedule)
+        self.program.run_occasional(&self.eval_schedule)
     }
 
     /// Eval-mode forward for some of the eval outputs only (what they need).
@@ -280,7 +280,7 @@ impl Model {
             .map(|n| self.eval_outputs.get(*n).copied().ok_or_else(|| EngineError::UnknownName((*n).into())))
             .collect::<Result<Vec<_>, _>>()?;
         let schedule = self.program.schedule_for(&ids);
-        self.program.run_subset(&schedule)
+        self.program.run_occasional(&schedule)
     }
 
     /// Names of the probes, in the order given at compile time.
@@ -295,9 +295,9 @@ impl Model {
         match mode {
             crate::nn::Mode::Train => {
                 self.fill_noise();
-                self.program.run_subset(&self.probe_train_schedule)
+                self.program.run_occasional(&self.probe_train_schedule)
             }
-            crate::nn::Mode::Eval => self.program.run_subset(&self.probe_eval_schedule),
+            crate::nn::Mode::Eval => self.program.run_occasional(&self.probe_eval_schedule),
         }
     }
 

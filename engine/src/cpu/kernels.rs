@@ -207,6 +207,13 @@ pub(crate) fn reduce(is_max: bool, a: &[f32], va: &View, axis: usize, out: &mut 
     // accumulate whole contiguous rows instead of short strided dots.
     let mut order: Vec<usize> = (0..va.shape.len()).collect();
     order.sort_by_key(|&d| std::cmp::Reverse(va.strides[d].unsigned_abs()));
+    // A max over a tiny innermost window (a 2x2 pool's 2) runs outermost
+    // instead, so the inner loop walks a whole output row; each output
+    // still sees its window in the same order, and a max is exact.
+    if is_max && order.last() == Some(&axis) && va.shape[axis] < 8 {
+        order.pop();
+        order.insert(0, axis);
+    }
     let shape: Vec<usize> = order.iter().map(|&d| va.shape[d]).collect();
     let (so_p, sa_p): (Vec<isize>, Vec<isize>) = order.iter().map(|&d| (os[d], va.strides[d])).unzip();
     let lp = Loop::new(&shape, [&so_p, &sa_p], [0, va.offset]);

@@ -81,16 +81,40 @@ pub struct Program {
     keep: Vec<bool>,
     /// Compose data-movement chains into gathers (on unless a test compares).
     compose: bool,
-    /// Slots the current plan leaves unwritten (absorbed into gathers).
-    freed: Vec<usize>,
-    /// Earlier plans (dims, kernels, freed slots): a training loop that
-    /// alternates batch sizes (a last partial batch, an evaluation batch)
-    /// does not compose its gathers again.
-    plans: Vec<(DimValues, Vec<Kernel>, Vec<usize>)>,
+    /// Slots the current plan reads or writes (sized for its dims).
+    uses: Vec<usize>,
+    /// What the current kernels were planned for.
+    planned: Option<PlanKey>,
+    /// Earlier plans (what for, kernels, slots used): a training loop
+    /// that alternates batch sizes and schedules (a last partial batch, an
+    /// evaluation batch) does not compose its gathers again.
+    plans: Vec<(PlanKey, Vec<Kernel>, Vec<usize>)>,
 }
 
-/// Plans kept besides the current one.
-const KEPT_PLANS: usize = 3;
+/// The dims and schedule a plan is for, how often it ran, and whether its
+/// gathers are composed.
+#[derive(Debug, Clone)]
+struct PlanKey {
+    dims: DimValues,
+    which: Vec<usize>,
+    runs: usize,
+    composed: bool,
+}
+
+impl PlanKey {
+    fn is_for(&self, dims: &DimValues, which: &[usize]) -> bool {
+        self.dims == *dims && self.which == which
+    }
+}
+
+/// Runs after which an occasional schedule's plan is composed: composing
+/// an evaluation pass at batch 1000 costs about 35 of its runs (MNIST CNN,
+/// 4.6 s against 0.13 s a run), so a short run's evaluation never pays it.
+const COMPOSE_AFTER: usize = 64;
+
+/// Plans kept besides the current one: training at two batch sizes,
+/// evaluation at two, probes in both modes.
+const KEPT_PLANS: usize = 6;
 
 fn missing(d: &dyn std::fmt::Debug) -> EngineError {
     EngineError::MissingDim(format!("{d:?}"))
@@ -156,7 +180,7 @@ impl Program {
             let l: &(String, usize, Vec<Dim>, LeafKind) = l;
             keep[l.1] = true;
         }
-        let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs, keep, compose: true, freed: vec![], plans: vec![] };
+        let mut p = Program { steps, slot, leaf_slots, dims: None, kernels: vec![], bufs, keep, compose: true, uses: vec![], planned: None, plans: vec![] };
         for (_, s, shape, kind) in &p.leaf_slots {
             let init = if let LeafKind::State(v) = kind { *v } else { 0.0 };
             if let LeafKind::Fixed(d) = kind {
@@ -173,10 +197,10 @@ impl Program {
     }
 
     /// Turn the composition of copy chains into gathers on or off (a
-    /// comparison for tests; takes effect at the next `set_dims`).
+    /// comparison for tests; takes effect at the next run).
     pub fn set_compose(&mut self, on: bool) {
         self.compose = on;
-        self.dims = None;
+        self.planned = None;
         self.plans.clear();
     }
 
@@ -185,46 +209,87 @@ impl Program {
         self.dims.as_ref()
     }
 
-    /// Set the dynamic dims (e.g. `B`), re-planning only when they change.
-    /// Input buffers keep their contents only if their size did not change.
+    /// Set the dynamic dims (e.g. `B`) and size the leaves (inputs) for
+    /// them. Input buffers keep their contents only if their size did not
+    /// change. Kernels are planned, and the buffers they use sized, when a
+    /// schedule first runs at these dims (see `use_plan`).
     pub fn set_dims(&mut self, dims: &DimValues) -> Result<(), EngineError> {
         if self.dims.as_ref() == Some(dims) {
             return Ok(());
         }
-        if let Some(old) = self.dims.take() {
-            let kernels = std::mem::take(&mut self.kernels);
-            self.plans.insert(0, (old, kernels, std::mem::take(&mut self.freed)));
+        self.dims = Some(dims.clone());
+        let leaves: Vec<usize> = self.leaf_slots.iter().map(|l| l.1).collect();
+        self.size_buffers(&leaves)
+    }
+
+    /// Buffers `slots` at their lengths for the current dims. A buffer
+    /// keeps its allocation when it shrinks: memory the kernel had to
+    /// clear page by page on first touch (a good part of a first step's
+    /// time) is reused when batch sizes alternate.
+    fn size_buffers(&mut self, slots: &[usize]) -> Result<(), EngineError> {
+        let dims = self.dims.clone().unwrap_or_default();
+        for &s in slots {
+            let st = &self.steps[s];
+            let len = if st.fused { 0 } else { st.shape_len(&dims)? };
+            self.bufs[st.out].resize(len, 0.0);
         }
-        let cached = self.plans.iter().position(|p| &p.0 == dims).map(|i| self.plans.remove(i));
-        self.plans.truncate(KEPT_PLANS);
-        for st in &self.steps {
-            let len = if st.fused { 0 } else { st.shape_len(dims)? };
-            if self.bufs[st.out].len() != len {
-                self.bufs[st.out] = vec![0.0; len];
+        Ok(())
+    }
+
+    /// Make the kernels those planned for the current dims and the
+    /// schedule `which`. Each schedule (training step, evaluation, probes)
+    /// is planned on its own: an evaluation at a large batch plans only
+    /// the forward pass, not the backward pass it never runs. Gathers are
+    /// composed at once when `hot`, else once the plan has run
+    /// `COMPOSE_AFTER` times (the same bits either way).
+    fn use_plan(&mut self, which: &[usize], hot: bool) -> Result<(), EngineError> {
+        let dims = self.dims.clone().unwrap_or_default();
+        let compose_now = |k: &PlanKey| self.compose && !k.composed && (hot || k.runs >= COMPOSE_AFTER);
+        if let Some(k) = self.planned.as_ref().filter(|k| k.is_for(&dims, which)) {
+            if !compose_now(k) {
+                return Ok(());
             }
         }
-        let (kernels, freed) = match cached {
-            Some((_, kernels, freed)) => (kernels, freed),
-            None => {
-                let mut kernels = self.plan(dims)?;
-                let freed = if self.compose { compose_gathers(&mut kernels, &self.keep) } else { vec![] };
-                (kernels, freed)
+        if let Some(k) = self.planned.take() {
+            let kernels = std::mem::take(&mut self.kernels);
+            self.plans.insert(0, (k, kernels, std::mem::take(&mut self.uses)));
+        }
+        let cached = self.plans.iter().position(|p| p.0.is_for(&dims, which)).map(|i| self.plans.remove(i));
+        self.plans.truncate(KEPT_PLANS);
+        let (key, kernels, uses) = match cached {
+            Some((k, kernels, uses)) if !compose_now(&k) => (k, kernels, uses),
+            cached => {
+                let runs = cached.map_or(0, |c| c.0.runs);
+                let mut kernels = self.plan(&dims, which)?;
+                let composed = self.compose && (hot || runs >= COMPOSE_AFTER);
+                if composed {
+                    compose_gathers(&mut kernels, &self.keep);
+                }
+                let mut uses: Vec<usize> = kernels.iter().flat_map(|k| k.out().into_iter().chain(k.reads())).collect();
+                uses.sort_unstable();
+                uses.dedup();
+                (PlanKey { dims, which: which.to_vec(), runs, composed }, kernels, uses)
             }
         };
-        for &s in &freed {
-            self.bufs[s] = vec![];
-        }
-        self.freed = freed;
+        self.size_buffers(&uses)?;
+        self.uses = uses;
         self.kernels = kernels;
-        self.dims = Some(dims.clone());
+        self.planned = Some(key);
         self.validate()
     }
 
-    /// Resolve every step's views for `dims` into kernels.
-    fn plan(&self, dims: &DimValues) -> Result<Vec<Kernel>, EngineError> {
+    /// Resolve the views of the steps in `which` for `dims` into kernels
+    /// (the others are `Nop`).
+    fn plan(&self, dims: &DimValues, which: &[usize]) -> Result<Vec<Kernel>, EngineError> {
         let mut kernels = Vec::with_capacity(self.steps.len());
-        for st in &self.steps {
-            if st.fused {
+        let mut wanted = vec![false; self.steps.len()];
+        for &i in which {
+            if let Some(w) = wanted.get_mut(i) {
+                *w = true;
+            }
+        }
+        for (st, &wanted) in self.steps.iter().zip(&wanted) {
+            if st.fused || !wanted {
                 kernels.push(Kernel::Nop);
                 continue;
             }
@@ -328,7 +393,7 @@ impl Program {
 
     /// Run every kernel.
     pub fn run(&mut self) -> Result<(), EngineError> {
-        let all: Vec<usize> = (0..self.kernels.len()).collect();
+        let all: Vec<usize> = (0..self.steps.len()).collect();
         self.run_subset(&all)
     }
 
@@ -355,11 +420,32 @@ impl Program {
     }
 
     /// Run the given kernels in order, each split across the thread pool
-    /// where it is big enough (see `par`).
+    /// where it is big enough (see `par`), composed at once (for schedules
+    /// run again and again: training steps).
     pub fn run_subset(&mut self, which: &[usize]) -> Result<(), EngineError> {
+        self.run_schedule(which, true)
+    }
+
+    /// `run_subset` for a schedule run now and then (evaluation, probes):
+    /// composed only once it has run `COMPOSE_AFTER` times.
+    pub fn run_occasional(&mut self, which: &[usize]) -> Result<(), EngineError> {
+        self.run_schedule(which, false)
+    }
+
+    fn run_schedule(&mut self, which: &[usize], hot: bool) -> Result<(), EngineError> {
         if self.dims.is_none() {
             self.set_dims(&DimValues::default())?;
         }
+        self.use_plan(which, hot)?;
+        if let Some(k) = &mut self.planned {
+            k.runs += 1;
+        }
+        self.run_planned(which);
+        Ok(())
+    }
+
+    /// Run kernels `which` of the current plan.
+    fn run_planned(&mut self, which: &[usize]) {
         let (kernels, bufs) = (&self.kernels, &mut self.bufs);
         // Run on a pool thread, so each kernel's pieces are handed out by
         // work stealing instead of waking the pool from outside per kernel.
@@ -372,7 +458,6 @@ impl Program {
                 bufs[out_slot] = out;
             }
         });
-        Ok(())
     }
 
     /// A node's buffer (empty if the node is not part of this program).
@@ -448,15 +533,19 @@ impl Program {
 }
 
 impl Program {
-    /// Run every kernel `reps` times, timing each: (description, mean
-    /// seconds per run), slowest first.
+    /// Run every kernel of the last plan run (all kernels if none ran
+    /// yet) `reps` times, timing each: (description, mean seconds per
+    /// run), slowest first.
     pub fn profile(&mut self, reps: usize) -> Result<Vec<(String, f64)>, EngineError> {
+        if self.planned.is_none() {
+            self.run()?;
+        }
         let mut out: Vec<(String, f64)> = vec![];
         let mut times = vec![0f64; self.kernels.len()];
         for _ in 0..reps.max(1) {
             for (i, t) in times.iter_mut().enumerate() {
                 let t0 = std::time::Instant::now();
-                self.run_subset(&[i])?;
+                self.run_planned(&[i]);
                 *t += t0.elapsed().as_secs_f64() / reps.max(1) as f64;
             }
         }
@@ -656,9 +745,8 @@ fn split_view(v: &View, reduced: Option<usize>, out: &mut [f32], f: impl Fn(Opti
 }
 
 /// Replace chains of data-movement kernels whose intermediates have one
-/// reader by one gather each (see `gather`). Returns the slots no longer
-/// written, whose buffers can go.
-fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
+/// reader by one gather each (see `gather`).
+fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) {
     let n = kernels.len();
     let mut producer = HashMap::new();
     let mut readers: HashMap<usize, Vec<usize>> = HashMap::new();
@@ -701,10 +789,8 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
         }
         maps.insert(k, (m, take.contains(&true)));
     }
-    let mut freed = vec![];
     for (k, a) in absorbed.iter().enumerate() {
         if *a {
-            freed.extend(kernels[k].out());
             kernels[k] = Kernel::Nop;
         }
     }
@@ -714,5 +800,4 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) -> Vec<usize> {
             kernels[k] = Kernel::Gather { g: m.compile(), out };
         }
     }
-    freed
 }

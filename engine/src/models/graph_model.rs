@@ -103,6 +103,11 @@ impl GraphModel {
         &self.compiled
     }
 
+    /// The compiled graph model, to profile or tune its program.
+    pub fn compiled_mut(&mut self) -> &mut Compiled {
+        &mut self.compiled
+    }
+
     /// Copy the current values and the batch into the program.
     fn load(&mut self, batch: &Batch) -> Result<(), ModelError> {
         let per: usize = self.sample_shape.iter().product();

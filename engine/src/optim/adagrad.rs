@@ -25,7 +25,7 @@ impl Rule for AdaGradRule {
         check_positive("eps", self.eps)
     }
 
-    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]) {
         let [gs] = bufs else { return };
         for ((w, g), s) in w.iter_mut().zip(g).zip(gs.iter_mut()) {
             *s += g * g;

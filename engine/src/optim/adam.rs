@@ -52,7 +52,7 @@ impl AdamRule {
 
     /// The Adam step plus `lr * weight_decay * w` (decoupled decay, applied
     /// to the weights before this step).
-    pub(crate) fn apply(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    pub(crate) fn apply(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]) {
         let [m, v] = bufs else { return };
         let (b1, b2) = (self.beta1, self.beta2);
         // Bias corrections in f64: beta^t for large t underflows gracefully.
@@ -81,7 +81,7 @@ impl Rule for AdamRule {
         Ok(())
     }
 
-    fn update(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    fn update(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]) {
         self.apply(t, lr, w, g, bufs)
     }
 }

@@ -25,7 +25,7 @@ impl Rule for AdamWRule {
         self.0.check()
     }
 
-    fn update(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    fn update(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]) {
         self.0.apply(t, lr, w, g, bufs)
     }
 }

@@ -31,7 +31,7 @@ impl Rule for NesterovRule {
         check_unit("rho", self.rho)
     }
 
-    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]) {
         let [v] = bufs else { return };
         let rho = self.rho;
         for ((w, g), v) in w.iter_mut().zip(g).zip(v.iter_mut()) {

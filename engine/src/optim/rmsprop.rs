@@ -29,7 +29,7 @@ impl Rule for RmsPropRule {
         check_positive("eps", self.eps)
     }
 
-    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]) {
         let [gs] = bufs else { return };
         let d = self.decay;
         for ((w, g), s) in w.iter_mut().zip(g).zip(gs.iter_mut()) {

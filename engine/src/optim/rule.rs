@@ -8,15 +8,37 @@ use super::{OptimError, OptimState, Optimizer, SlotBuffer, check_kind, trainable
 use crate::train::Param;
 
 /// The update formula of one optimizer.
-pub trait Rule: Send + Clone + std::fmt::Debug {
+pub trait Rule: Send + Sync + Clone + std::fmt::Debug {
     const KIND: &'static str;
     /// Names of the per-parameter buffers, e.g. `["m", "v"]` for Adam.
     const SLOTS: &'static [&'static str];
     /// Err with a message when a hyper-parameter is out of range.
     fn validate(&self) -> Result<(), OptimError>;
-    /// Update one parameter in place. `t` is the 1-based step number; `bufs`
-    /// holds one buffer per `SLOTS` entry, each as long as `w`.
-    fn update(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]);
+    /// Update one parameter (or a piece of one: the formula must be
+    /// element-wise) in place. `t` is the 1-based step number; `bufs` holds
+    /// one buffer per `SLOTS` entry, each as long as `w`.
+    fn update(&self, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [&mut [f32]]);
+}
+
+/// Elements per piece of a parameter updated on its own thread: rules are
+/// element-wise, so any split gives the same bits.
+const UPDATE_PIECE: usize = 1 << 15;
+
+/// `rule.update` over `w`, cut into pieces run across the thread pool.
+fn update_split<R: Rule + Sync>(rule: &R, t: u64, lr: f32, w: &mut [f32], g: &[f32], bufs: &mut [Vec<f32>]) {
+    use rayon::prelude::*;
+    let pieces = (w.len() / UPDATE_PIECE).clamp(1, rayon::current_num_threads());
+    let per = w.len().div_ceil(pieces).max(1);
+    let mut slots: Vec<std::slice::ChunksMut<'_, f32>> = bufs.iter_mut().map(|b| b.chunks_mut(per)).collect();
+    let parts: Vec<(&mut [f32], &[f32], Vec<&mut [f32]>)> =
+        w.chunks_mut(per).zip(g.chunks(per)).map(|(w, g)| (w, g, slots.iter_mut().filter_map(Iterator::next).collect())).collect();
+    if parts.len() <= 1 {
+        for (w, g, mut b) in parts {
+            rule.update(t, lr, w, g, &mut b);
+        }
+        return;
+    }
+    parts.into_par_iter().for_each(|(w, g, mut b)| rule.update(t, lr, w, g, &mut b));
 }
 
 /// An optimizer: a [`Rule`] plus its state.
@@ -71,7 +93,7 @@ impl<R: Rule> Optimizer for Optim<R> {
         self.steps += 1;
         for p in ps {
             let bs = self.bufs.entry(p.name.clone()).or_insert_with(|| vec![vec![0.0; p.value.len()]; R::SLOTS.len()]);
-            self.rule.update(self.steps, self.lr, &mut p.value, &p.grad, bs);
+            update_split(&self.rule, self.steps, self.lr, &mut p.value, &p.grad, bs);
         }
         Ok(())
     }

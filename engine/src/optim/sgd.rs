@@ -22,7 +22,7 @@ impl Rule for SgdRule {
         Ok(())
     }
 
-    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], _bufs: &mut [Vec<f32>]) {
+    fn update(&self, _t: u64, lr: f32, w: &mut [f32], g: &[f32], _bufs: &mut [&mut [f32]]) {
         for (w, g) in w.iter_mut().zip(g) {
             *w -= lr * g;
         }
