@@ -419,6 +419,14 @@ impl Gather {
         }
     }
 
+    /// Index entries read (for profiles).
+    pub fn entries(&self) -> usize {
+        match &self.kind {
+            Kind::Single(idx) | Kind::Sum { idx, .. } => idx.len(),
+            Kind::Runs { first, .. } => first.len(),
+        }
+    }
+
     /// Number of runs, when compiled as runs.
     pub fn run_count(&self) -> Option<usize> {
         match &self.kind {

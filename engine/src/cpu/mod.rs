@@ -561,7 +561,7 @@ impl Program {
                 Kernel::Fused { group, n, .. } => format!("fused {:?} n={n}", group.instrs.iter().map(|i| i.prim).collect::<Vec<_>>()),
                 Kernel::Gather { g, .. } => {
                     let runs = g.run_count().map(|r| format!(" in {r} runs")).unwrap_or_default();
-                    format!("gather{} n={} from {}{runs}", if g.sums() { "-sum" } else { "" }, g.len(), g.srcs.len())
+                    format!("gather{} n={} from {}, {} entries{runs}", if g.sums() { "-sum" } else { "" }, g.len(), g.srcs.len(), g.entries())
                 }
             };
             out.push((desc, times[i]));

@@ -123,9 +123,26 @@ pub fn first_non_finite(params: &[Param]) -> Option<&str> {
     params.iter().find(|p| !all_finite(&p.value) || (p.trainable && !all_finite(&p.grad))).map(|p| p.name.as_str())
 }
 
-/// Branch-free so it vectorizes: the trainer runs it on every step.
+/// Branch-free so it vectorizes, and across the pool for big tensors: the
+/// trainer runs it on every step.
 fn all_finite(v: &[f32]) -> bool {
-    v.iter().fold(true, |ok, x| ok & x.is_finite())
+    use rayon::prelude::*;
+    let finite = |c: &[f32]| c.iter().fold(true, |ok, x| ok & x.is_finite());
+    if v.len() < PIECE { finite(v) } else { v.par_chunks(PIECE).all(finite) }
+}
+
+/// Elements per piece of the per-step scans and copies split across the pool.
+const PIECE: usize = 1 << 16;
+
+/// `dst` = `src` (same length), across the pool for big tensors.
+pub(crate) fn copy_values(dst: &mut Vec<f32>, src: &[f32]) {
+    use rayon::prelude::*;
+    if dst.len() != src.len() || src.len() < PIECE {
+        dst.clear();
+        dst.extend_from_slice(src);
+        return;
+    }
+    dst.par_chunks_mut(PIECE).zip(src.par_chunks(PIECE)).for_each(|(d, s)| d.copy_from_slice(s));
 }
 
 #[cfg(test)]

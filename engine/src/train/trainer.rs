@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use super::checkpoint::{self, Checkpoint, CheckpointError};
 use super::metrics_csv::{EpochMetrics, MetricsCsv};
-use super::model::{first_non_finite, restore};
+use super::model::{copy_values, first_non_finite, restore};
 use super::prefetch::Prefetch;
 use super::{Model, ModelError, StepOutput};
 use crate::data::augment::Augment;
@@ -457,7 +457,7 @@ impl<S> Worker<S> {
                     clip_grad_norm(self.job.model.params_mut(), max);
                 }
                 for (g, p) in good.iter_mut().zip(self.job.model.params()) {
-                    g.clone_from(&p.value);
+                    copy_values(g, &p.value);
                 }
                 good_step = Some((progress.step + 1, loss));
                 self.job.optimizer.set_lr(lr);
