@@ -1,26 +1,30 @@
 use std::process::ExitCode;
 
-use vislab::cli;
+use vislab::cli::{self, Exit};
 use vislab::shell::{StartOptions, VislabApp};
+use vislab_engine::cpu::threads;
 
 fn main() -> ExitCode {
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    if let Some(code) = vislab::commands::dispatch(&raw) {
-        return code;
-    }
-    let args = match cli::parse(raw) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
+    let (args, matches) = match cli::parse(std::env::args_os()) {
+        Ok(parsed) => parsed,
+        Err(Exit::Print(text)) => {
+            print!("{text}");
+            return ExitCode::SUCCESS;
+        }
+        Err(Exit::Error(line)) => {
+            eprintln!("{line}");
             return ExitCode::from(2);
         }
     };
-    if args.help {
-        print!("{}", cli::USAGE);
-        return ExitCode::SUCCESS;
+    // Training uses every core unless --threads or VISLAB_THREADS says
+    // otherwise; the UI thread is not one of the pool's, so it never waits
+    // on training.
+    if let Err(e) = args.threads.map_or_else(threads::from_env, |n| Ok(Some(n))).and_then(threads::set) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
     }
-    if args.bench {
-        return match vislab::bench::run() {
+    if let Some(command) = &args.command {
+        return match vislab::commands::run(command, &matches) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -28,14 +32,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    let app = args.app;
     let labs = vislab::labs::all();
-    if args.list_labs {
+    if app.list_labs {
         for lab in &labs {
             println!("{}\t{}", lab.name(), lab.title());
         }
         return ExitCode::SUCCESS;
     }
-    if let Some(name) = &args.lab {
+    if let Some(name) = &app.lab {
         if !labs.iter().any(|l| l.name() == name) {
             let names: Vec<&str> = labs.iter().map(|l| l.name()).collect();
             eprintln!("error: no lab named {name}; labs are: {}", names.join(", "));
@@ -43,16 +48,10 @@ fn main() -> ExitCode {
         }
     }
     drop(labs);
-    // Training uses every core (VISLAB_THREADS to change it); the UI thread
-    // is not one of the pool's, so it never waits on training.
-    if let Err(e) = vislab_engine::cpu::threads::from_env().and_then(vislab_engine::cpu::threads::set) {
-        eprintln!("error: {e}");
-        return ExitCode::from(2);
-    }
-    let start = StartOptions { lab: args.lab.clone(), open: args.open.clone() };
+    let start = StartOptions { lab: app.lab.clone(), open: app.file() };
 
-    if let Some(out) = &args.screenshot {
-        return match vislab::headless::screenshot(start, out, args.size.unwrap_or([1280.0, 800.0])) {
+    if let Some(out) = &app.screenshot {
+        return match vislab::headless::screenshot(start, out, app.size.0) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -81,12 +81,12 @@ fn bad_arguments_and_files_give_one_line_errors() {
     let out = scratch("errors");
     let out_s = out.display().to_string();
     assert_fails(&["train", "--data", "mnist:/no/such/dir"], "data directory /no/such/dir does not exist");
-    assert_fails(&["train", "--model", "resnet", "--data", &data], "unknown model 'resnet'");
-    assert_fails(&["train", "--optimizer", "lbfgs", "--data", &data], "unknown optimizer 'lbfgs'");
+    assert_fails(&["train", "--model", "resnet", "--data", &data], "invalid value 'resnet' for '--model <NAME>'");
+    assert_fails(&["train", "--optimizer", "lbfgs", "--data", &data], "invalid value 'lbfgs' for '--optimizer <NAME>'");
     assert_fails(&["train", "--data", "cifar:/tmp"], "unknown dataset 'cifar'");
-    assert_fails(&["train", "--epochs", "two", "--data", &data], "--epochs 'two' is not a valid number");
+    assert_fails(&["train", "--epochs", "two", "--data", &data], "invalid value 'two' for '--epochs <N>'");
     assert_fails(&["train", "--model", "mlp"], "--data is required");
-    assert_fails(&["train", "--data", &data, "--frobnicate", "1"], "unknown argument '--frobnicate'");
+    assert_fails(&["train", "--data", &data, "--frobnicate", "1"], "unexpected argument '--frobnicate' found");
     // A directory without MNIST files, and one with a truncated image file.
     assert_fails(&["train", "--data", &format!("mnist:{out_s}"), "--out", &out_s], "train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) not found in");
     let bad = scratch("bad-idx");
@@ -106,7 +106,7 @@ fn bad_arguments_and_files_give_one_line_errors() {
     std::fs::write(&garbage, b"not a checkpoint at all").unwrap();
     assert_fails(&["eval", "--checkpoint", &garbage.display().to_string(), "--data", &data], "not a valid safetensors checkpoint");
     assert_fails(&["eval", "--checkpoint", &out.join("missing.safetensors").display().to_string(), "--data", &data], "cannot access");
-    assert_fails(&["eval", "--data", &data], "--checkpoint is required");
+    assert_fails(&["eval", "--data", &data], "required arguments were not provided: --checkpoint <FILE>");
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn train_reads_cifar_batches_and_image_folders() {
     assert_fails(&["train", "--data", &format!("cifar100:{}", dir.display()), "--out", &out_s], "train.bin not found in");
     std::fs::write(dir.join("data_batch_3.bin"), vec![1u8; 3073 + 10]).unwrap();
     assert_fails(&["train", "--data", &data, "--out", &out_s], "data_batch_3.bin: 3083 bytes is not a whole number of 3073-byte CIFAR records");
-    assert_fails(&["train", "--data", &spec, "--image-size", "0", "--out", &out_s], "--image-size 0 must be in 1..=1024");
+    assert_fails(&["train", "--data", &spec, "--image-size", "0", "--out", &out_s], "invalid value '0' for '--image-size <N>': 0 is not in 1..=1024");
 }
 
 #[test]
@@ -169,5 +169,5 @@ fn detector_writes_its_metrics_and_rejects_bad_sizes() {
     let (a, b) = (row(lines[1]), row(lines[2]));
     assert!((a[1] - (a[2] + a[3] + 2.0 * a[4])).abs() < 1e-3 * a[1], "{csv}");
     assert!(b[1] < a[1], "{csv}");
-    assert_fails(&["train", "--model", "detector", "--size", "20"], "16, 32, 64 or 128 pixels a side, not 20");
+    assert_fails(&["train", "--model", "detector", "--size", "20"], "invalid value '20' for '--size <S>' [possible values: 16, 32, 64, 128]");
 }

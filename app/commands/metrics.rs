@@ -2,15 +2,13 @@
 //! The metrics and their conventions live in `vislab_engine::metrics`.
 
 use std::path::Path;
-use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
 
 use serde_json::{Value, json};
 use vislab_engine::geometry::{self, Asset};
 use vislab_engine::metrics::shape::{DEFAULT_SAMPLES, DEFAULT_THRESHOLDS, Neighbours, ShapePoints, gt_scale};
 use vislab_engine::metrics::{self, coco, voxel};
-
-const USAGE: &str = "usage: vislab metrics <chamfer|fscore|normal-consistency|voxel-iou> <a> <b> \
-[--samples N] [--seed S] [--thresholds t1,t2,...] | vislab metrics coco-map --gt gt.json --dt dt.json";
 
 const CHAMFER_CONVENTION: &str = "PyTorch3D chamfer_distance default: for each direction the mean over points \
 of the squared distance to the nearest point of the other set; chamfer = a_to_b + b_to_a; meshes are sampled \
@@ -22,125 +20,124 @@ than t, f1 = 2pr/(p+r) (0 when both are 0); fractions in [0, 1] where Mesh R-CNN
 const NORMAL_CONVENTION: &str = "Mesh R-CNN: mean |cos| between each point's normal and its nearest \
 neighbour's normal in the other set, averaged over both directions; mesh samples carry face normals";
 
-pub fn run(args: &[String]) -> ExitCode {
-    match metric(args) {
-        Ok(v) => {
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+/// `vislab metrics`'s subcommands: one per metric.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Metric {
+    /// Chamfer distance of two meshes or point clouds (PyTorch3D's convention)
+    Chamfer(Pair),
+    /// Precision, recall and F1 at distance thresholds (Mesh R-CNN's convention; A is the prediction)
+    Fscore {
+        #[command(flatten)]
+        pair: Pair,
+        /// Distance thresholds, the ground truth's longest edge scaled to 10
+        #[arg(long, value_name = "T1,T2,..", value_delimiter = ',', default_values_t = DEFAULT_THRESHOLDS, value_parser = positive)]
+        thresholds: Vec<f64>,
+    },
+    /// Mean |cos| between nearest neighbours' normals (Mesh R-CNN's convention)
+    NormalConsistency(Pair),
+    /// Intersection over union of two voxel grids of one size
+    VoxelIou {
+        /// A voxel grid (binvox, .vol, .npy)
+        a: String,
+        /// Another of the same size
+        b: String,
+    },
+    /// The 12 COCOeval numbers of a detections JSON against a ground-truth JSON
+    CocoMap {
+        /// COCO ground truth (instances JSON)
+        #[arg(long, value_name = "FILE")]
+        gt: String,
+        /// COCO results JSON (a list of detections)
+        #[arg(long, value_name = "FILE")]
+        dt: String,
+    },
 }
 
-/// Parsed command line: positional arguments and `--name value` options.
-struct Args {
-    positional: Vec<String>,
+/// Two shapes and how meshes among them are sampled.
+#[derive(Args, Debug, Clone)]
+pub struct Pair {
+    /// A mesh or point cloud
+    a: String,
+    /// Another
+    b: String,
+    /// Points sampled from each mesh (area-weighted)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SAMPLES, value_parser = super::train_args::at_least_one())]
     samples: usize,
+    /// Seed of the sampling
+    #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
-    thresholds: Option<Vec<f64>>,
-    gt: Option<String>,
-    dt: Option<String>,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let mut a = Args { positional: Vec::new(), samples: DEFAULT_SAMPLES, seed: 0, thresholds: None, gt: None, dt: None };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let Some(name) = arg.strip_prefix("--") else {
-            a.positional.push(arg.clone());
-            continue;
-        };
-        let value = it.next().ok_or_else(|| format!("--{name} needs a value; {USAGE}"))?;
-        let bad = |what: &str| format!("--{name} {value:?}: expected {what}");
-        match name {
-            "samples" => a.samples = value.parse().ok().filter(|&n| n > 0).ok_or_else(|| bad("a positive integer"))?,
-            "seed" => a.seed = value.parse().map_err(|_| bad("a non-negative integer"))?,
-            "thresholds" => {
-                let ts = value.split(',').map(|t| t.trim().parse::<f64>().ok().filter(|t| t.is_finite() && *t > 0.0)).collect::<Option<Vec<_>>>();
-                a.thresholds = Some(ts.filter(|t| !t.is_empty()).ok_or_else(|| bad("comma-separated positive numbers"))?);
-            }
-            "gt" => a.gt = Some(value.clone()),
-            "dt" => a.dt = Some(value.clone()),
-            _ => return Err(format!("unknown option --{name}; {USAGE}")),
-        }
-    }
-    Ok(a)
+fn positive(s: &str) -> Result<f64, String> {
+    s.trim().parse::<f64>().ok().filter(|t| t.is_finite() && *t > 0.0).ok_or_else(|| "expected a positive number".to_string())
 }
 
-fn metric(args: &[String]) -> Result<Value, String> {
-    let (name, rest) = args.split_first().ok_or_else(|| USAGE.to_string())?;
-    let a = parse(rest)?;
-    if name == "coco-map" {
-        return coco_map(&a);
-    }
-    if a.gt.is_some() || a.dt.is_some() {
-        return Err(format!("--gt and --dt are for coco-map; {USAGE}"));
-    }
-    if a.thresholds.is_some() && name != "fscore" {
-        return Err(format!("--thresholds is for fscore; {USAGE}"));
-    }
-    let [pa, pb] = a.positional.as_slice() else {
-        return Err(format!("{name} needs two files; {USAGE}"));
+/// Compute `metric` and print it as JSON.
+pub fn run(metric: &Metric) -> Result<(), String> {
+    let v = match metric {
+        Metric::CocoMap { gt, dt } => coco_map(gt, dt)?,
+        Metric::VoxelIou { a, b } => voxel_iou(a, b)?,
+        Metric::Chamfer(p) => chamfer(p)?,
+        Metric::Fscore { pair, thresholds } => fscore(pair, thresholds)?,
+        Metric::NormalConsistency(p) => normal_consistency(p)?,
     };
-    let load = |p: &str| geometry::load_path(Path::new(p)).map_err(|e| e.to_string());
-    let (asset_a, asset_b) = (load(pa)?, load(pb)?);
-    let sampling = json!({ "samples_per_mesh": a.samples, "seed": a.seed });
-    match name.as_str() {
-        "chamfer" => {
-            let (sa, sb) = (points(asset_a, &a, pa)?, points(asset_b, &a, pb)?);
-            let c = metrics::chamfer(&sa.cloud.positions, &sb.cloud.positions).map_err(|e| e.to_string())?;
-            Ok(json!({
-                "metric": "chamfer", "convention": CHAMFER_CONVENTION,
-                "chamfer": c.total, "a_to_b": c.a_to_b, "b_to_a": c.b_to_a,
-                "points_a": sa.cloud.positions.len(), "points_b": sb.cloud.positions.len(), "sampling": sampling,
-            }))
-        }
-        "fscore" => {
-            let (sa, sb) = (points(asset_a, &a, pa)?, points(asset_b, &a, pb)?);
-            let scale = gt_scale(&sb.bounds).map_err(|e| format!("{pb}: {e}"))?;
-            let thresholds = a.thresholds.as_deref().unwrap_or(&DEFAULT_THRESHOLDS);
-            let n = Neighbours::find(&sa.cloud.positions, &sb.cloud.positions).map_err(|e| e.to_string())?;
-            let rows: Vec<Value> = n
-                .fscore(scale, thresholds)
-                .iter()
-                .map(|f| json!({ "threshold": f.threshold, "precision": f.precision, "recall": f.recall, "f1": f.f1 }))
-                .collect();
-            Ok(json!({ "metric": "fscore", "convention": FSCORE_CONVENTION, "scale": scale, "scores": rows, "sampling": sampling }))
-        }
-        "normal-consistency" => {
-            let (sa, sb) = (points(asset_a, &a, pa)?, points(asset_b, &a, pb)?);
-            let v = metrics::normal_consistency(&sa.cloud, &sb.cloud).map_err(|e| e.to_string())?;
-            Ok(json!({ "metric": "normal_consistency", "convention": NORMAL_CONVENTION, "normal_consistency": v, "sampling": sampling }))
-        }
-        "voxel-iou" => {
-            let grid = |asset: Asset, path: &str| match asset {
-                Asset::Voxels(v) => Ok(v),
-                other => Err(format!("{path}: is a {}, voxel-iou needs voxel grids", other.kind())),
-            };
-            let r = metrics::voxel_iou(&grid(asset_a, pa)?, &grid(asset_b, pb)?).map_err(|e| e.to_string())?;
-            Ok(json!({
-                "metric": "voxel_iou", "convention": "voxels compared by index; occupied when value >= 0.5",
-                "iou": r.iou, "intersection": r.intersection, "union": r.union, "threshold": voxel::OCCUPIED_AT,
-            }))
-        }
-        _ => Err(format!("unknown metric {name:?}; {USAGE}")),
-    }
+    println!("{}", serde_json::to_string_pretty(&v).unwrap_or_else(|_| v.to_string()));
+    Ok(())
 }
 
-fn points(asset: Asset, a: &Args, path: &str) -> Result<ShapePoints, String> {
+fn load(p: &str) -> Result<Asset, String> {
+    geometry::load_path(Path::new(p)).map_err(|e| e.to_string())
+}
+
+fn voxel_iou(pa: &str, pb: &str) -> Result<Value, String> {
+    let grid = |asset: Asset, path: &str| match asset {
+        Asset::Voxels(v) => Ok(v),
+        other => Err(format!("{path}: is a {}, voxel-iou needs voxel grids", other.kind())),
+    };
+    let r = metrics::voxel_iou(&grid(load(pa)?, pa)?, &grid(load(pb)?, pb)?).map_err(|e| e.to_string())?;
+    Ok(json!({
+        "metric": "voxel_iou", "convention": "voxels compared by index; occupied when value >= 0.5",
+        "iou": r.iou, "intersection": r.intersection, "union": r.union, "threshold": voxel::OCCUPIED_AT,
+    }))
+}
+
+/// Both shapes as points (meshes sampled), and how they were sampled.
+fn shape_points(p: &Pair) -> Result<(ShapePoints, ShapePoints, Value), String> {
+    let (asset_a, asset_b) = (load(&p.a)?, load(&p.b)?);
+    let sampling = json!({ "samples_per_mesh": p.samples, "seed": p.seed });
+    Ok((points(asset_a, p, &p.a)?, points(asset_b, p, &p.b)?, sampling))
+}
+
+fn chamfer(p: &Pair) -> Result<Value, String> {
+    let (sa, sb, sampling) = shape_points(p)?;
+    let c = metrics::chamfer(&sa.cloud.positions, &sb.cloud.positions).map_err(|e| e.to_string())?;
+    Ok(json!({
+        "metric": "chamfer", "convention": CHAMFER_CONVENTION,
+        "chamfer": c.total, "a_to_b": c.a_to_b, "b_to_a": c.b_to_a,
+        "points_a": sa.cloud.positions.len(), "points_b": sb.cloud.positions.len(), "sampling": sampling,
+    }))
+}
+
+fn fscore(p: &Pair, thresholds: &[f64]) -> Result<Value, String> {
+    let (sa, sb, sampling) = shape_points(p)?;
+    let scale = gt_scale(&sb.bounds).map_err(|e| format!("{}: {e}", p.b))?;
+    let n = Neighbours::find(&sa.cloud.positions, &sb.cloud.positions).map_err(|e| e.to_string())?;
+    let rows: Vec<Value> =
+        n.fscore(scale, thresholds).iter().map(|f| json!({ "threshold": f.threshold, "precision": f.precision, "recall": f.recall, "f1": f.f1 })).collect();
+    Ok(json!({ "metric": "fscore", "convention": FSCORE_CONVENTION, "scale": scale, "scores": rows, "sampling": sampling }))
+}
+
+fn normal_consistency(p: &Pair) -> Result<Value, String> {
+    let (sa, sb, sampling) = shape_points(p)?;
+    let v = metrics::normal_consistency(&sa.cloud, &sb.cloud).map_err(|e| e.to_string())?;
+    Ok(json!({ "metric": "normal_consistency", "convention": NORMAL_CONVENTION, "normal_consistency": v, "sampling": sampling }))
+}
+
+fn points(asset: Asset, a: &Pair, path: &str) -> Result<ShapePoints, String> {
     metrics::to_point_cloud(asset, a.samples, a.seed, "file").map_err(|e| format!("{path}: {e}"))
 }
 
-fn coco_map(a: &Args) -> Result<Value, String> {
-    if !a.positional.is_empty() || a.thresholds.is_some() {
-        return Err(format!("coco-map takes only --gt and --dt; {USAGE}"));
-    }
-    let (Some(gt), Some(dt)) = (&a.gt, &a.dt) else {
-        return Err(format!("coco-map needs --gt and --dt; {USAGE}"));
-    };
+fn coco_map(gt: &str, dt: &str) -> Result<Value, String> {
     let read = |p: &str| std::fs::read_to_string(p).map_err(|e| format!("{p}: cannot read file: {e}"));
     let (gt_text, dt_text) = (read(gt)?, read(dt)?);
     let stats = coco::evaluate_json(&gt_text, &dt_text).map_err(|e| e.to_string())?;

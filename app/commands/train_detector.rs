@@ -4,29 +4,14 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use vislab_engine::detection::detector::{DetEpoch, DetSet, DetTrainConfig, DetTrainer};
 use vislab_engine::train::epoch_worker::EpochTrainer;
 use vislab_engine::vae::Flow;
 
-use super::train::{ProgressBar, flags, number, subcommand};
-
-pub const USAGE: &str = "\
-usage: vislab train --model detector [options]
-  --images N             synthetic training images (default 384; 64 more held out)
-  --size S               image side: 16, 32 or 64 (default 32)
-  --objects N            shapes per image at most (default 4)
-  --anchors N            anchors per cell, 1 to 4 (default 3)
-  --epochs N             (default 8)
-  --batch B              (default 16)
-  --lr X                 Adam learning rate (default 0.003)
-  --seed S               data and init seed (default 1; held out: S + 1000)
-  --out DIR              where metrics.csv goes (default runs/detector)
-metrics.csv: epoch,loss,loss_objectness,loss_class,loss_box,ap,ap50,ap75,seconds
-";
+use super::progress::ProgressBar;
+use super::train_args::TrainArgs;
 
 pub const HEADER: &str = "epoch,loss,loss_objectness,loss_class,loss_box,ap,ap50,ap75,seconds";
 
@@ -34,25 +19,14 @@ fn row(r: &DetEpoch) -> String {
     format!("{},{:.5},{:.5},{:.5},{:.5},{:.4},{:.4},{:.4},{:.3}", r.epoch, r.loss.total, r.loss.objectness, r.loss.class, r.loss.boxes, r.coco[0], r.coco[1], r.coco[2], r.seconds)
 }
 
-pub fn train(args: &[String]) -> ExitCode {
-    subcommand(args, USAGE, run)
-}
-
-fn run(args: &[String]) -> Result<(), String> {
-    let known = ["--model", "--images", "--size", "--objects", "--anchors", "--epochs", "--batch", "--lr", "--seed", "--out"];
-    let f = flags(args, &known)?;
-    let images: usize = number(&f, "--images", 384)?;
-    let size: usize = number(&f, "--size", 32)?;
-    let objects: usize = number(&f, "--objects", 4)?;
-    let seed: u64 = number(&f, "--seed", 1)?;
-    let mut config = DetTrainConfig::new(number(&f, "--epochs", 8)?, seed);
-    config.anchors = number(&f, "--anchors", 3)?;
-    config.batch_size = number(&f, "--batch", 16)?;
-    config.lr = number(&f, "--lr", 3e-3)?;
-    if images == 0 || objects == 0 {
-        return Err("--images and --objects must be at least 1".into());
-    }
-    let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join("detector"), PathBuf::from);
+pub fn train(a: &TrainArgs) -> Result<(), String> {
+    let (images, size, objects) = (a.images, a.size, a.objects);
+    let seed = a.seed.unwrap_or(1);
+    let mut config = DetTrainConfig::new(a.epochs.unwrap_or(8), seed);
+    config.anchors = a.anchors;
+    config.batch_size = a.batch.unwrap_or(16);
+    config.lr = a.lr.unwrap_or(3e-3);
+    let out = a.out();
     let train = Arc::new(DetSet::synthetic(images, size, objects, seed));
     let val = Arc::new(DetSet::synthetic(64, size, objects, seed + 1000));
     let mut trainer = DetTrainer::new(train, val, config.clone()).map_err(|e| e.to_string())?;

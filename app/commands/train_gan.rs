@@ -8,34 +8,13 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use vislab_engine::gan::{self, ConvShape, GanConfig, GanError, GanLoss, GanShape, GanTrainer, Net, RealDist, frechet};
 use vislab_engine::rng::SeededRng;
 
-use super::train::{DataSpec, ProgressBar, flags, folder_options, number, subcommand};
-
-pub const USAGE: &str = "\
-usage: vislab train --model gan --data mnist:DIR|fashion-mnist:DIR|digits [options]
-  --rounds N             rounds of one D step then one G step (default 2000)
-  --batch B              reals (and fakes) per step (default 128)
-  --lr-d X, --lr-g X     Adam learning rates, beta1 0.5 (default 0.0002 each)
-  --loss ns|ls           non-saturating or least-squares (default ns)
-  --smoothing S          one-sided label smoothing: real target 1 - S (default 0)
-  --noise N              noise size (default 64)
-  --g-channels N         G's channels at side/4 (default 64)
-  --d-channels N         D's channels at side/2 (default 32)
-  --limit N              train on the first N training images (default 10000)
-  --log-every N          rounds per metrics.csv row and timeline.png row (default 100)
-  --fd-classifier FILE   `vislab train --model cnn` checkpoint for the Frechet distance
-                         (default: that cnn trained here, 5000 images, 1 epoch)
-  --no-fd                skip the Frechet distance
-  --seed S               init, data, noise and shown-noise seed (default 0)
-  --out DIR              where the outputs go (default runs/gan)
-metrics.csv: round,d_loss,g_loss,fd,seconds (round 0: the untrained G, no losses; fd: generated
-vs held-out images on the cnn's penultimate layer, 28x28 only; the training-vs-held-out figure
-is printed and written to fd_real.txt)
-";
+use super::data_spec::DataSpec;
+use super::progress::ProgressBar;
+use super::train_args::TrainArgs;
 
 pub const HEADER: &str = "round,d_loss,g_loss,fd,seconds";
 /// Samples per timeline row, and the final grid's side.
@@ -57,47 +36,19 @@ struct Args {
     out: PathBuf,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let known = [
-        "--model", "--data", "--rounds", "--batch", "--lr-d", "--lr-g", "--loss", "--smoothing", "--noise", "--g-channels", "--d-channels", "--limit", "--log-every",
-        "--fd-classifier", "--no-fd", "--seed", "--out",
-    ];
-    // `--no-fd` takes no value: drop it before pairing the rest.
-    let fd = !args.iter().any(|a| a == "--no-fd");
-    let rest: Vec<String> = args.iter().filter(|a| *a != "--no-fd").cloned().collect();
-    let f = flags(&rest, &known)?;
-    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR, fashion-mnist:DIR or digits)")?, folder_options(&f)?)?;
-    let rounds: usize = number(&f, "--rounds", 2000)?;
-    let batch: usize = number(&f, "--batch", 128)?;
-    let log_every: usize = number(&f, "--log-every", 100)?;
-    let limit: usize = number(&f, "--limit", 10_000)?;
-    if rounds == 0 || batch == 0 || log_every == 0 || limit == 0 {
-        return Err("--rounds, --batch, --log-every and --limit must be at least 1".into());
-    }
-    let loss = match f.get("--loss").map_or("ns", |s| s.as_str()) {
-        "ns" => GanLoss::NonSaturating,
-        "ls" => GanLoss::LeastSquares,
-        other => return Err(format!("unknown --loss '{other}' (expected ns or ls)")),
-    };
-    let noise: usize = number(&f, "--noise", 64)?;
-    let (g_channels, d_channels): (usize, usize) = (number(&f, "--g-channels", 64)?, number(&f, "--d-channels", 32)?);
+/// The GAN's settings from the command line.
+fn parse(a: &TrainArgs) -> Result<Args, String> {
+    let loss = if a.loss == "ls" { GanLoss::LeastSquares } else { GanLoss::NonSaturating };
     // The side is the data's: checked against it once loaded.
-    let shape = GanShape::dcgan(ConvShape { side: 28, g_channels, d_channels }, noise);
-    let config = GanConfig {
-        loss,
-        smoothing: number(&f, "--smoothing", 0.0)?,
-        lr_d: number(&f, "--lr-d", 2e-4)?,
-        lr_g: number(&f, "--lr-g", 2e-4)?,
-        batch,
-        ..GanConfig::new(shape, number(&f, "--seed", 0)?)
-    };
+    let shape = GanShape::dcgan(ConvShape { side: 28, g_channels: a.g_channels, d_channels: a.d_channels }, a.noise);
+    let config = GanConfig { loss, smoothing: a.smoothing, lr_d: a.lr_d, lr_g: a.lr_g, batch: a.batch.unwrap_or(128), ..GanConfig::new(shape, a.seed.unwrap_or(0)) };
     config.check().map_err(|e| e.to_string())?;
-    let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join("gan"), PathBuf::from);
-    Ok(Args { data, config, rounds, limit, log_every, fd, classifier: f.get("--fd-classifier").map(PathBuf::from), out })
+    let (rounds, limit, log_every, fd, classifier) = (a.rounds, a.limit.unwrap_or(10_000), a.log_every, !a.no_fd, a.fd_classifier.clone());
+    Ok(Args { data: a.data()?, config, rounds, limit, log_every, fd, classifier, out: a.out() })
 }
 
-pub fn train(args: &[String]) -> ExitCode {
-    subcommand(args, USAGE, |a| parse(a).and_then(run))
+pub fn train(args: &TrainArgs) -> Result<(), String> {
+    parse(args).and_then(run)
 }
 
 /// Grey images in [-1, 1] (`side x side` each) as a PNG of `cols` columns

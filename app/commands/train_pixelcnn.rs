@@ -8,30 +8,14 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use vislab_engine::pixelcnn::{self, EpochReport, PixelCnn, PixelCnnShape, PixelCnnTrainConfig, PixelCnnTrainer, bits_per_dim};
 use vislab_engine::vae::{Binarize, Flow};
 
-use super::train::{DataSpec, ProgressBar, flags, folder_options, number, subcommand};
-
-pub const USAGE: &str = "\
-usage: vislab train --model pixelcnn --data mnist:DIR|fashion-mnist:DIR|digits [options]
-  --channels N           feature maps per layer (default 32)
-  --layers N             3x3 type-B masked layers after the 7x7 type-A one (default 5)
-  --epochs N             (default 5)
-  --batch B              mini-batch size (default 64)
-  --lr X                 Adam learning rate (default 0.002)
-  --binarize M           threshold|sample: pixels above one half, or 1 with probability
-                         equal to their intensity (resampled every epoch; the test split
-                         once, seeded) (default threshold)
-  --seed S               init, shuffling and binarization seed (default 0)
-  --limit N              train on the first N training images only
-  --out DIR              where metrics.csv and model.safetensors go (default runs/pixelcnn)
-metrics.csv: epoch,train_nll_nats,train_bits_per_dim,test_nll_nats,test_bits_per_dim,seconds
-(negative log-likelihood per image; bits/dim = nats / (pixels ln 2))
-";
+use super::data_spec::DataSpec;
+use super::progress::ProgressBar;
+use super::train_args::TrainArgs;
 
 pub const HEADER: &str = "epoch,train_nll_nats,train_bits_per_dim,test_nll_nats,test_bits_per_dim,seconds";
 
@@ -44,38 +28,19 @@ struct Args {
     out: PathBuf,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let known = ["--model", "--data", "--image-size", "--grayscale", "--channels", "--layers", "--epochs", "--batch", "--lr", "--binarize", "--seed", "--limit", "--out"];
-    let f = flags(args, &known)?;
-    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR, fashion-mnist:DIR, digits, ...)")?, folder_options(&f)?)?;
-    let channels: usize = number(&f, "--channels", 32)?;
-    let layers: usize = number(&f, "--layers", 5)?;
-    let epochs: usize = number(&f, "--epochs", 5)?;
-    let batch: usize = number(&f, "--batch", 64)?;
-    let lr: f32 = number(&f, "--lr", 2e-3)?;
-    if channels == 0 || epochs == 0 || batch == 0 {
-        return Err("--channels, --epochs and --batch must be at least 1".into());
-    }
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(format!("--lr {lr} must be a positive number"));
-    }
-    let binarize = match f.get("--binarize").map_or("threshold", |s| s.as_str()) {
+/// The PixelCNN's settings from the command line.
+fn parse(a: &TrainArgs) -> Result<Args, String> {
+    let binarize = match a.binarize.as_deref().unwrap_or("threshold") {
         "threshold" => Binarize::Threshold,
         "sample" => Binarize::Sample,
-        other => return Err(format!("unknown --binarize '{other}' (expected threshold or sample)")),
+        other => return Err(format!("--binarize {other} is not for the PixelCNN (expected threshold or sample)")),
     };
-    let limit = f.get("--limit").map(|_| number(&f, "--limit", 0usize)).transpose()?;
-    if limit == Some(0) {
-        return Err("--limit must be at least 1".into());
-    }
-    let seed = number(&f, "--seed", 0)?;
-    let config = PixelCnnTrainConfig { lr, binarize, ..PixelCnnTrainConfig::new(epochs, batch, seed) };
-    let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join("pixelcnn"), PathBuf::from);
-    Ok(Args { data, channels, layers, config, limit, out })
+    let config = PixelCnnTrainConfig { lr: a.lr.unwrap_or(2e-3), binarize, ..PixelCnnTrainConfig::new(a.epochs.unwrap_or(5), a.batch.unwrap_or(64), a.seed.unwrap_or(0)) };
+    Ok(Args { data: a.data()?, channels: a.channels, layers: a.layers, config, limit: a.limit, out: a.out() })
 }
 
-pub fn train(args: &[String]) -> ExitCode {
-    subcommand(args, USAGE, |a| parse(a).and_then(run))
+pub fn train(args: &TrainArgs) -> Result<(), String> {
+    parse(args).and_then(run)
 }
 
 fn row(r: &EpochReport, pixels: usize) -> String {

@@ -7,33 +7,14 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use vislab_engine::vae::{self, Binarize, EpochReport, Flow, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
-use super::train::{DataSpec, ProgressBar, flags, folder_options, number, subcommand};
 
-pub const USAGE: &str = "\
-usage: vislab train --model vae --data mnist:DIR|fashion-mnist:DIR [options]
-  --latent N             latent dimensions (default 20)
-  --hidden H1,H2,...     encoder hidden sizes; the decoder mirrors them (default 512,256)
-  --conv C1,C2,...       a convolutional VAE: 3x3 stride-2 conv stages with these channels
-                         before the hidden layers, 4x4 stride-2 transposed convs in the
-                         decoder (default none: an MLP VAE)
-  --epochs N             (default 20)
-  --batch B              mini-batch size (default 100)
-  --lr X                 Adam learning rate (default 0.001)
-  --schedule S           constant|cosine learning-rate decay (default cosine)
-  --binarize M           sample|threshold|off: pixels become 1 with probability equal to
-                         their intensity (resampled every epoch; the test split once,
-                         seeded), above one half, or stay grey (default sample)
-  --seed S               init, shuffling, binarization and noise seed (default 0)
-  --limit N              train on the first N training images only
-  --out DIR              where metrics.csv and model.safetensors go (default runs/vae)
-metrics.csv: epoch,train_nelbo,train_recon,train_kl,test_nelbo,test_recon,test_kl,seconds
-(negative ELBO per image in nats = reconstruction + KL)
-";
+use super::data_spec::DataSpec;
+use super::progress::ProgressBar;
+use super::train_args::TrainArgs;
 
 pub const HEADER: &str = "epoch,train_nelbo,train_recon,train_kl,test_nelbo,test_recon,test_kl,seconds";
 
@@ -45,47 +26,24 @@ struct Args {
     out: PathBuf,
 }
 
-fn parse(args: &[String]) -> Result<Args, String> {
-    let known = ["--model", "--data", "--image-size", "--grayscale", "--latent", "--hidden", "--conv", "--epochs", "--batch", "--lr", "--schedule", "--binarize", "--seed", "--limit", "--out"];
-    let f = flags(args, &known)?;
-    let data = DataSpec::parse(f.get("--data").ok_or("--data is required (mnist:DIR, fashion-mnist:DIR, digits, ...)")?, folder_options(&f)?)?;
-    let latent: usize = number(&f, "--latent", 20)?;
-    let sizes = |flag: &str, default: Vec<usize>| match f.get(flag) {
-        None => Ok(default),
-        Some(h) => h.split(',').map(|s| s.trim().parse::<usize>().map_err(|_| format!("{flag} '{h}' must be sizes like 512,256"))).collect::<Result<Vec<_>, _>>(),
-    };
-    let hidden = sizes("--hidden", vec![512, 256])?;
-    let conv = sizes("--conv", vec![])?;
-    let epochs: usize = number(&f, "--epochs", 20)?;
-    let batch: usize = number(&f, "--batch", 100)?;
-    let lr: f32 = number(&f, "--lr", 1e-3)?;
-    if latent == 0 || epochs == 0 || batch == 0 || hidden.contains(&0) || conv.contains(&0) {
-        return Err("--latent, --hidden, --conv, --epochs and --batch must be at least 1".into());
-    }
-    if !(lr.is_finite() && lr > 0.0) {
-        return Err(format!("--lr {lr} must be a positive number"));
-    }
-    let cosine = match f.get("--schedule").map_or("cosine", |s| s.as_str()) {
-        "cosine" => true,
-        "constant" => false,
-        other => return Err(format!("unknown schedule '{other}' (expected constant or cosine)")),
-    };
-    let binarize = match f.get("--binarize") {
+/// The VAE's settings from the command line.
+fn parse(a: &TrainArgs) -> Result<Args, String> {
+    let binarize = match a.binarize.as_deref() {
         None => Binarize::Sample,
         Some(b) => Binarize::parse(b).ok_or_else(|| format!("unknown --binarize '{b}' (expected sample, threshold or off)"))?,
     };
-    let limit = f.get("--limit").map(|_| number(&f, "--limit", 0usize)).transpose()?;
-    if limit == Some(0) {
-        return Err("--limit must be at least 1".into());
-    }
-    let seed = number(&f, "--seed", 0)?;
-    let config = VaeTrainConfig { lr, cosine, binarize, ..VaeTrainConfig::new(epochs, batch, seed) };
-    let out = f.get("--out").map_or_else(|| PathBuf::from("runs").join("vae"), PathBuf::from);
-    Ok(Args { data, shape: VaeShape { input: 0, hidden, latent, conv }, config, limit, out })
+    let cosine = match a.schedule.as_deref().unwrap_or("cosine") {
+        "cosine" => true,
+        "constant" => false,
+        other => return Err(format!("--schedule {other} is not for the VAE (expected constant or cosine)")),
+    };
+    let config = VaeTrainConfig { lr: a.lr.unwrap_or(1e-3), cosine, binarize, ..VaeTrainConfig::new(a.epochs.unwrap_or(20), a.batch.unwrap_or(100), a.seed.unwrap_or(0)) };
+    let shape = VaeShape { input: 0, hidden: a.hidden.clone(), latent: a.latent, conv: a.conv.clone() };
+    Ok(Args { data: a.data()?, shape, config, limit: a.limit, out: a.out() })
 }
 
-pub fn train(args: &[String]) -> ExitCode {
-    subcommand(args, USAGE, |a| parse(a).and_then(run))
+pub fn train(args: &TrainArgs) -> Result<(), String> {
+    parse(args).and_then(run)
 }
 
 fn row(r: &EpochReport) -> String {

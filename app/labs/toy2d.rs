@@ -7,7 +7,8 @@ use std::sync::Arc;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use vislab_engine::data::toy2d::{self, Toy};
 use vislab_engine::data::{Batch, Dataset};
-use vislab_engine::optim::{Adam, Momentum, Optimizer, Schedule, Sgd};
+use vislab_engine::optim::Schedule;
+use vislab_engine::registry::{self, OPTIMIZERS, OptimizerKind};
 use vislab_engine::models::{GraphModel, Mlp};
 use vislab_engine::train::{Event, Job, TrainConfig, TrainerHandle};
 
@@ -19,13 +20,6 @@ enum Problem {
     Circles,
     Xor,
     Blobs,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Opt {
-    Sgd,
-    Momentum,
-    Adam,
 }
 
 /// Decision regions are evaluated on a GRID x GRID lattice over [-1.2, 1.2]^2.
@@ -42,7 +36,7 @@ pub struct Toy2dLab {
     hidden: usize,
     /// Hidden layers.
     layers: usize,
-    optimizer: Opt,
+    optimizer: &'static OptimizerKind,
     lr: f32,
     epochs: usize,
     batch: usize,
@@ -67,7 +61,7 @@ impl Toy2dLab {
             seed: 1,
             hidden: 32,
             layers: 2,
-            optimizer: Opt::Adam,
+            optimizer: registry::optimizer("adam").expect("adam is registered"),
             lr: 0.01,
             epochs: 200,
             batch: 32,
@@ -127,11 +121,7 @@ impl Toy2dLab {
                 return;
             }
         };
-        let optimizer: Box<dyn Optimizer> = match self.optimizer {
-            Opt::Sgd => Box::new(Sgd::new(self.lr)),
-            Opt::Momentum => Box::new(Momentum::new(self.lr, 0.9)),
-            Opt::Adam => Box::new(Adam::new(self.lr)),
-        };
+        let optimizer = self.optimizer.build(self.lr);
         let mut config = TrainConfig::new(self.epochs, self.batch, Schedule::constant(self.lr));
         config.seed = self.seed;
         let grid = grid_batch();
@@ -244,9 +234,9 @@ impl Lab for Toy2dLab {
             ui.separator();
             ui.add(egui::Slider::new(&mut self.layers, 1..=4).text("hidden layers"));
             ui.add(egui::Slider::new(&mut self.hidden, 2..=256).logarithmic(true).text("units per layer"));
-            egui::ComboBox::from_label("optimizer").selected_text(format!("{:?}", self.optimizer)).show_ui(ui, |ui| {
-                for o in [Opt::Sgd, Opt::Momentum, Opt::Adam] {
-                    ui.selectable_value(&mut self.optimizer, o, format!("{o:?}"));
+            egui::ComboBox::from_label("optimizer").selected_text(self.optimizer.title).show_ui(ui, |ui| {
+                for o in &OPTIMIZERS {
+                    ui.selectable_value(&mut self.optimizer, o, o.title);
                 }
             });
             ui.add(egui::Slider::new(&mut self.epochs, 1..=1000).logarithmic(true).text("epochs"));

@@ -29,7 +29,8 @@ use vislab_engine::train::{Event, Model, TrainerHandle};
 pub use data::Splits;
 use vislab_engine::data::Source;
 use vislab_engine::data::augment::Augment;
-use settings::{DecayChoice, InitChoice, Opt, Settings};
+use settings::Settings;
+use vislab_engine::registry::{INITIALIZERS, OPTIMIZERS, SCHEDULES};
 
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
@@ -180,7 +181,7 @@ impl TrainLab {
         let s = &self.settings;
         let built = s.spec(d.image, d.train.num_classes()).build().map_err(ModelsError::from).and_then(|net| {
             let geometry = net.geometry.clone();
-            Ok((net.into_model(s.seed, s.init.init())?, geometry))
+            Ok((net.into_model(s.seed, s.init.init)?, geometry))
         });
         let (model, geometry) = match built {
             Ok(m) => m,
@@ -366,9 +367,9 @@ impl TrainLab {
         } else {
             ui.label(egui::RichText::new("residual blocks: ReLU and batch norm").small());
         }
-        egui::ComboBox::from_label("initializer").selected_text(s.init.name()).show_ui(ui, |ui| {
-            for i in InitChoice::ALL {
-                ui.selectable_value(&mut s.init, i, i.name());
+        egui::ComboBox::from_label("initializer").selected_text(s.init.title).show_ui(ui, |ui| {
+            for i in &INITIALIZERS {
+                ui.selectable_value(&mut s.init, i, i.title);
             }
         });
         ui.add(egui::Slider::new(&mut s.dropout, 0.0..=0.8).text("dropout"));
@@ -378,18 +379,18 @@ impl TrainLab {
         let s = &mut self.settings;
         ui.label(egui::RichText::new("Optimization").strong());
         let before = s.optimizer;
-        egui::ComboBox::from_label("optimizer").selected_text(format!("{:?}", s.optimizer)).show_ui(ui, |ui| {
-            for o in Opt::ALL {
-                ui.selectable_value(&mut s.optimizer, o, format!("{o:?}"));
+        egui::ComboBox::from_label("optimizer").selected_text(s.optimizer.title).show_ui(ui, |ui| {
+            for o in &OPTIMIZERS {
+                ui.selectable_value(&mut s.optimizer, o, o.title);
             }
         });
         if s.optimizer != before {
-            s.lr = s.optimizer.default_lr();
+            s.lr = s.optimizer.default_lr;
         }
         ui.add(egui::Slider::new(&mut s.lr, 1e-5..=1.0).logarithmic(true).text("learning rate"));
-        egui::ComboBox::from_label("schedule").selected_text(format!("{:?}", s.decay)).show_ui(ui, |ui| {
-            for d in DecayChoice::ALL {
-                ui.selectable_value(&mut s.decay, d, format!("{d:?}"));
+        egui::ComboBox::from_label("schedule").selected_text(s.decay.title).show_ui(ui, |ui| {
+            for d in &SCHEDULES {
+                ui.selectable_value(&mut s.decay, d, d.title);
             }
         });
         ui.add(egui::Slider::new(&mut s.l2, 0.0..=0.1).logarithmic(true).smallest_positive(1e-6).text("L2 strength"));

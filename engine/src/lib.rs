@@ -30,6 +30,7 @@ pub mod models;
 pub mod nn;
 pub mod optim;
 pub mod pixelcnn;
+pub mod registry;
 pub mod rng;
 pub mod segmentation;
 pub mod shapes3d;

@@ -6,98 +6,10 @@ use std::sync::Arc;
 
 use vislab_engine::data::Dataset;
 use vislab_engine::data::augment::Augment;
-use vislab_engine::init::Init;
 use vislab_engine::models::{Activation, Family, NetSpec};
-use vislab_engine::optim::{AdaGrad, Adam, AdamW, Decay, Momentum, Nesterov, Optimizer, Penalty, Regularizer, RmsProp, Schedule, Sgd};
+use vislab_engine::optim::{Penalty, Regularizer, Schedule};
+use vislab_engine::registry::{self, InitKind, OptimizerKind, ScheduleKind};
 use vislab_engine::train::{EarlyStopping, Job, Model, TrainConfig};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Opt {
-    Sgd,
-    Momentum,
-    Nesterov,
-    AdaGrad,
-    RmsProp,
-    Adam,
-    AdamW,
-}
-
-impl Opt {
-    pub(super) const ALL: [Opt; 7] = [Opt::Sgd, Opt::Momentum, Opt::Nesterov, Opt::AdaGrad, Opt::RmsProp, Opt::Adam, Opt::AdamW];
-
-    /// The command line's defaults.
-    pub(super) fn default_lr(self) -> f32 {
-        match self {
-            Opt::Sgd => 0.1,
-            Opt::Momentum | Opt::Nesterov | Opt::AdaGrad => 0.01,
-            _ => 1e-3,
-        }
-    }
-
-    pub(super) fn make(self, lr: f32) -> Box<dyn Optimizer> {
-        match self {
-            Opt::Sgd => Box::new(Sgd::new(lr)),
-            Opt::Momentum => Box::new(Momentum::new(lr, 0.9)),
-            Opt::Nesterov => Box::new(Nesterov::new(lr, 0.9)),
-            Opt::AdaGrad => Box::new(AdaGrad::new(lr)),
-            Opt::RmsProp => Box::new(RmsProp::new(lr, 0.99)),
-            Opt::Adam => Box::new(Adam::new(lr)),
-            Opt::AdamW => Box::new(AdamW::new(lr, 0.01)),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum InitChoice {
-    Kaiming,
-    Xavier,
-    LeCun,
-    Small,
-}
-
-impl InitChoice {
-    pub(super) const ALL: [InitChoice; 4] = [InitChoice::Kaiming, InitChoice::Xavier, InitChoice::LeCun, InitChoice::Small];
-
-    pub(super) fn init(self) -> Init {
-        match self {
-            InitChoice::Kaiming => Init::KAIMING_RELU,
-            InitChoice::Xavier => Init::XAVIER_NORMAL,
-            InitChoice::LeCun => Init::LeCunNormal,
-            InitChoice::Small => Init::SMALL,
-        }
-    }
-
-    pub(super) fn name(self) -> &'static str {
-        match self {
-            InitChoice::Kaiming => "Kaiming (He)",
-            InitChoice::Xavier => "Xavier (Glorot)",
-            InitChoice::LeCun => "LeCun",
-            InitChoice::Small => "small N(0, 0.01)",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum DecayChoice {
-    Constant,
-    Cosine,
-    Step,
-    Linear,
-}
-
-impl DecayChoice {
-    pub(super) const ALL: [DecayChoice; 4] = [DecayChoice::Constant, DecayChoice::Cosine, DecayChoice::Step, DecayChoice::Linear];
-
-    pub(super) fn decay(self, steps_per_epoch: usize) -> Decay {
-        match self {
-            DecayChoice::Constant => Decay::Constant,
-            DecayChoice::Cosine => Decay::Cosine,
-            // halve every 3 epochs
-            DecayChoice::Step => Decay::Step { every: 3 * steps_per_epoch.max(1), gamma: 0.5 },
-            DecayChoice::Linear => Decay::Linear,
-        }
-    }
-}
 
 /// Everything the user chooses before training.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,12 +23,12 @@ pub(super) struct Settings {
     /// CNN: the fully connected layer's width.
     pub(super) hidden: usize,
     pub(super) activation: Activation,
-    pub(super) init: InitChoice,
+    pub(super) init: &'static InitKind,
     pub(super) batch_norm: bool,
     pub(super) dropout: f32,
-    pub(super) optimizer: Opt,
+    pub(super) optimizer: &'static OptimizerKind,
     pub(super) lr: f32,
-    pub(super) decay: DecayChoice,
+    pub(super) decay: &'static ScheduleKind,
     /// L2 strength on weights (0: none).
     pub(super) l2: f32,
     pub(super) batch: usize,
@@ -143,20 +55,20 @@ impl Settings {
             (Family::Mlp, false) => 8,
             _ => 3,
         };
-        let optimizer = Opt::Adam;
-        let lr = if small { 3e-3 } else { optimizer.default_lr() };
+        let optimizer = registry::optimizer("adam").expect("adam is registered");
+        let lr = if small { 3e-3 } else { optimizer.default_lr };
         Settings {
             family,
             depth,
             width,
             hidden,
             activation: Activation::Relu,
-            init: InitChoice::Kaiming,
+            init: registry::initializer("kaiming").expect("kaiming is registered"),
             batch_norm: false,
             dropout: 0.0,
             optimizer,
             lr,
-            decay: DecayChoice::Cosine,
+            decay: registry::schedule("cosine").expect("cosine is registered"),
             l2: 0.0,
             batch: if small { 32 } else { 64 },
             epochs,
@@ -186,13 +98,13 @@ impl Settings {
     /// A short run at (`lr`, `l2`) for `epochs`, everything else as set.
     pub(super) fn job_for(&self, image: [usize; 3], train: &Arc<Dataset>, val: &Arc<Dataset>, lr: f32, l2: f32, epochs: usize) -> Result<Job, String> {
         let s = Settings { lr, l2, epochs, early_stopping: false, ..self.clone() };
-        let model = s.spec(image, train.num_classes()).model(s.seed, s.init.init()).map_err(|e| e.to_string())?;
+        let model = s.spec(image, train.num_classes()).model(s.seed, s.init.init).map_err(|e| e.to_string())?;
         Ok(s.job(Box::new(model), train, val))
     }
 
     /// Train `model` on `train`, validating on `val`, as set.
     pub(super) fn job(&self, model: Box<dyn Model>, train: &Arc<Dataset>, val: &Arc<Dataset>) -> Job {
-        Job::new(model, self.optimizer.make(self.lr), train.clone(), self.config(train)).validate_on(val.clone())
+        Job::new(model, self.optimizer.build(self.lr), train.clone(), self.config(train)).validate_on(val.clone())
     }
 
     /// The trainer's configuration for `train`, as set.
