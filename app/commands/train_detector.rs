@@ -2,10 +2,9 @@
 //! synthetic shapes (the detect lab's). `metrics.csv` holds the mean loss
 //! terms per epoch and the held-out COCO AP, AP50, AP75.
 
-use std::fs::File;
-use std::io::Write;
 use std::sync::Arc;
 
+use vislab_engine::csv_file::CsvLog;
 use vislab_engine::detection::detector::{DetEpoch, DetSet, DetTrainConfig, DetTrainer};
 use vislab_engine::train::epoch_worker::EpochTrainer;
 use vislab_engine::vae::Flow;
@@ -13,10 +12,12 @@ use vislab_engine::vae::Flow;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;
 
-pub const HEADER: &str = "epoch,loss,loss_objectness,loss_class,loss_box,ap,ap50,ap75,seconds";
+pub const HEADER: [&str; 9] = ["epoch", "loss", "loss_objectness", "loss_class", "loss_box", "ap", "ap50", "ap75", "seconds"];
 
-fn row(r: &DetEpoch) -> String {
-    format!("{},{:.5},{:.5},{:.5},{:.5},{:.4},{:.4},{:.4},{:.3}", r.epoch, r.loss.total, r.loss.objectness, r.loss.class, r.loss.boxes, r.coco[0], r.coco[1], r.coco[2], r.seconds)
+fn row(r: &DetEpoch) -> [String; 9] {
+    let (loss, ap) = (|v: f32| format!("{v:.5}"), |v: f64| format!("{v:.4}"));
+    let l = &r.loss;
+    [r.epoch.to_string(), loss(l.total), loss(l.objectness), loss(l.class), loss(l.boxes), ap(r.coco[0]), ap(r.coco[1]), ap(r.coco[2]), format!("{:.3}", r.seconds)]
 }
 
 pub fn train(a: &TrainArgs) -> Result<(), String> {
@@ -32,8 +33,7 @@ pub fn train(a: &TrainArgs) -> Result<(), String> {
     let mut trainer = DetTrainer::new(train, val, config.clone()).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let csv_path = out.join("metrics.csv");
-    let mut csv = File::create(&csv_path).map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
-    writeln!(csv, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    let mut csv = CsvLog::create(&csv_path, &HEADER)?;
     let steps = trainer.steps_per_epoch();
     eprintln!("training the detector ({} parameters) on {images} synthetic {size}x{size} images for {} epochs", trainer.model.param_count(), config.epochs);
     let mut bar = ProgressBar::new(config.epochs, steps, config.batch_size);
@@ -47,7 +47,7 @@ pub fn train(a: &TrainArgs) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let Some(r) = r else { break };
         bar.epoch_done(&format!("epoch {}/{}: loss {:.3}, held-out AP {:.4} AP50 {:.4}, {:.1} s", r.epoch, config.epochs, r.loss.total, r.coco[0], r.coco[1], r.seconds));
-        writeln!(csv, "{}", row(&r)).and_then(|_| csv.flush()).map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+        csv.row(row(&r))?;
         last = Some(r);
     }
     bar.clear();

@@ -5,10 +5,9 @@
 //! fixed-noise samples to `timeline.png`; at the end `samples.png` (an 8x8
 //! grid of the same noise) and `model.safetensors` (the lab loads it).
 
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use vislab_engine::csv_file::CsvLog;
 use vislab_engine::gan::{self, ConvShape, GanConfig, GanError, GanLoss, GanShape, GanTrainer, Net, RealDist, frechet};
 use vislab_engine::rng::SeededRng;
 
@@ -16,7 +15,7 @@ use super::data_spec::DataSpec;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;
 
-pub const HEADER: &str = "round,d_loss,g_loss,fd,seconds";
+pub const HEADER: [&str; 5] = ["round", "d_loss", "g_loss", "fd", "seconds"];
 /// Samples per timeline row, and the final grid's side.
 const TIMELINE: usize = 8;
 const GRID: usize = 8;
@@ -71,8 +70,7 @@ fn write_grid(path: &Path, images: &[f32], side: usize, cols: usize) -> Result<(
 /// metrics.csv and timeline.png, a row at a time (both rewritten as they
 /// grow, so an interrupted run keeps what it logged).
 struct Log {
-    csv: File,
-    csv_path: PathBuf,
+    csv: CsvLog,
     timeline: Vec<f32>,
     timeline_path: PathBuf,
     side: usize,
@@ -81,10 +79,8 @@ struct Log {
 
 impl Log {
     fn create(out: &Path, side: usize, noise: usize) -> Result<Log, String> {
-        let csv_path = out.join("metrics.csv");
-        let mut csv = File::create(&csv_path).map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
-        writeln!(csv, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
-        Ok(Log { csv, csv_path, timeline: Vec::new(), timeline_path: out.join("timeline.png"), side, noise })
+        let csv = CsvLog::create(&out.join("metrics.csv"), &HEADER)?;
+        Ok(Log { csv, timeline: Vec::new(), timeline_path: out.join("timeline.png"), side, noise })
     }
 
     /// A metrics row (losses are means over the rounds since the last row)
@@ -92,7 +88,7 @@ impl Log {
     fn row(&mut self, t: &mut GanTrainer, shown: &[f32], round: usize, losses: Option<(f64, f64)>, fd: Option<f64>, secs: f64) -> Result<(), String> {
         let (d, g) = losses.map_or((String::new(), String::new()), |(d, g)| (format!("{d:.5}"), format!("{g:.5}")));
         let fd = fd.map_or(String::new(), |f| format!("{f:.4}"));
-        writeln!(self.csv, "{round},{d},{g},{fd},{secs:.3}").and_then(|_| self.csv.flush()).map_err(|e| format!("cannot write {}: {e}", self.csv_path.display()))?;
+        self.csv.row([round.to_string(), d, g, fd, format!("{secs:.3}")])?;
         let row = t.generate(&shown[..TIMELINE * self.noise]).map_err(|e| e.to_string())?;
         self.timeline.extend(row);
         write_grid(&self.timeline_path, &self.timeline, self.side, TIMELINE)

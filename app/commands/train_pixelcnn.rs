@@ -5,11 +5,10 @@
 //! test split.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use vislab_engine::csv_file::CsvLog;
 use vislab_engine::pixelcnn::{self, EpochReport, PixelCnn, PixelCnnShape, PixelCnnTrainConfig, PixelCnnTrainer, bits_per_dim};
 use vislab_engine::vae::{Binarize, Flow};
 
@@ -17,7 +16,7 @@ use super::data_spec::DataSpec;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;
 
-pub const HEADER: &str = "epoch,train_nll_nats,train_bits_per_dim,test_nll_nats,test_bits_per_dim,seconds";
+pub const HEADER: [&str; 6] = ["epoch", "train_nll_nats", "train_bits_per_dim", "test_nll_nats", "test_bits_per_dim", "seconds"];
 
 struct Args {
     data: DataSpec,
@@ -43,16 +42,9 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
     parse(args).and_then(run)
 }
 
-fn row(r: &EpochReport, pixels: usize) -> String {
-    format!(
-        "{},{:.4},{:.5},{:.4},{:.5},{:.3}",
-        r.epoch,
-        r.train_nll,
-        bits_per_dim(r.train_nll, pixels),
-        r.test_nll,
-        bits_per_dim(r.test_nll, pixels),
-        r.seconds
-    )
+fn row(r: &EpochReport, pixels: usize) -> [String; 6] {
+    let (nats, bits) = (|v: f64| format!("{v:.4}"), |v: f64| format!("{:.5}", bits_per_dim(v, pixels)));
+    [r.epoch.to_string(), nats(r.train_nll), bits(r.train_nll), nats(r.test_nll), bits(r.test_nll), format!("{:.3}", r.seconds)]
 }
 
 fn run(a: Args) -> Result<(), String> {
@@ -68,8 +60,7 @@ fn run(a: Args) -> Result<(), String> {
     let shape = PixelCnnShape { side, channels: a.channels, layers: a.layers };
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let csv_path = a.out.join("metrics.csv");
-    let mut csv = File::create(&csv_path).map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
-    writeln!(csv, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    let mut csv = CsvLog::create(&csv_path, &HEADER)?;
     let model = PixelCnn::new(shape.clone(), a.config.seed).map_err(|e| e.to_string())?;
     let (epochs, batch) = (a.config.epochs, a.config.batch_size);
     let steps_per_epoch = train.num_batches(batch, false);
@@ -104,10 +95,10 @@ fn run(a: Args) -> Result<(), String> {
                     r.seconds
                 ));
                 last = Some(r);
-                match writeln!(csv, "{}", row(&r, pixels)).and_then(|_| csv.flush()) {
+                match csv.row(row(&r, pixels)) {
                     Ok(()) => Flow::Continue,
                     Err(e) => {
-                        write_error = Some(format!("cannot write {}: {e}", csv_path.display()));
+                        write_error = Some(e);
                         Flow::Stop
                     }
                 }

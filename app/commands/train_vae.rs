@@ -4,11 +4,10 @@
 //! the training batches (mean over the epoch) and on the test split.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use vislab_engine::csv_file::CsvLog;
 use vislab_engine::vae::{self, Binarize, EpochReport, Flow, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
 
@@ -16,7 +15,7 @@ use super::data_spec::DataSpec;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;
 
-pub const HEADER: &str = "epoch,train_nelbo,train_recon,train_kl,test_nelbo,test_recon,test_kl,seconds";
+pub const HEADER: [&str; 8] = ["epoch", "train_nelbo", "train_recon", "train_kl", "test_nelbo", "test_recon", "test_kl", "seconds"];
 
 struct Args {
     data: DataSpec,
@@ -46,18 +45,9 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
     parse(args).and_then(run)
 }
 
-fn row(r: &EpochReport) -> String {
-    format!(
-        "{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{:.3}",
-        r.epoch,
-        r.train.nelbo(),
-        r.train.recon,
-        r.train.kl,
-        r.test.nelbo(),
-        r.test.recon,
-        r.test.kl,
-        r.seconds
-    )
+fn row(r: &EpochReport) -> [String; 8] {
+    let f = |v: f64| format!("{v:.4}");
+    [r.epoch.to_string(), f(r.train.nelbo()), f(r.train.recon), f(r.train.kl), f(r.test.nelbo()), f(r.test.recon), f(r.test.kl), format!("{:.3}", r.seconds)]
 }
 
 fn run(mut a: Args) -> Result<(), String> {
@@ -68,8 +58,7 @@ fn run(mut a: Args) -> Result<(), String> {
     a.shape.input = train.sample_len();
     std::fs::create_dir_all(&a.out).map_err(|e| format!("cannot create {}: {e}", a.out.display()))?;
     let csv_path = a.out.join("metrics.csv");
-    let mut csv = File::create(&csv_path).map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
-    writeln!(csv, "{HEADER}").map_err(|e| format!("cannot write {}: {e}", csv_path.display()))?;
+    let mut csv = CsvLog::create(&csv_path, &HEADER)?;
     let vae = Vae::new(a.shape.clone(), a.config.seed).map_err(|e| e.to_string())?;
     let (epochs, batch) = (a.config.epochs, a.config.batch_size);
     let steps_per_epoch = train.num_batches(batch, false);
@@ -107,10 +96,10 @@ fn run(mut a: Args) -> Result<(), String> {
                     r.seconds
                 ));
                 last = Some(r);
-                match writeln!(csv, "{}", row(&r)).and_then(|_| csv.flush()) {
+                match csv.row(row(&r)) {
                     Ok(()) => Flow::Continue,
                     Err(e) => {
-                        write_error = Some(format!("cannot write {}: {e}", csv_path.display()));
+                        write_error = Some(e);
                         Flow::Stop
                     }
                 }

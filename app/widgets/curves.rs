@@ -2,6 +2,7 @@
 //! points, drawn raw (faint) and EMA-smoothed (bold), exported as CSV.
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
+use vislab_engine::csv_file;
 
 /// One named curve and its exponential moving average.
 pub struct Series {
@@ -118,18 +119,9 @@ impl Curves {
 
     /// Long-format CSV: `series,x,y`, one row per point.
     pub fn to_csv(&self) -> String {
-        let mut out = format!("series,{},{}\n", csv_field(&self.x_label), csv_field(&self.y_label));
-        for s in &self.series {
-            for p in &s.points {
-                out.push_str(&format!("{},{},{}\n", csv_field(&s.name), p[0], p[1]));
-            }
-        }
-        out
+        let rows = self.series.iter().flat_map(|s| s.points.iter().map(|p| [s.name.clone(), p[0].to_string(), p[1].to_string()]));
+        csv_file::to_string(&["series", &self.x_label, &self.y_label], rows)
     }
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
 /// Distinct colours for series, in order.

@@ -12,6 +12,7 @@
 
 pub mod check;
 pub mod cpu;
+pub mod csv_file;
 pub mod data;
 pub mod depthpred;
 pub mod detection;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::Arc;
 
+use vislab_engine::csv_file;
 use vislab_engine::train::search::{SearchKind, SearchSpace, Trial, run_trial};
 
 use super::{Settings, Splits};
@@ -137,11 +138,8 @@ impl Search {
     }
 
     fn to_csv(&self) -> String {
-        let mut out = String::from("search,learning_rate,l2,val_acc,val_loss\n");
-        for (k, t) in &self.results {
-            out.push_str(&format!("{k:?},{},{},{},{}\n", t.point.lr, t.point.reg, t.val_acc, t.val_loss));
-        }
-        out
+        let rows = self.results.iter().map(|(k, t)| [format!("{k:?}"), t.point.lr.to_string(), t.point.reg.to_string(), t.val_acc.to_string(), t.val_loss.to_string()]);
+        csv_file::to_string(&["search", "learning_rate", "l2", "val_acc", "val_loss"], rows)
     }
 
     pub fn view(&mut self, ui: &mut egui::Ui, d: &Splits, settings: &Settings, idle: bool) {

@@ -32,9 +32,11 @@ pub fn parse_gz(gz: &[u8]) -> Result<Dataset, DataError> {
 pub fn parse_csv(text: &str) -> Result<Dataset, DataError> {
     let per = SIDE * SIDE;
     let (mut x, mut y) = (Vec::new(), Vec::new());
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let n = i + 1;
-        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(e.position().map_or(0, |p| p.line() as usize), &e.to_string()))?;
+        let n = record.position().map_or(0, |p| p.line() as usize);
+        let fields: Vec<&str> = record.iter().collect();
         let Some((label, pixels)) = fields.split_last().filter(|(_, p)| p.len() == per) else {
             return Err(bad(n, &format!("{} fields, expected {}", fields.len(), per + 1)));
         };

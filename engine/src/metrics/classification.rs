@@ -87,19 +87,10 @@ impl Confusion {
     /// CSV with a header row of predicted classes and one row per true class.
     pub fn to_csv(&self, names: &[String]) -> String {
         let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| i.to_string());
-        let mut out = String::from("true\\predicted");
-        for p in 0..self.classes {
-            out.push_str(&format!(",{}", name(p)));
-        }
-        out.push('\n');
-        for t in 0..self.classes {
-            out.push_str(&name(t));
-            for p in 0..self.classes {
-                out.push_str(&format!(",{}", self.get(t, p)));
-            }
-            out.push('\n');
-        }
-        out
+        let header: Vec<String> = std::iter::once("true\\predicted".to_string()).chain((0..self.classes).map(name)).collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        let rows = (0..self.classes).map(|t| std::iter::once(name(t)).chain((0..self.classes).map(move |p| self.get(t, p).to_string())).collect::<Vec<_>>());
+        crate::csv_file::to_string(&header, rows)
     }
 }
 
@@ -184,6 +175,8 @@ mod tests {
         assert_eq!(c.precision(1), Some(2.0 / 3.0));
         assert_eq!(c.precision(2), Some(1.0));
         assert_eq!(c.to_csv(&["a".into(), "b".into()]), "true\\predicted,a,b,2\na,2,1,0\nb,0,2,0\n2,1,0,1\n");
+        // class names holding commas or quotes stay one field
+        assert_eq!(c.to_csv(&["t-shirt, top".into(), "say \"b\"".into()]), "true\\predicted,\"t-shirt, top\",\"say \"\"b\"\"\",2\n\"t-shirt, top\",2,1,0\n\"say \"\"b\"\"\",0,2,0\n2,1,0,1\n");
         let empty = Confusion::new(2, &[], &[]).unwrap();
         assert_eq!((empty.accuracy(), empty.recall(0)), (0.0, None));
     }

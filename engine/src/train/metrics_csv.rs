@@ -1,11 +1,11 @@
 //! `metrics.csv`: one row per epoch, flushed as it is written so a crash or
 //! a plot reading the file live sees every finished epoch.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-pub const HEADER: &str = "epoch,train_loss,train_acc,test_loss,test_acc,seconds";
+use crate::csv_file::CsvLog;
+
+pub const HEADER: [&str; 6] = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"];
 
 /// Metrics of one finished epoch (1-based). Validation values are absent
 /// when there is no validation set.
@@ -19,30 +19,22 @@ pub struct EpochMetrics {
     pub seconds: f32,
 }
 
-pub struct MetricsCsv {
-    file: File,
-    path: PathBuf,
-}
+pub struct MetricsCsv(CsvLog);
 
 impl MetricsCsv {
     /// Create (truncating) and write the header, or with `append` add to an
     /// existing file (resumed training), writing the header only if empty.
-    pub fn open(path: &Path, append: bool) -> std::io::Result<Self> {
-        let mut file = OpenOptions::new().create(true).write(true).append(append).truncate(!append).open(path)?;
-        if file.metadata()?.len() == 0 {
-            writeln!(file, "{HEADER}")?;
-        }
-        Ok(MetricsCsv { file, path: path.to_path_buf() })
+    pub fn open(path: &Path, append: bool) -> Result<Self, String> {
+        CsvLog::open(path, &HEADER, append).map(MetricsCsv)
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        self.0.path()
     }
 
-    pub fn write(&mut self, m: &EpochMetrics) -> std::io::Result<()> {
+    pub fn write(&mut self, m: &EpochMetrics) -> Result<(), String> {
         let opt = |v: Option<f32>| v.map(|v| v.to_string()).unwrap_or_default();
-        writeln!(self.file, "{},{},{},{},{},{:.3}", m.epoch, m.train_loss, m.train_acc, opt(m.val_loss), opt(m.val_acc), m.seconds)?;
-        self.file.flush()
+        self.0.row([m.epoch.to_string(), m.train_loss.to_string(), m.train_acc.to_string(), opt(m.val_loss), opt(m.val_acc), format!("{:.3}", m.seconds)])
     }
 }
 
@@ -59,6 +51,6 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, "epoch,train_loss,train_acc,test_loss,test_acc,seconds\n1,0.5,0.75,0.25,,1.235\n2,0.5,0.75,0.25,,1.235\n");
         MetricsCsv::open(&path, false).unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{HEADER}\n"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), format!("{}\n", HEADER.join(",")));
     }
 }

@@ -406,7 +406,7 @@ impl<S> Worker<S> {
     fn epochs(&mut self, progress: &mut Progress, history: &mut Vec<EpochMetrics>, time: &mut Timings) -> Result<StopReason, StopReason> {
         let fail = StopReason::Failed;
         let mut csv = match &self.job.config.metrics_csv {
-            Some(p) => Some(MetricsCsv::open(p, progress.epoch > 0).map_err(|e| fail(format!("cannot write {}: {e}", p.display())))?),
+            Some(p) => Some(MetricsCsv::open(p, progress.epoch > 0).map_err(fail)?),
             None => None,
         };
         let per_epoch = self.job.train.num_batches(self.job.config.batch_size, self.job.config.drop_last);
@@ -494,7 +494,7 @@ impl<S> Worker<S> {
                 seconds: t0.elapsed().as_secs_f32(),
             };
             if let Some(c) = &mut csv {
-                c.write(&m).map_err(|e| fail(format!("cannot write {}: {e}", c.path().display())))?;
+                c.write(&m).map_err(fail)?;
             }
             history.push(m);
             self.send(Event::Epoch(m));
