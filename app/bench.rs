@@ -62,12 +62,8 @@ enum Motion {
 /// Median milliseconds per rendered frame of `lab` showing `asset`.
 fn frame_ms(lab: &str, asset: Option<Asset>, frames: usize, motion: Motion) -> Result<f64, String> {
     let start = StartOptions { lab: Some(lab.to_owned()), open: None };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(SIZE[0], SIZE[1]))
-        .with_pixels_per_point(1.0)
-        .with_accessibility_check(false)
-        .wgpu()
-        .build_eframe(|cc| VislabApp::new(cc, start));
+    let mut h =
+        Harness::builder().with_size(egui::vec2(SIZE[0], SIZE[1])).with_pixels_per_point(1.0).with_accessibility_check(false).wgpu().build_eframe(|cc| VislabApp::new(cc, start));
     if let Some(a) = asset {
         h.state_mut().show_asset(a, std::path::Path::new("bench"));
     }

@@ -10,12 +10,7 @@ use crate::commands::train_args::TrainArgs;
 use crate::commands::train_classifier::EvalArgs;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "vislab",
-    version,
-    about = "A desktop lab for deep learning for computer vision: with no subcommand, the app",
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "vislab", version, about = "A desktop lab for deep learning for computer vision: with no subcommand, the app", args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -184,7 +179,8 @@ mod tests {
             let long = format!("--{}", a.get_long().unwrap_or_default());
             let i = lines.iter().position(|l| l.split_whitespace().next() == Some(long.as_str())).unwrap_or_else(|| panic!("{long} missing from\n{train}"));
             // The flag's help runs until the next flag's line.
-            let block: String = lines[i..].iter().enumerate().take_while(|(k, l)| *k == 0 || !l.trim_start().starts_with("--") && !l.trim_start().starts_with("-h,")).map(|(_, l)| *l).collect();
+            let block: String =
+                lines[i..].iter().enumerate().take_while(|(k, l)| *k == 0 || !l.trim_start().starts_with("--") && !l.trim_start().starts_with("-h,")).map(|(_, l)| *l).collect();
             // Each takes its default from clap or says it in words; switches have none.
             let switch = matches!(a.get_action(), clap::ArgAction::SetTrue | clap::ArgAction::Help | clap::ArgAction::Version);
             assert!(switch || block.contains("[default") || block.contains("[required"), "{long} has no default in\n{block}");

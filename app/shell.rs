@@ -178,7 +178,9 @@ impl VislabApp {
 
     fn open_dialog(&mut self) {
         let exts = geometry::SUPPORTED_EXTENSIONS;
-        if let Some(p) = rfd::FileDialog::new().add_filter("3D data and depth maps", exts).add_filter("COCO detections and ground truth", &["json"]).add_filter("all files", &["*"]).pick_file() {
+        if let Some(p) =
+            rfd::FileDialog::new().add_filter("3D data and depth maps", exts).add_filter("COCO detections and ground truth", &["json"]).add_filter("all files", &["*"]).pick_file()
+        {
             self.open_path(p);
         }
     }

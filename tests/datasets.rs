@@ -47,7 +47,9 @@ fn digits_cifar_and_a_truncated_batch() {
     let cifar = vislab_engine::data::Source::Cifar(dir.clone(), vislab_engine::data::cifar::Variant::Cifar10).load().unwrap();
     let parts = split::split_indices(cifar.train.y(), 0.1, 0.0, 1, true).unwrap();
     assert_eq!(parts.train.len(), 88);
-    let plane_mean = |c: usize| parts.train.iter().map(|&i| cifar.train.get(i).unwrap().0[c * 1024..(c + 1) * 1024].iter().map(|&v| v as f64).sum::<f64>()).sum::<f64>() / (parts.train.len() * 1024) as f64;
+    let plane_mean = |c: usize| {
+        parts.train.iter().map(|&i| cifar.train.get(i).unwrap().0[c * 1024..(c + 1) * 1024].iter().map(|&v| v as f64).sum::<f64>()).sum::<f64>() / (parts.train.len() * 1024) as f64
+    };
     let shown = means(&s);
     assert_eq!(shown.len(), 3);
     for c in 0..3 {

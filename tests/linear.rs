@@ -9,7 +9,8 @@ use egui_kittest::kittest::Queryable;
 
 /// "...: step 400/400, loss 2.3 -> 0.2, train accuracy 97.00%, test accuracy 95.00% (finished)"
 fn numbers(s: &str) -> (f32, f32, f32, f32) {
-    let after = |key: &str, end: char| -> f32 { s.split(key).nth(1).and_then(|r| r.split(end).next()).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no '{key}' in {s}")) };
+    let after =
+        |key: &str, end: char| -> f32 { s.split(key).nth(1).and_then(|r| r.split(end).next()).and_then(|v| v.trim().parse().ok()).unwrap_or_else(|| panic!("no '{key}' in {s}")) };
     (after("loss ", ' '), after("-> ", ','), after("train accuracy ", '%'), after("test accuracy ", '%'))
 }
 

@@ -45,18 +45,29 @@ fn example_numbers_files_and_a_broken_file() {
     // at every recall point: AP 0.5; one detection allowed keeps the FP: AR1 0.
     let dir = scratch("map-files");
     let gt_path = dir.join("gt.json");
-    std::fs::write(&gt_path, r#"{"images": [{"id": 1}], "categories": [{"id": 1, "name": "box"}],
-        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}"#).unwrap();
+    std::fs::write(
+        &gt_path,
+        r#"{"images": [{"id": 1}], "categories": [{"id": 1, "name": "box"}],
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}"#,
+    )
+    .unwrap();
     let dt_path = dir.join("dt.json");
-    std::fs::write(&dt_path, r#"[{"image_id": 1, "category_id": 1, "bbox": [50, 50, 10, 10], "score": 0.9},
-        {"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.8}]"#).unwrap();
+    std::fs::write(
+        &dt_path,
+        r#"[{"image_id": 1, "category_id": 1, "bbox": [50, 50, 10, 10], "score": 0.9},
+        {"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.8}]"#,
+    )
+    .unwrap();
     set_path(&mut h, "ground truth", &gt_path);
     set_path(&mut h, "detections", &dt_path);
     h.get_by_label("Evaluate").click();
     h.run_steps(2);
     settle(&mut h);
     let s = summary(&h);
-    assert_eq!(s, "dt.json vs gt.json: AP 0.5000, AP50 0.5000, AP75 0.5000, APs 0.5000, APm -1.0000, APl -1.0000, AR1 0.0000, AR10 1.0000, AR100 1.0000, ARs 1.0000, ARm -1.0000, ARl -1.0000");
+    assert_eq!(
+        s,
+        "dt.json vs gt.json: AP 0.5000, AP50 0.5000, AP75 0.5000, APs 0.5000, APm -1.0000, APl -1.0000, AR1 0.0000, AR10 1.0000, AR100 1.0000, ARs 1.0000, ARm -1.0000, ARl -1.0000"
+    );
 
     std::fs::write(&dt_path, r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10]}]"#).unwrap();
     h.get_by_label("Evaluate").click();
@@ -73,8 +84,12 @@ fn opened_files_are_told_apart_by_their_json() {
     // medium and large ranges undefined
     let dir = scratch("map-open");
     let gt_path = dir.join("truth.json");
-    std::fs::write(&gt_path, r#"{"images": [{"id": 5}], "categories": [{"id": 2}],
-        "annotations": [{"id": 1, "image_id": 5, "category_id": 2, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}"#).unwrap();
+    std::fs::write(
+        &gt_path,
+        r#"{"images": [{"id": 5}], "categories": [{"id": 2}],
+        "annotations": [{"id": 1, "image_id": 5, "category_id": 2, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0}]}"#,
+    )
+    .unwrap();
     let dt_path = dir.join("found.json");
     std::fs::write(&dt_path, r#"  [{"image_id": 5, "category_id": 2, "bbox": [0, 0, 10, 10], "score": 0.3}]"#).unwrap();
     let mut h = app("map");
@@ -84,7 +99,10 @@ fn opened_files_are_told_apart_by_their_json() {
     assert!(summary(&h).ends_with("(now open the detections file)"), "{}", summary(&h));
     h.state_mut().open_path(dt_path);
     settle(&mut h);
-    assert_eq!(summary(&h), "found.json vs truth.json: AP 1.0000, AP50 1.0000, AP75 1.0000, APs 1.0000, APm -1.0000, APl -1.0000, AR1 1.0000, AR10 1.0000, AR100 1.0000, ARs 1.0000, ARm -1.0000, ARl -1.0000");
+    assert_eq!(
+        summary(&h),
+        "found.json vs truth.json: AP 1.0000, AP50 1.0000, AP75 1.0000, APs 1.0000, APm -1.0000, APl -1.0000, AR1 1.0000, AR10 1.0000, AR100 1.0000, ARs 1.0000, ARm -1.0000, ARl -1.0000"
+    );
     // a category without a name is labelled by its id
     assert!(h.query_by_label("category 2").is_some());
 }

@@ -137,8 +137,12 @@ fn a_json_file_opened_from_another_lab_lands_here() {
     let dir = scratch("nms-open");
     let path = dir.join("two.json");
     // IoU 90 / 110 = 0.818: the second box goes at 0.5
-    std::fs::write(&path, r#"[{"image_id": 1, "category_id": 3, "bbox": [0, 0, 10, 10], "score": 0.9},
-        {"image_id": 1, "category_id": 3, "bbox": [1, 0, 10, 10], "score": 0.8}]"#).unwrap();
+    std::fs::write(
+        &path,
+        r#"[{"image_id": 1, "category_id": 3, "bbox": [0, 0, 10, 10], "score": 0.9},
+        {"image_id": 1, "category_id": 3, "bbox": [1, 0, 10, 10], "score": 0.8}]"#,
+    )
+    .unwrap();
     let mut h = app("iou");
     h.state_mut().open_path(path.clone());
     settle(&mut h);

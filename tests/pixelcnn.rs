@@ -24,10 +24,13 @@ fn engine_test_nll() -> f64 {
     let m = PixelCnn::new(PixelCnnShape { side: 8, channels: 16, layers: 3 }, 1).unwrap();
     let mut t = PixelCnnTrainer::new(m, Arc::new(train), Arc::new(test), PixelCnnTrainConfig::new(10, 32, 1)).unwrap();
     let mut last = f64::NAN;
-    t.run(|_, _| Flow::Continue, |_, r| {
-        last = r.test_nll;
-        Flow::Continue
-    })
+    t.run(
+        |_, _| Flow::Continue,
+        |_, r| {
+            last = r.test_nll;
+            Flow::Continue
+        },
+    )
     .unwrap();
     last
 }

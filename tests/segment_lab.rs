@@ -100,12 +100,7 @@ fn training_from_the_ui_matches_the_engine_and_hover_reads_the_prediction() {
     let px = p0.classes.iter().position(|&c| c > 0).expect("a shape pixel");
     let (x, y) = (px % 32, px / 32);
     let names = ["background", "disc", "square", "triangle"];
-    let want = format!(
-        "pixel ({x}, {y}): predicted {} (p = {:.3}), truth {}",
-        names[p0.classes[px] as usize],
-        p0.confidence[px],
-        names[val.label(0).unwrap()[px] as usize]
-    );
+    let want = format!("pixel ({x}, {y}): predicted {} (p = {:.3}), truth {}", names[p0.classes[px] as usize], p0.confidence[px], names[val.label(0).unwrap()[px] as usize]);
     let rect = h.get_by_label("prediction overlay").rect();
     let k = rect.width() / 32.0;
     h.hover_at(rect.min + egui::vec2((x as f32 + 0.5) * k, (y as f32 + 0.5) * k));

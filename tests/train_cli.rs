@@ -96,10 +96,7 @@ fn bad_arguments_and_files_give_one_line_errors() {
     std::fs::copy(src.join("train-labels-idx1-ubyte"), bad.join("train-labels-idx1-ubyte")).unwrap();
     assert_fails(&["train", "--data", &format!("mnist:{}", bad.display()), "--out", &out_s], "train-images-idx3-ubyte");
     // A learning rate this large overflows within a few steps.
-    assert_fails(
-        &["train", "--data", &data, "--optimizer", "sgd", "--lr", "1e9", "--limit", "640", "--epochs", "1", "--out", &out_s],
-        "training diverged",
-    );
+    assert_fails(&["train", "--data", &data, "--optimizer", "sgd", "--lr", "1e9", "--limit", "640", "--epochs", "1", "--out", &out_s], "training diverged");
     assert!(!out.join("model.safetensors").exists(), "a diverged run wrote a checkpoint");
 
     let garbage = out.join("garbage.safetensors");

@@ -27,7 +27,27 @@ fn vae_train_writes_nelbo_metrics_and_a_loadable_checkpoint() {
     let out = std::env::temp_dir().join(format!("vislab-vae-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let out_s = out.display().to_string();
-    let args = ["train", "--model", "vae", "--latent", "4", "--hidden", "64", "--data", &data, "--epochs", "2", "--limit", "2000", "--batch", "25", "--lr", "0.003", "--schedule", "constant"];
+    let args = [
+        "train",
+        "--model",
+        "vae",
+        "--latent",
+        "4",
+        "--hidden",
+        "64",
+        "--data",
+        &data,
+        "--epochs",
+        "2",
+        "--limit",
+        "2000",
+        "--batch",
+        "25",
+        "--lr",
+        "0.003",
+        "--schedule",
+        "constant",
+    ];
     let o = vislab(&[&args[..], &["--seed", "3", "--out", &out_s]].concat());
     assert!(o.status.success(), "train failed: {}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
@@ -69,7 +89,27 @@ fn vae_trains_on_real_fashion_mnist() {
     let dir = locate("fashion-mnist").unwrap_or_else(|e| panic!("{e}"));
     let out = std::env::temp_dir().join(format!("vislab-vae-fashion-{}", std::process::id()));
     let data = format!("fashion-mnist:{}", dir.display());
-    let args = ["train", "--model", "vae", "--latent", "4", "--hidden", "64", "--data", &data, "--epochs", "2", "--limit", "2000", "--batch", "25", "--lr", "0.003", "--schedule", "constant"];
+    let args = [
+        "train",
+        "--model",
+        "vae",
+        "--latent",
+        "4",
+        "--hidden",
+        "64",
+        "--data",
+        &data,
+        "--epochs",
+        "2",
+        "--limit",
+        "2000",
+        "--batch",
+        "25",
+        "--lr",
+        "0.003",
+        "--schedule",
+        "constant",
+    ];
     let o = vislab(&[&args[..], &["--seed", "3", "--out", &out.display().to_string()]].concat());
     assert!(o.status.success(), "train failed: {}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();

@@ -122,8 +122,7 @@ fn fscore(p: &Pair, thresholds: &[f64]) -> Result<Value, String> {
     let (sa, sb, sampling) = shape_points(p)?;
     let scale = gt_scale(&sb.bounds).map_err(|e| format!("{}: {e}", p.b))?;
     let n = Neighbours::find(&sa.cloud.positions, &sb.cloud.positions).map_err(|e| e.to_string())?;
-    let rows: Vec<Value> =
-        n.fscore(scale, thresholds).iter().map(|f| json!({ "threshold": f.threshold, "precision": f.precision, "recall": f.recall, "f1": f.f1 })).collect();
+    let rows: Vec<Value> = n.fscore(scale, thresholds).iter().map(|f| json!({ "threshold": f.threshold, "precision": f.precision, "recall": f.recall, "f1": f.f1 })).collect();
     Ok(json!({ "metric": "fscore", "convention": FSCORE_CONVENTION, "scale": scale, "scores": rows, "sampling": sampling }))
 }
 

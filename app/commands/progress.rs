@@ -36,13 +36,7 @@ impl ProgressBar {
         self.last_draw = Some(Instant::now());
         let frac = step_in_epoch as f64 / self.steps.max(1) as f64;
         let rate = (self.seen * self.batch) as f64 / self.epoch_start.elapsed().as_secs_f64().max(1e-9);
-        let line = format!(
-            "epoch {epoch}/{} [{}] {:3.0}% loss {:.4} {rate:.0} img/s",
-            self.epochs,
-            bar(frac, 30),
-            frac * 100.0,
-            self.loss_sum / self.seen.max(1) as f64
-        );
+        let line = format!("epoch {epoch}/{} [{}] {:3.0}% loss {:.4} {rate:.0} img/s", self.epochs, bar(frac, 30), frac * 100.0, self.loss_sum / self.seen.max(1) as f64);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r{line}\x1b[K");
         let _ = err.flush();

@@ -21,8 +21,11 @@ const GAN: &str = "GAN (--model gan)";
 const CLASSIFIERS: &str = "Classifiers (--model mlp, cnn)";
 
 #[derive(Args, Debug, Clone)]
-#[command(args_override_self = true, after_help = "Outputs go to --out: metrics.csv (one row per epoch, or per --log-every GAN rounds) and model.safetensors \
-(vislab eval and the labs load it). Flags without a heading apply to every model that reads them; a flag a model does not read is refused.")]
+#[command(
+    args_override_self = true,
+    after_help = "Outputs go to --out: metrics.csv (one row per epoch, or per --log-every GAN rounds) and model.safetensors \
+(vislab eval and the labs load it). Flags without a heading apply to every model that reads them; a flag a model does not read is refused."
+)]
 pub struct TrainArgs {
     /// Which model to train
     #[arg(long, value_name = "NAME", default_value = "mlp", value_parser = model_names())]
@@ -148,8 +151,24 @@ fn reads(model: &str) -> &'static [&'static str] {
         "pixelcnn" => &["data", "image_size", "grayscale", "epochs", "batch", "lr", "seed", "limit", "out", "channels", "layers", "binarize"],
         "detector" => &["epochs", "batch", "lr", "seed", "out", "images", "size", "objects", "anchors"],
         "gan" => &[
-            "data", "image_size", "grayscale", "batch", "seed", "limit", "out", "rounds", "lr_d", "lr_g", "loss", "smoothing", "noise", "g_channels", "d_channels", "log_every",
-            "fd_classifier", "no_fd",
+            "data",
+            "image_size",
+            "grayscale",
+            "batch",
+            "seed",
+            "limit",
+            "out",
+            "rounds",
+            "lr_d",
+            "lr_g",
+            "loss",
+            "smoothing",
+            "noise",
+            "g_channels",
+            "d_channels",
+            "log_every",
+            "fd_classifier",
+            "no_fd",
         ],
         _ => &[],
     }

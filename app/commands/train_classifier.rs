@@ -71,7 +71,7 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
     }
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let model = arch.build_for(image_shape(&train)?, train.num_classes(), seed).map_err(|e| e.to_string())?;
-        let steps_per_epoch = train.num_batches(batch, false);
+    let steps_per_epoch = train.num_batches(batch, false);
     let mut cfg = TrainConfig::new(epochs, batch, Schedule::new(lr, schedule.decay(steps_per_epoch)));
     cfg.seed = seed;
     cfg.eval_batch_size = EVAL_BATCH;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use vislab_engine::csv_file::CsvLog;
 use vislab_engine::vae::{self, Binarize, EpochReport, Flow, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
-
 use super::data_spec::DataSpec;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;

@@ -372,7 +372,9 @@ impl Lab for DatasetsLab {
             self.refresh_augmented();
         }
         ui.separator();
-        ui.label(egui::RichText::new(format!("augmentations of sample {} ({})", self.chosen, l.train.get(self.chosen).map_or(String::new(), |(_, y)| self.class_name(y)))).strong());
+        ui.label(
+            egui::RichText::new(format!("augmentations of sample {} ({})", self.chosen, l.train.get(self.chosen).map_or(String::new(), |(_, y)| self.class_name(y)))).strong(),
+        );
         gallery::grid(ui, &self.augmented, 64.0, |ui, (caption, img)| {
             gallery::sample_tile(ui, img, 64.0, None, caption);
         });

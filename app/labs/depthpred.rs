@@ -11,9 +11,7 @@
 use super::run::Run;
 use std::sync::Arc;
 
-use vislab_engine::depthpred::{
-    DepthEvent, DepthMetrics, DepthSet, DepthTrainConfig, DepthTrainer, DepthWorker, EpochReport, Objects, Prediction, SynthConfig,
-};
+use vislab_engine::depthpred::{DepthEvent, DepthMetrics, DepthSet, DepthTrainConfig, DepthTrainer, DepthWorker, EpochReport, Objects, Prediction, SynthConfig};
 use vislab_engine::geometry::{Aabb, PointCloud};
 
 use super::task::Task;
@@ -158,7 +156,14 @@ impl DepthPredLab {
         self.rendering = None;
         match done {
             Ok(Ok(d)) => {
-                self.range = d.val.depths.iter().copied().filter(|&v| v > 0.0).fold(None, |r: Option<[f32; 2]>, v| Some(r.map_or([v, v], |r| [r[0].min(v), r[1].max(v)]))).unwrap_or([0.0, 1.0]);
+                self.range = d
+                    .val
+                    .depths
+                    .iter()
+                    .copied()
+                    .filter(|&v| v > 0.0)
+                    .fold(None, |r: Option<[f32; 2]>, v| Some(r.map_or([v, v], |r| [r[0].min(v), r[1].max(v)])))
+                    .unwrap_or([0.0, 1.0]);
                 self.data = Some(d);
                 self.clear_run();
                 self.index = 0;

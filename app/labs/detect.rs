@@ -166,12 +166,10 @@ impl DetectLab {
             self.make_data();
         }
         let hook = Box::new(|t: &mut DetTrainer| t.predict_val().ok());
-        let started = DetTrainer::new(Arc::clone(&self.train), Arc::clone(&self.val), self.config())
-            .map_err(|e| e.to_string())
-            .and_then(|t| {
-                let steps = t.steps_per_epoch();
-                Ok((DetWorker::spawn(t, hook, usize::MAX)?, steps))
-            });
+        let started = DetTrainer::new(Arc::clone(&self.train), Arc::clone(&self.val), self.config()).map_err(|e| e.to_string()).and_then(|t| {
+            let steps = t.steps_per_epoch();
+            Ok((DetWorker::spawn(t, hook, usize::MAX)?, steps))
+        });
         match started {
             Ok((w, steps)) => {
                 self.run.start(w);
@@ -351,7 +349,10 @@ impl Lab for DetectLab {
             ui.add(egui::Slider::new(&mut self.box_weight, 0.0..=10.0).text("box loss weight"));
             ui.add(egui::Slider::new(&mut self.seed, 0..=100).text("seed"));
         });
-        ui.label(format!("{GRID}x{GRID} cells, anchors {}", AnchorGrid::new(self.size, GRID, self.anchors).sizes.iter().map(|s| format!("{s:.1}")).collect::<Vec<_>>().join(", ") + " px"));
+        ui.label(format!(
+            "{GRID}x{GRID} cells, anchors {}",
+            AnchorGrid::new(self.size, GRID, self.anchors).sizes.iter().map(|s| format!("{s:.1}")).collect::<Vec<_>>().join(", ") + " px"
+        ));
         ui.horizontal(|ui| {
             if ui.add_enabled(!training, egui::Button::new("Train")).clicked() {
                 self.start();

@@ -9,8 +9,8 @@
 //! D's mean output on reals and fakes.
 
 use egui::{Color32, Pos2, Rect, Stroke, pos2, vec2};
-use vislab_engine::gan::worker::{GanEvent, GanWorker};
 use std::sync::Arc;
+use vislab_engine::gan::worker::{GanEvent, GanWorker};
 
 use vislab_engine::data::Source;
 use vislab_engine::gan::{self, ConvShape, GanConfig, GanLoss, GanShape, GanTrainer, GanView, Net, RealDist, ViewSpec};
@@ -726,7 +726,11 @@ impl Lab for GanLab {
                 if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked()
                     && let Some(w) = &mut self.worker
                 {
-                    if self.paused { w.resume() } else { w.pause() }
+                    if self.paused {
+                        w.resume()
+                    } else {
+                        w.pause()
+                    }
                     self.paused = !self.paused;
                 }
                 if ui.button("Stop").clicked()
@@ -749,13 +753,10 @@ impl Lab for GanLab {
         let plot = if self.images_model { "Export sample grid PNG" } else { "Export plane PNG" };
         ui.horizontal_wrapped(|ui| {
             let walk = if self.images_model { Some(("Export latent walk PNG", self.regions.strip, "gan-walk.png")) } else { None };
-            for (label, rect, name) in [
-                ("Export view PNG", self.regions.view, "gan-view.png"),
-                (plot, self.regions.plot, "gan-plane.png"),
-                ("Export losses PNG", self.regions.losses, "gan-losses.png"),
-            ]
-            .into_iter()
-            .chain(walk)
+            for (label, rect, name) in
+                [("Export view PNG", self.regions.view, "gan-view.png"), (plot, self.regions.plot, "gan-plane.png"), ("Export losses PNG", self.regions.losses, "gan-losses.png")]
+                    .into_iter()
+                    .chain(walk)
             {
                 if ui.add_enabled(rect.is_some(), egui::Button::new(label)).clicked()
                     && let Some(r) = rect

@@ -164,10 +164,14 @@ impl ImageViews {
         if !self.walk_dirty || self.walk_pending {
             return;
         }
-        let ends: Vec<Vec<f32>> = self.seeds.iter().map(|&s| {
-            let mut rng = SeededRng::new(s);
-            (0..noise).map(|_| rng.normal() as f32).collect()
-        }).collect();
+        let ends: Vec<Vec<f32>> = self
+            .seeds
+            .iter()
+            .map(|&s| {
+                let mut rng = SeededRng::new(s);
+                (0..noise).map(|_| rng.normal() as f32).collect()
+            })
+            .collect();
         self.walk_tag += 1;
         worker.generate(self.walk_tag, self.walk.codes(&ends[0], &ends[1]));
         self.walk_pending = true;
@@ -367,4 +371,3 @@ impl ImageViews {
         (Some(grid_rect), strip_rect)
     }
 }
-

@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use vislab_engine::geometry::{Aabb, Asset, Mesh, sample_points, scenes, shapes};
 use vislab_engine::gcn::train::MAX_LEVEL;
 use vislab_engine::gcn::{DeformConfig, DeformEvent, DeformWorker, LossWeights, NetShape, Snapshot, Terms, normalize};
+use vislab_engine::geometry::{Aabb, Asset, Mesh, sample_points, scenes, shapes};
 
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
@@ -299,7 +299,11 @@ impl GcnLab {
     /// Pause and Resume, for tests driving the lab directly.
     pub fn toggle_pause(&mut self) {
         if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
+            if self.paused {
+                w.resume()
+            } else {
+                w.pause()
+            }
             self.paused = !self.paused;
         }
     }

@@ -36,12 +36,7 @@ impl ImageData {
             return Err(format!("images of {} pixels are not square", train.sample_len()));
         }
         let kind = Source::detect(dir, Default::default()).map_or("mnist", |s| s.kind());
-        Ok(ImageData {
-            name: format!("{kind} {} ({} training, {} test images)", dir.display(), train.len(), test.len()),
-            side,
-            train: Arc::new(train),
-            test: Arc::new(test),
-        })
+        Ok(ImageData { name: format!("{kind} {} ({} training, {} test images)", dir.display(), train.len(), test.len()), side, train: Arc::new(train), test: Arc::new(test) })
     }
 }
 

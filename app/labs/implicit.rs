@@ -444,7 +444,11 @@ impl ImplicitLab {
     /// Pause and Resume, for tests driving the lab directly.
     pub fn toggle_pause(&mut self) {
         if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
+            if self.paused {
+                w.resume()
+            } else {
+                w.pause()
+            }
             self.paused = !self.paused;
         }
     }

@@ -5,9 +5,9 @@
 //! cross-validation curve over k. Loading, prediction and cross-validation
 //! run on worker threads.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints, Points, VLine};

@@ -4,9 +4,9 @@
 //! on 2D toy sets the decision regions and each class's line
 //! w_c . x + b_c = 0 (the geometric viewpoint). Live loss curve, accuracy.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use vislab_engine::data::split::ChannelStats;
@@ -46,7 +46,11 @@ const GRID: usize = 64;
 const TEST_FRACTION: f32 = 0.2;
 
 enum Msg {
-    Step { step: usize, data_loss: f32, reg_loss: f32 },
+    Step {
+        step: usize,
+        data_loss: f32,
+        reg_loss: f32,
+    },
     Model(LinearClassifier),
     /// Train and test accuracy of the final model, or why it stopped.
     Done(Result<(f32, f32), String>),
@@ -344,7 +348,9 @@ impl Lab for LinearLab {
             ui.label("data");
             let mut changed = false;
             ui.horizontal_wrapped(|ui| {
-                for (d, name) in [(Data::Digits, "8x8 digits"), (Data::Blobs, "Blobs (2D)"), (Data::Spiral, "Spiral (2D)"), (Data::Circles, "Circles (2D)"), (Data::Xor, "Xor (2D)")] {
+                for (d, name) in
+                    [(Data::Digits, "8x8 digits"), (Data::Blobs, "Blobs (2D)"), (Data::Spiral, "Spiral (2D)"), (Data::Circles, "Circles (2D)"), (Data::Xor, "Xor (2D)")]
+                {
                     changed |= ui.radio_value(&mut self.data, d, name).changed();
                 }
                 if let Some((name, _)) = &self.disk {

@@ -52,11 +52,8 @@ fn evaluate_texts(source: String, gt: &str, dt: &str) -> Outcome {
     let gt = coco::parse_ground_truth(gt).map_err(|e| e.to_string())?;
     let dt = coco::parse_detections(dt).map_err(|e| e.to_string())?;
     let eval = coco::evaluate_full(&gt, &dt).map_err(|e| e.to_string())?;
-    let names = eval
-        .categories
-        .iter()
-        .map(|&id| gt.categories.iter().find(|c| c.id == id && !c.name.is_empty()).map_or_else(|| format!("category {id}"), |c| c.name.clone()))
-        .collect();
+    let names =
+        eval.categories.iter().map(|&id| gt.categories.iter().find(|c| c.id == id && !c.name.is_empty()).map_or_else(|| format!("category {id}"), |c| c.name.clone())).collect();
     Ok(Evaluated { source, eval, names })
 }
 
@@ -140,7 +137,11 @@ impl MapLab {
                 for i in [row, row + 6] {
                     let v = stats[i];
                     ui.label(egui::RichText::new(STAT_NAMES[i]).strong()).on_hover_text(STAT_MEANING[i]);
-                    ui.label(if v < 0.0 { "-1".to_owned() } else { format!("{v:.3}") }).on_hover_text(if v < 0.0 { "undefined: no ground truth in this area range" } else { STAT_MEANING[i] });
+                    ui.label(if v < 0.0 { "-1".to_owned() } else { format!("{v:.3}") }).on_hover_text(if v < 0.0 {
+                        "undefined: no ground truth in this area range"
+                    } else {
+                        STAT_MEANING[i]
+                    });
                 }
                 ui.end_row();
             }
@@ -180,7 +181,8 @@ impl MapLab {
         ui.label(egui::RichText::new(format!("precision-recall, {name} (interpolated, 101 recall points)")).strong());
         let at = |t: usize| r.eval.precision_curve(t, k);
         // the 0.50:0.95 curve: at each recall point the mean over the ten thresholds
-        let mean: Option<Vec<f64>> = (0..10).map(at).collect::<Option<Vec<_>>>().map(|cs| (0..recall.len()).map(|i| cs.iter().map(|c| c[i]).sum::<f64>() / cs.len() as f64).collect());
+        let mean: Option<Vec<f64>> =
+            (0..10).map(at).collect::<Option<Vec<_>>>().map(|cs| (0..recall.len()).map(|i| cs.iter().map(|c| c[i]).sum::<f64>() / cs.len() as f64).collect());
         let series = [("IoU 0.50", at(0)), ("IoU 0.75", at(5)), ("IoU 0.50:0.95 (mean)", mean)];
         Plot::new("map-pr")
             .height(height)
@@ -216,7 +218,9 @@ impl Lab for MapLab {
 
     fn controls(&mut self, ui: &mut egui::Ui) {
         self.poll();
-        ui.label("A COCO ground-truth file (images, categories, annotations) and a results file (a list of image_id, category_id, bbox, score), scored as pycocotools' COCOeval does.");
+        ui.label(
+            "A COCO ground-truth file (images, categories, annotations) and a results file (a list of image_id, category_id, bbox, score), scored as pycocotools' COCOeval does.",
+        );
         Self::path_field(ui, &mut self.gt_path, "ground truth");
         Self::path_field(ui, &mut self.dt_path, "detections");
         let idle = self.task.is_none();
@@ -266,7 +270,10 @@ impl Lab for MapLab {
                 self.class_table(ui);
             });
         });
-        ui.label(egui::RichText::new("AP: mean over IoU 0.50:0.95; s, m, l: areas below 32², up to 96², above; AR1, AR10, AR100: that many detections per image; -1: no ground truth").small());
+        ui.label(
+            egui::RichText::new("AP: mean over IoU 0.50:0.95; s, m, l: areas below 32², up to 96², above; AR1, AR10, AR100: that many detections per image; -1: no ground truth")
+                .small(),
+        );
         ui.separator();
         let h = (ui.available_height() - 24.0).max(120.0);
         self.curves(ui, h);

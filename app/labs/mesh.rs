@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use vislab_engine::geometry::{Asset, Mesh};
 
-use super::{Lab, LabInfo};
 use super::points::bounds_label;
+use super::{Lab, LabInfo};
 use crate::render::scene::Scene3d;
 use crate::render::viewport::Viewport3d;
 

@@ -22,7 +22,6 @@ const SAMPLE_COLS: usize = 8;
 /// Shade of the pixels not drawn yet (drawn ones are 0 or 1).
 const UNDRAWN: f32 = 0.25;
 
-
 #[derive(Default)]
 struct Regions {
     samples: Option<egui::Rect>,
@@ -195,8 +194,7 @@ impl PixelCnnLab {
         let Some(m) = &self.model else { return };
         self.sample_seed += 1;
         let weights = m.params().iter().map(|p| p.value.clone()).collect();
-        let started = Sampler::new(SAMPLES, m.shape().side, self.sample_seed)
-            .and_then(|s| Ok((SampleWorker::spawn(m.shape().clone(), weights, s.clone())?, s)));
+        let started = Sampler::new(SAMPLES, m.shape().side, self.sample_seed).and_then(|s| Ok((SampleWorker::spawn(m.shape().clone(), weights, s.clone())?, s)));
         match started {
             Ok((w, s)) => (self.sampler, self.sampling) = (Some(s), Some(w)),
             Err(e) => self.status = e.to_string(),
@@ -279,9 +277,9 @@ impl PixelCnnLab {
     /// Load a checkpoint for the current data; on error keep the current model.
     pub fn load_checkpoint(&mut self, path: &std::path::Path) {
         let Some(side) = self.data.as_ref().map(|d| d.side) else { return };
-        let result = pixelcnn::load(path).map_err(|e| e.to_string()).and_then(|m| {
-            if m.shape().side == side { Ok(m) } else { Err(format!("it models {0}x{0} images, these are {side}x{side}", m.shape().side)) }
-        });
+        let result = pixelcnn::load(path)
+            .map_err(|e| e.to_string())
+            .and_then(|m| if m.shape().side == side { Ok(m) } else { Err(format!("it models {0}x{0} images, these are {side}x{side}", m.shape().side)) });
         match result {
             Ok(m) => {
                 self.stop();
@@ -407,7 +405,11 @@ impl Lab for PixelCnnLab {
             }
             if let Some(w) = &self.worker {
                 if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
-                    if self.paused { w.resume() } else { w.pause() }
+                    if self.paused {
+                        w.resume()
+                    } else {
+                        w.pause()
+                    }
                     self.paused = !self.paused;
                 }
                 if ui.button("Stop").clicked() {

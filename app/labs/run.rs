@@ -84,7 +84,11 @@ impl<W: Control> Run<W> {
     /// Pause, or resume when paused.
     pub fn toggle_pause(&mut self) {
         if let Some(w) = &self.worker {
-            if self.paused { w.resume() } else { w.pause() }
+            if self.paused {
+                w.resume()
+            } else {
+                w.pause()
+            }
             self.paused = !self.paused;
         }
     }

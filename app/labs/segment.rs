@@ -20,9 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vislab_engine::segmentation::data::{self, crops, find_pair, holdout_split, load_pair};
-use vislab_engine::segmentation::{
-    Components, Connectivity, EpochReport, Prediction, SegEvent, SegSet, SegTrainConfig, SegTrainer, SegWorker, SynthConfig, components,
-};
+use vislab_engine::segmentation::{Components, Connectivity, EpochReport, Prediction, SegEvent, SegSet, SegTrainConfig, SegTrainer, SegWorker, SynthConfig, components};
 
 use super::{Lab, LabInfo};
 use crate::render::mask::{MAX_CLASSES, MaskImage, MaskStyle, show_mask};
@@ -599,11 +597,7 @@ impl Lab for SegmentLab {
     fn summary(&self) -> String {
         let data = self.data.as_ref().map_or("no data".to_string(), |d| d.name.clone());
         let score = match &self.report {
-            Some(r) => format!(
-                "held-out mIoU {:.4}, pixel accuracy {:.4}",
-                r.mean_iou(),
-                r.confusion.pixel_accuracy().unwrap_or(0.0)
-            ),
+            Some(r) => format!("held-out mIoU {:.4}, pixel accuracy {:.4}", r.mean_iou(), r.confusion.pixel_accuracy().unwrap_or(0.0)),
             None => "not trained yet".into(),
         };
         let whole = match (&self.whole_acc, self.data.as_ref().and_then(|d| d.whole.as_ref())) {

@@ -12,9 +12,7 @@ use std::time::Instant;
 
 use vislab_engine::data::Dataset;
 use vislab_engine::geometry::Aabb;
-use vislab_engine::shapes3d::{
-    self, ModelKind, POINT_FEATURES, ShapeSet, ShapeSetConfig, ShapesTrainConfig, class_names, critical_points,
-};
+use vislab_engine::shapes3d::{self, ModelKind, POINT_FEATURES, ShapeSet, ShapeSetConfig, ShapesTrainConfig, class_names, critical_points};
 use vislab_engine::train::report::Report;
 use vislab_engine::train::{Event, Model, TrainerHandle};
 
@@ -244,7 +242,11 @@ impl Shapes3dLab {
 
     pub fn toggle_pause(&mut self) {
         if let Some(r) = &mut self.run {
-            if r.paused { r.handle.resume() } else { r.handle.pause() }
+            if r.paused {
+                r.handle.resume()
+            } else {
+                r.handle.pause()
+            }
             r.paused = !r.paused;
         }
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use vislab_engine::data::toy2d::{self, Toy};
 use vislab_engine::data::{Batch, Dataset};
+use vislab_engine::models::{GraphModel, Mlp};
 use vislab_engine::optim::Schedule;
 use vislab_engine::registry::{self, OPTIMIZERS, OptimizerKind};
-use vislab_engine::models::{GraphModel, Mlp};
 use vislab_engine::train::{Event, Job, TrainConfig, TrainerHandle};
 
 use super::{Lab, LabInfo};
@@ -254,7 +254,11 @@ impl Lab for Toy2dLab {
             }
             if let Some(t) = &self.trainer {
                 if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
-                    if self.paused { t.resume() } else { t.pause() }
+                    if self.paused {
+                        t.resume()
+                    } else {
+                        t.pause()
+                    }
                     self.paused = !self.paused;
                 }
                 if ui.button("Stop").clicked() {

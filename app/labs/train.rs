@@ -17,9 +17,9 @@ mod search;
 mod settings;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::Arc;
 use std::time::Instant;
 
 use vislab_engine::models::{Activation, Family, ModelsError};
@@ -27,9 +27,9 @@ use vislab_engine::train::report::Report;
 use vislab_engine::train::{Event, Model, TrainerHandle};
 
 pub use data::Splits;
+use settings::Settings;
 use vislab_engine::data::Source;
 use vislab_engine::data::augment::Augment;
-use settings::Settings;
 use vislab_engine::registry::{INITIALIZERS, OPTIMIZERS, SCHEDULES};
 
 use super::{Lab, LabInfo};
@@ -39,7 +39,6 @@ use crate::widgets::export::PngExport;
 
 /// Batch size of evaluation and prediction (the command line's).
 const EVAL_BATCH: usize = 1000;
-
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
@@ -424,7 +423,11 @@ impl TrainLab {
             }
             if let Some(run) = &mut self.run {
                 if ui.button(if run.paused { "Resume" } else { "Pause" }).clicked() {
-                    if run.paused { run.handle.resume() } else { run.handle.pause() }
+                    if run.paused {
+                        run.handle.resume()
+                    } else {
+                        run.handle.pause()
+                    }
                     run.paused = !run.paused;
                 }
                 if ui.button("Stop").clicked() {
@@ -586,7 +589,11 @@ impl TrainLab {
 
     pub fn pause(&mut self, paused: bool) {
         if let Some(r) = &mut self.run {
-            if paused { r.handle.pause() } else { r.handle.resume() }
+            if paused {
+                r.handle.pause()
+            } else {
+                r.handle.resume()
+            }
             r.paused = paused;
         }
     }
@@ -677,7 +684,9 @@ impl Lab for TrainLab {
         self.poll();
         self.export.poll(ui.ctx());
         ui.horizontal(|ui| {
-            for (t, name) in [(Tab::Curves, "Curves"), (Tab::Augmented, "Augmented batch"), (Tab::Results, "Results"), (Tab::Layers, "Layers"), (Tab::Search, "Hyperparameter search")] {
+            for (t, name) in
+                [(Tab::Curves, "Curves"), (Tab::Augmented, "Augmented batch"), (Tab::Results, "Results"), (Tab::Layers, "Layers"), (Tab::Search, "Hyperparameter search")]
+            {
                 ui.selectable_value(&mut self.tab, t, name);
             }
         });

@@ -42,7 +42,6 @@ fn snapshot(vae: &mut Vae, test_x: &[f32]) -> Option<Snapshot> {
     Some(Snapshot { weights: vae.params().iter().map(|p| p.value.clone()).collect(), codes, recon })
 }
 
-
 /// Regions drawn last frame, for PNG export.
 #[derive(Default)]
 struct Regions {
@@ -399,7 +398,13 @@ impl VaeLab {
             }
         }
         let axes = if z > 2 { "PCA of the codes" } else { "z1, z2" };
-        painter.text(rect.left_top() + egui::vec2(4.0, 4.0), egui::Align2::LEFT_TOP, format!("test codes ({axes}); click to pick {}", ["A", "B"][self.picking]), egui::FontId::proportional(12.0), egui::Color32::LIGHT_GRAY);
+        painter.text(
+            rect.left_top() + egui::vec2(4.0, 4.0),
+            egui::Align2::LEFT_TOP,
+            format!("test codes ({axes}); click to pick {}", ["A", "B"][self.picking]),
+            egui::FontId::proportional(12.0),
+            egui::Color32::LIGHT_GRAY,
+        );
         if let Some(pos) = resp.clicked().then(|| resp.interact_pointer_pos()).flatten() {
             let d2 = |p: &[f32; 2]| (to_screen(*p) - pos).length_sq();
             if let Some((i, _)) = pts.iter().enumerate().min_by(|a, b| d2(a.1).total_cmp(&d2(b.1))) {
@@ -466,7 +471,11 @@ impl Lab for VaeLab {
             }
             if let Some(w) = &self.worker {
                 if ui.button(if self.paused { "Resume" } else { "Pause" }).clicked() {
-                    if self.paused { w.resume() } else { w.pause() }
+                    if self.paused {
+                        w.resume()
+                    } else {
+                        w.pause()
+                    }
                     self.paused = !self.paused;
                 }
                 if ui.button("Stop").clicked() {

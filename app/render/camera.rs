@@ -35,16 +35,7 @@ pub struct OrbitCamera {
 
 impl Default for OrbitCamera {
     fn default() -> Self {
-        OrbitCamera {
-            target: [0.0; 3],
-            yaw: 0.6,
-            pitch: 0.45,
-            distance: 4.0,
-            orthographic: false,
-            fov_deg: 45.0,
-            up_axis: 1,
-            home: None,
-        }
+        OrbitCamera { target: [0.0; 3], yaw: 0.6, pitch: 0.45, distance: 4.0, orthographic: false, fov_deg: 45.0, up_axis: 1, home: None }
     }
 }
 
@@ -64,11 +55,7 @@ impl OrbitCamera {
         let (cp, sp) = (self.pitch.cos(), self.pitch.sin());
         let (cy, sy) = (self.yaw.cos(), self.yaw.sin());
         // offset from the target in the camera's (right-handed) frame, up axis last
-        let off = if self.up_axis == 2 {
-            vec3(cp * cy, cp * sy, sp)
-        } else {
-            vec3(cp * sy, sp, cp * cy)
-        } * self.distance;
+        let off = if self.up_axis == 2 { vec3(cp * cy, cp * sy, sp) } else { vec3(cp * sy, sp, cp * cy) } * self.distance;
         let t = Vec3::from(self.target);
         (t + off).into()
     }
@@ -174,11 +161,7 @@ mod tests {
         assert!((x - 200.0).abs() < 0.01 && (y - 150.0).abs() < 0.01, "{x} {y}");
         // every corner is inside the view
         for i in 0..8 {
-            let p = [
-                if i & 1 == 0 { b.min[0] } else { b.max[0] },
-                if i & 2 == 0 { b.min[1] } else { b.max[1] },
-                if i & 4 == 0 { b.min[2] } else { b.max[2] },
-            ];
+            let p = [if i & 1 == 0 { b.min[0] } else { b.max[0] }, if i & 2 == 0 { b.min[1] } else { b.max[1] }, if i & 4 == 0 { b.min[2] } else { b.max[2] }];
             let (x, y, _) = OrbitCamera::project(&vp, p, 400.0, 300.0).unwrap();
             assert!((0.0..=400.0).contains(&x) && (0.0..=300.0).contains(&y), "corner {p:?} at {x} {y}");
         }

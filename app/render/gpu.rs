@@ -23,20 +23,14 @@ const COMMON: &str = include_str!("../../shaders/common.wgsl");
 
 /// A 3D shader module: common.wgsl followed by the primitive's own file.
 pub fn shader_3d(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
-    device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(name),
-        source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").into()),
-    })
+    device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(name), source: wgpu::ShaderSource::Wgsl(format!("{COMMON}\n{source}").into()) })
 }
 
 const FULLSCREEN: &str = include_str!("../../shaders/fullscreen.wgsl");
 
 /// A shader drawing over a whole viewport: fullscreen.wgsl's vertex stage first.
 pub fn shader_fullscreen(device: &wgpu::Device, name: &str, source: &str) -> wgpu::ShaderModule {
-    device.create_shader_module(wgpu::ShaderModuleDescriptor {
-        label: Some(name),
-        source: wgpu::ShaderSource::Wgsl(format!("{FULLSCREEN}\n{source}").into()),
-    })
+    device.create_shader_module(wgpu::ShaderModuleDescriptor { label: Some(name), source: wgpu::ShaderSource::Wgsl(format!("{FULLSCREEN}\n{source}").into()) })
 }
 
 pub fn uniform_buffer<T>(device: &wgpu::Device, label: &str) -> wgpu::Buffer {
@@ -65,12 +59,7 @@ pub fn pipeline(device: &wgpu::Device, layout: &wgpu::PipelineLayout, s: Pipelin
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some(s.label),
         layout: Some(layout),
-        vertex: wgpu::VertexState {
-            module: s.module,
-            entry_point: Some(s.vs),
-            compilation_options: Default::default(),
-            buffers: s.buffers,
-        },
+        vertex: wgpu::VertexState { module: s.module, entry_point: Some(s.vs), compilation_options: Default::default(), buffers: s.buffers },
         fragment: Some(wgpu::FragmentState {
             module: s.module,
             entry_point: Some(s.fs),
@@ -104,22 +93,13 @@ pub fn texture_entry(binding: u32, filterable: bool) -> wgpu::BindGroupLayoutEnt
     wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-        ty: wgpu::BindingType::Texture {
-            sample_type: wgpu::TextureSampleType::Float { filterable },
-            view_dimension: wgpu::TextureViewDimension::D2,
-            multisampled: false,
-        },
+        ty: wgpu::BindingType::Texture { sample_type: wgpu::TextureSampleType::Float { filterable }, view_dimension: wgpu::TextureViewDimension::D2, multisampled: false },
         count: None,
     }
 }
 
 pub fn sampler_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
-    wgpu::BindGroupLayoutEntry {
-        binding,
-        visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-        ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
-        count: None,
-    }
+    wgpu::BindGroupLayoutEntry { binding, visibility: wgpu::ShaderStages::VERTEX_FRAGMENT, ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering), count: None }
 }
 
 pub fn linear_sampler(device: &wgpu::Device) -> wgpu::Sampler {
@@ -173,11 +153,7 @@ impl GpuBuffer {
         if data.is_empty() {
             return GpuBuffer { buffer: None, len: 0 };
         }
-        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some(label),
-            contents: bytemuck::cast_slice(data),
-            usage,
-        });
+        let buffer = device.create_buffer_init(&wgpu::util::BufferInitDescriptor { label: Some(label), contents: bytemuck::cast_slice(data), usage });
         GpuBuffer { buffer: Some(buffer), len: data.len() as u32 }
     }
 

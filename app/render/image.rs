@@ -79,28 +79,26 @@ impl ImageRenderer {
             label: Some("image"),
             entries: &[gpu::uniform_entry(0, wgpu::ShaderStages::FRAGMENT), gpu::texture_entry(1, false), gpu::texture_entry(2, true), gpu::sampler_entry(3)],
         });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("image"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("image"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
         let module = gpu::shader_fullscreen(device, "image", include_str!("../../shaders/image.wgsl"));
-        let pipeline = gpu::pipeline(device, &pipeline_layout, PipelineSpec {
-            label: "image",
-            module: &module,
-            vs: "vs_main",
-            fs: "fs_main",
-            buffers: &[],
-            topology: wgpu::PrimitiveTopology::TriangleList,
-            format,
-            depth: false,
-        });
+        let pipeline = gpu::pipeline(
+            device,
+            &pipeline_layout,
+            PipelineSpec { label: "image", module: &module, vs: "vs_main", fs: "fs_main", buffers: &[], topology: wgpu::PrimitiveTopology::TriangleList, format, depth: false },
+        );
         ImageRenderer { layout, pipeline, sampler: gpu::linear_sampler(device), views: HashMap::new() }
     }
 
     fn upload(&self, device: &wgpu::Device, queue: &wgpu::Queue, image: &ScalarImage) -> ImageGpu {
         // RGB planes are stacked as one texture three times as tall
-        let values = gpu::texture_2d(device, "image values", image.width, image.height * image.channels.max(1), wgpu::TextureFormat::R32Float, wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST);
+        let values = gpu::texture_2d(
+            device,
+            "image values",
+            image.width,
+            image.height * image.channels.max(1),
+            wgpu::TextureFormat::R32Float,
+            wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        );
         gpu::write_texture(queue, &values, 4, bytemuck::cast_slice(&image.values));
         let lut = gpu::lut_texture(device);
         let uniform = gpu::uniform_buffer::<ImageUniform>(device, "image");
@@ -146,10 +144,7 @@ impl egui_wgpu::CallbackTrait for ImageCallback {
             gpu::write_texture(queue, &v.lut, 4, &self.colormap.lut());
             v.lut_map = Some(self.colormap);
         }
-        let u = ImageUniform {
-            range: [self.range[0], self.range[1], 0.0, 0.0],
-            size: [self.image.width as f32, self.image.height as f32, self.image.channels as f32, 0.0],
-        };
+        let u = ImageUniform { range: [self.range[0], self.range[1], 0.0, 0.0], size: [self.image.width as f32, self.image.height as f32, self.image.channels as f32, 0.0] };
         queue.write_buffer(&v.uniform, 0, bytemuck::bytes_of(&u));
         Vec::new()
     }

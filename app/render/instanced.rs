@@ -21,16 +21,11 @@ impl InstancedRenderer {
             step_mode: wgpu::VertexStepMode::Instance,
             attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Unorm8x4, 2 => Float32],
         })];
-        let pipeline = gpu::pipeline(device, layout, PipelineSpec {
-            label: name,
-            module: &module,
-            vs: "vs_main",
-            fs: "fs_main",
-            buffers: &buffers,
-            topology: wgpu::PrimitiveTopology::TriangleList,
-            format,
-            depth: true,
-        });
+        let pipeline = gpu::pipeline(
+            device,
+            layout,
+            PipelineSpec { label: name, module: &module, vs: "vs_main", fs: "fs_main", buffers: &buffers, topology: wgpu::PrimitiveTopology::TriangleList, format, depth: true },
+        );
         InstancedRenderer { pipeline, vertices_per_instance }
     }
 

@@ -18,16 +18,11 @@ impl LinesRenderer {
             step_mode: wgpu::VertexStepMode::Vertex,
             attributes: &wgpu::vertex_attr_array![0 => Float32x3, 1 => Unorm8x4],
         })];
-        let pipeline = gpu::pipeline(device, layout, PipelineSpec {
-            label: "lines",
-            module: &module,
-            vs: "vs_main",
-            fs: "fs_main",
-            buffers: &buffers,
-            topology: wgpu::PrimitiveTopology::LineList,
-            format,
-            depth: true,
-        });
+        let pipeline = gpu::pipeline(
+            device,
+            layout,
+            PipelineSpec { label: "lines", module: &module, vs: "vs_main", fs: "fs_main", buffers: &buffers, topology: wgpu::PrimitiveTopology::LineList, format, depth: true },
+        );
         LinesRenderer { pipeline }
     }
 

@@ -112,22 +112,13 @@ impl MaskRenderer {
             label: Some("mask"),
             entries: &[gpu::uniform_entry(0, wgpu::ShaderStages::FRAGMENT), gpu::texture_entry(1, false), gpu::texture_entry(2, false)],
         });
-        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("mask"),
-            bind_group_layouts: &[Some(&layout)],
-            immediate_size: 0,
-        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("mask"), bind_group_layouts: &[Some(&layout)], immediate_size: 0 });
         let module = gpu::shader_fullscreen(device, "mask", include_str!("../../shaders/mask.wgsl"));
-        let pipeline = gpu::pipeline(device, &pipeline_layout, PipelineSpec {
-            label: "mask",
-            module: &module,
-            vs: "vs_main",
-            fs: "fs_main",
-            buffers: &[],
-            topology: wgpu::PrimitiveTopology::TriangleList,
-            format,
-            depth: false,
-        });
+        let pipeline = gpu::pipeline(
+            device,
+            &pipeline_layout,
+            PipelineSpec { label: "mask", module: &module, vs: "vs_main", fs: "fs_main", buffers: &[], topology: wgpu::PrimitiveTopology::TriangleList, format, depth: false },
+        );
         MaskRenderer { layout, pipeline, views: HashMap::new() }
     }
 

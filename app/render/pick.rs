@@ -174,4 +174,3 @@ mod tests {
         assert!(pick(&scene, &cam, 5.0, 5.0, 400.0, 300.0, 6.0).is_none());
     }
 }
-

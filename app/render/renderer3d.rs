@@ -9,9 +9,9 @@ use eframe::egui_wgpu::{self, wgpu};
 
 use super::colormap::Colormap;
 use super::gpu::{self, FrameUniform, GpuBuffer, PipelineSpec};
+use super::instanced::InstancedRenderer;
 use super::lines::LinesRenderer;
 use super::mesh::{MeshGpu, MeshRenderer};
-use super::instanced::InstancedRenderer;
 use super::scene::{LineVertex, Scene3d};
 use super::{points, voxels};
 
@@ -81,31 +81,16 @@ impl Renderer3d {
             label: Some("frame"),
             entries: &[gpu::uniform_entry(0, wgpu::ShaderStages::VERTEX_FRAGMENT), gpu::texture_entry(1, true), gpu::sampler_entry(2)],
         });
-        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("3d"),
-            bind_group_layouts: &[Some(&frame_layout)],
-            immediate_size: 0,
-        });
-        let blit_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-            label: Some("blit"),
-            entries: &[gpu::texture_entry(0, true), gpu::sampler_entry(1)],
-        });
-        let blit_pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-            label: Some("blit"),
-            bind_group_layouts: &[Some(&blit_layout)],
-            immediate_size: 0,
-        });
+        let layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("3d"), bind_group_layouts: &[Some(&frame_layout)], immediate_size: 0 });
+        let blit_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: Some("blit"), entries: &[gpu::texture_entry(0, true), gpu::sampler_entry(1)] });
+        let blit_pipeline_layout =
+            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor { label: Some("blit"), bind_group_layouts: &[Some(&blit_layout)], immediate_size: 0 });
         let blit_module = gpu::shader_fullscreen(device, "blit", include_str!("../../shaders/blit.wgsl"));
-        let blit = gpu::pipeline(device, &blit_pipeline_layout, PipelineSpec {
-            label: "blit",
-            module: &blit_module,
-            vs: "vs_main",
-            fs: "fs_main",
-            buffers: &[],
-            topology: wgpu::PrimitiveTopology::TriangleList,
-            format,
-            depth: false,
-        });
+        let blit = gpu::pipeline(
+            device,
+            &blit_pipeline_layout,
+            PipelineSpec { label: "blit", module: &blit_module, vs: "vs_main", fs: "fs_main", buffers: &[], topology: wgpu::PrimitiveTopology::TriangleList, format, depth: false },
+        );
         Renderer3d {
             format,
             points: points::renderer(device, &layout, format),

@@ -110,11 +110,7 @@ impl Scene3d {
             .iter()
             .zip(&normals)
             .enumerate()
-            .map(|(i, (&pos, &normal))| MeshVertex {
-                pos,
-                normal,
-                color: mesh.colors.as_ref().and_then(|c| c.get(i)).map_or(DEFAULT_MESH, |&c| rgb8(c)),
-            })
+            .map(|(i, (&pos, &normal))| MeshVertex { pos, normal, color: mesh.colors.as_ref().and_then(|c| c.get(i)).map_or(DEFAULT_MESH, |&c| rgb8(c)) })
             .collect();
         let n = mesh.positions.len() as u32;
         let tris: Vec<[u32; 3]> = mesh.triangles.iter().copied().filter(|t| t.iter().all(|&v| v < n)).collect();
@@ -203,11 +199,7 @@ fn preview(points: &[PointVertex]) -> Vec<PointVertex> {
         return Vec::new();
     }
     let stride = points.len().div_ceil(PREVIEW_POINTS);
-    points
-        .chunks(stride)
-        .enumerate()
-        .map(|(i, run)| run[(i.wrapping_mul(2_654_435_761) >> 7) % run.len()])
-        .collect()
+    points.chunks(stride).enumerate().map(|(i, run)| run[(i.wrapping_mul(2_654_435_761) >> 7) % run.len()]).collect()
 }
 
 pub fn finite_range(values: impl Iterator<Item = f32>) -> Option<[f32; 2]> {
@@ -240,11 +232,7 @@ pub fn vertex_normals(mesh: &Mesh) -> Vec<[f32; 3]> {
 }
 
 fn unique_edges(tris: &[[u32; 3]]) -> Vec<u32> {
-    let mut edges: Vec<(u32, u32)> = tris
-        .iter()
-        .flat_map(|t| [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])])
-        .map(|(a, b)| (a.min(b), a.max(b)))
-        .collect();
+    let mut edges: Vec<(u32, u32)> = tris.iter().flat_map(|t| [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])]).map(|(a, b)| (a.min(b), a.max(b))).collect();
     edges.sort_unstable();
     edges.dedup();
     edges.into_iter().flat_map(|(a, b)| [a, b]).collect()
@@ -256,11 +244,7 @@ mod tests {
 
     #[test]
     fn a_quad_has_five_unique_edges_and_upward_normals() {
-        let mesh = Mesh {
-            positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]],
-            triangles: vec![[0, 1, 2], [0, 2, 3]],
-            ..Default::default()
-        };
+        let mesh = Mesh { positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]], triangles: vec![[0, 1, 2], [0, 2, 3]], ..Default::default() };
         let s = Scene3d::from_mesh(&mesh);
         assert_eq!(s.edge_indices.len(), 10);
         assert_eq!(s.triangle_count(), 2);

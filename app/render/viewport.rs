@@ -152,20 +152,21 @@ impl Viewport3d {
             ui.add(egui::Slider::new(&mut s.point_size, 1.0..=12.0).text("point size"));
         }
         if !scene.points_preview.is_empty() {
-            ui.checkbox(&mut s.preview, "Fast preview while moving")
-                .on_hover_text(format!("Draw {} of the {} points while the camera moves", scene.points_preview.len(), scene.points.len()));
+            ui.checkbox(&mut s.preview, "Fast preview while moving").on_hover_text(format!(
+                "Draw {} of the {} points while the camera moves",
+                scene.points_preview.len(),
+                scene.points.len()
+            ));
         }
         if !scene.points.is_empty() || !scene.mesh_vertices.is_empty() {
-            egui::ComboBox::from_label("color")
-                .selected_text(format!("{:?}", s.color_mode))
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut s.color_mode, ColorMode::Rgb, "RGB");
-                    ui.selectable_value(&mut s.color_mode, ColorMode::Height, "Height");
-                    ui.selectable_value(&mut s.color_mode, ColorMode::Depth, "Depth");
-                    if scene.scalar_range.is_some() {
-                        ui.selectable_value(&mut s.color_mode, ColorMode::Scalar, "Scalar");
-                    }
-                });
+            egui::ComboBox::from_label("color").selected_text(format!("{:?}", s.color_mode)).show_ui(ui, |ui| {
+                ui.selectable_value(&mut s.color_mode, ColorMode::Rgb, "RGB");
+                ui.selectable_value(&mut s.color_mode, ColorMode::Height, "Height");
+                ui.selectable_value(&mut s.color_mode, ColorMode::Depth, "Depth");
+                if scene.scalar_range.is_some() {
+                    ui.selectable_value(&mut s.color_mode, ColorMode::Scalar, "Scalar");
+                }
+            });
         }
         colormap_combo(ui, &mut s.colormap);
         if !scene.mesh_vertices.is_empty() {
@@ -209,7 +210,10 @@ impl Viewport3d {
         let frame = FrameUniform {
             view_proj: cam.view_proj(w, h),
             view: cam.view(w, h),
-            eye: { let e = cam.eye(); [e[0], e[1], e[2], 1.0] },
+            eye: {
+                let e = cam.eye();
+                [e[0], e[1], e[2], 1.0]
+            },
             params: [self.settings.point_size * ppp, w * ppp, h * ppp, self.settings.color_mode.index()],
             range: [range[0], range[1], if self.settings.flat { 1.0 } else { 0.0 }, cam.up_axis as f32],
         };

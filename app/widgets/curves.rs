@@ -108,11 +108,15 @@ impl Curves {
             self.smoothing = a;
             for s in &mut self.series {
                 let mut ema = None;
-                s.smoothed = s.points.iter().map(|p| {
-                    let e = ema.map_or(p[1], |m: f64| a * m + (1.0 - a) * p[1]);
-                    ema = Some(e);
-                    [p[0], e]
-                }).collect();
+                s.smoothed = s
+                    .points
+                    .iter()
+                    .map(|p| {
+                        let e = ema.map_or(p[1], |m: f64| a * m + (1.0 - a) * p[1]);
+                        ema = Some(e);
+                        [p[0], e]
+                    })
+                    .collect();
             }
         }
     }

@@ -48,11 +48,13 @@ impl LatentWalk {
     /// frame at the position at `frame_h`; returns the strip's rect and
     /// whether a click moved the position.
     pub fn show(&mut self, ui: &mut egui::Ui, strip: &Mosaic, frame: &Mosaic, strip_h: f32, frame_h: f32) -> (egui::Rect, bool) {
-        let (rect, click) = ui.horizontal(|ui| {
-            let (r, c) = strip.show(ui, strip_h);
-            frame.show(ui, frame_h);
-            (r, c)
-        }).inner;
+        let (rect, click) = ui
+            .horizontal(|ui| {
+                let (r, c) = strip.show(ui, strip_h);
+                frame.show(ui, frame_h);
+                (r, c)
+            })
+            .inner;
         match click {
             Some(k) => {
                 self.t = k as f32 / (self.frames - 1).max(1) as f32;

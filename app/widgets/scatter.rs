@@ -9,7 +9,15 @@ use crate::render::colormap::Colormap;
 /// Named series of (x, y, value) points, each with its marker shape;
 /// values map onto `range` through `map`. Returns the plot's rectangle
 /// (for PNG export).
-pub fn value_scatter(ui: &mut egui::Ui, id: &str, series: &[(&str, MarkerShape, Vec<[f64; 3]>)], labels: [&str; 2], map: Colormap, range: [f32; 2], value_label: &str) -> egui::Rect {
+pub fn value_scatter(
+    ui: &mut egui::Ui,
+    id: &str,
+    series: &[(&str, MarkerShape, Vec<[f64; 3]>)],
+    labels: [&str; 2],
+    map: Colormap,
+    range: [f32; 2],
+    value_label: &str,
+) -> egui::Rect {
     legend(ui, map, range, value_label, 200.0);
     let span = (range[1] - range[0]).max(1e-6);
     Plot::new(id)

@@ -8,9 +8,7 @@ use vislab_engine::geometry::{sample_points, scenes, shapes};
 use vislab_engine::metrics::{chamfer, kdtree::brute_force_nearest};
 
 fn brute_chamfer(a: &[[f32; 3]], b: &[[f32; 3]]) -> f64 {
-    let dir = |x: &[[f32; 3]], y: &[[f32; 3]]| {
-        x.iter().filter_map(|&q| brute_force_nearest(y, q)).map(|(_, d)| d as f64).sum::<f64>() / x.len() as f64
-    };
+    let dir = |x: &[[f32; 3]], y: &[[f32; 3]]| x.iter().filter_map(|&q| brute_force_nearest(y, q)).map(|(_, d)| d as f64).sum::<f64>() / x.len() as f64;
     dir(a, b) + dir(b, a)
 }
 

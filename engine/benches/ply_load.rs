@@ -4,8 +4,8 @@
 //! Run: `cargo bench -p vislab-engine --bench ply_load`.
 
 use std::time::Instant;
-use vislab_engine::geometry::formats::ply::{write_points, PlyEncoding};
-use vislab_engine::geometry::{load_bytes, load_path, scenes, Asset};
+use vislab_engine::geometry::formats::ply::{PlyEncoding, write_points};
+use vislab_engine::geometry::{Asset, load_bytes, load_path, scenes};
 
 /// Best of `runs` timings in milliseconds (the least disturbed by other work).
 /// Each result is dropped before the next run so every run starts from the

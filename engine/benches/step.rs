@@ -12,9 +12,9 @@ use std::time::Instant;
 use vislab_engine::check::Rng;
 use vislab_engine::cpu::threads;
 use vislab_engine::error::EngineError;
-use vislab_engine::graph::{batch_dim, Graph};
+use vislab_engine::graph::{Graph, batch_dim};
 use vislab_engine::model::{Model, ModelSpec};
-use vislab_engine::nn::{self, flatten, BatchNorm, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, Mode, Pool2d};
+use vislab_engine::nn::{self, BatchNorm, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, Mode, Pool2d, flatten};
 
 const B: usize = 64;
 
@@ -228,20 +228,13 @@ fn bench(name: &str, build: fn() -> Result<(Graph, ModelSpec), EngineError>, ite
     let cores = threads::current();
     println!("{name}: ours {ours:.3} ms on {cores} threads, {one:.3} ms on 1 ({:.2}x faster on {cores})", one / ours);
     match (torch(name, iters, None), torch(name, iters, Some(1))) {
-        (Some(t), Some(t1)) => println!(
-            "{name}: PyTorch (CPU) {t:.3} ms at its default threads, {t1:.3} ms at 1; ratio ours/PyTorch {:.2}x (all cores), {:.2}x (1 thread each)",
-            ours / t,
-            one / t1
-        ),
+        (Some(t), Some(t1)) => {
+            println!("{name}: PyTorch (CPU) {t:.3} ms at its default threads, {t1:.3} ms at 1; ratio ours/PyTorch {:.2}x (all cores), {:.2}x (1 thread each)", ours / t, one / t1)
+        }
         _ => println!("{name}: PyTorch reference unavailable"),
     }
     match best {
-        Some(r) => println!(
-            "{name}: step {ours:.3} ms; numpy {} (default threads), {} (1 thread); ratio ours/best numpy {:.2}x",
-            show(r_all),
-            show(r_one),
-            ours / r
-        ),
+        Some(r) => println!("{name}: step {ours:.3} ms; numpy {} (default threads), {} (1 thread); ratio ours/best numpy {:.2}x", show(r_all), show(r_one), ours / r),
         None => println!("{name}: step {ours:.3} ms (numpy reference unavailable)"),
     }
     Ok(model.compile_time().as_secs_f64() * 1e3)

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use vislab_engine::check::Rng;
 use vislab_engine::error::EngineError;
-use vislab_engine::graph::{batch_dim, Graph};
+use vislab_engine::graph::{Graph, batch_dim};
 use vislab_engine::model::{Model, ModelSpec};
-use vislab_engine::nn::{self, flatten, Conv2d, Conv2dConfig, Linear, Pool2d};
+use vislab_engine::nn::{self, Conv2d, Conv2dConfig, Linear, Pool2d, flatten};
 
 /// `$VISLAB_DATA`, else `<workspace>/.cache/data`.
 pub fn data_dir() -> PathBuf {
@@ -20,9 +20,7 @@ pub fn data_dir() -> PathBuf {
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, EngineError> {
-    std::fs::read(path).map_err(|e| {
-        EngineError::Io(format!("{}: {e} (run tests/fetch-data.sh to fetch the test data)", path.display()))
-    })
+    std::fs::read(path).map_err(|e| EngineError::Io(format!("{}: {e} (run tests/fetch-data.sh to fetch the test data)", path.display())))
 }
 
 fn be32(b: &[u8], at: usize) -> Result<usize, EngineError> {
@@ -104,13 +102,7 @@ fn finish(mut g: Graph, logits: vislab_engine::graph::Tensor, seed: u64) -> Resu
 
 /// One epoch of SGD over `train`, then accuracy on `test`. Returns (mean
 /// loss of the last 100 steps, test accuracy, seconds per step).
-pub fn train_and_test(
-    model: &mut Model,
-    train: &(Vec<f32>, Vec<f32>),
-    test: &(Vec<f32>, Vec<f32>),
-    batch: usize,
-    lr: f32,
-) -> Result<(f32, f32, f64), EngineError> {
+pub fn train_and_test(model: &mut Model, train: &(Vec<f32>, Vec<f32>), test: &(Vec<f32>, Vec<f32>), batch: usize, lr: f32) -> Result<(f32, f32, f64), EngineError> {
     let n = train.1.len();
     let mut rng = Rng::new(7);
     let mut order: Vec<usize> = (0..n).collect();
@@ -168,8 +160,12 @@ fn main() -> Result<(), EngineError> {
     let mut model = if cnn { build_lenet(1)? } else { build_mlp(1)? };
     println!("{}", if cnn { "LeNet-style CNN" } else { "MLP 784-256-10" });
     let (loss, acc, per_step) = train_and_test(&mut model, &train, &test, 64, 0.1)?;
-    println!("compile (autograd + lowering): {:.1} ms, {} kernels, {} GEMM", model.compile_time().as_secs_f64() * 1e3,
-        model.program().kernel_count(), model.program().gemm_count());
+    println!(
+        "compile (autograd + lowering): {:.1} ms, {} kernels, {} GEMM",
+        model.compile_time().as_secs_f64() * 1e3,
+        model.program().kernel_count(),
+        model.program().gemm_count()
+    );
     println!("1 epoch SGD lr 0.1 batch 64: final loss {loss:.4}, test accuracy {:.2}%, {:.3} ms/step", acc * 100.0, per_step * 1e3);
     Ok(())
 }

@@ -65,12 +65,7 @@ pub struct GradReport {
 pub type LeafInit<'a> = &'a dyn Fn(&str, usize, &mut Rng) -> Option<Vec<f64>>;
 
 /// Random values for every non-fixed leaf at batch size `batch`.
-pub fn random_leaves(
-    g: &Graph,
-    env: &DimValues,
-    rng: &mut Rng,
-    init: LeafInit,
-) -> Result<HashMap<NodeIndex, Vec<f64>>, EngineError> {
+pub fn random_leaves(g: &Graph, env: &DimValues, rng: &mut Rng, init: LeafInit) -> Result<HashMap<NodeIndex, Vec<f64>>, EngineError> {
     let mut vals = HashMap::new();
     for l in g.leaves() {
         if matches!(l.kind, LeafKind::Fixed(_)) {
@@ -86,12 +81,7 @@ pub fn random_leaves(
 /// Build a graph, differentiate the loss w.r.t. the returned leaves, and
 /// compare every gradient element with central differences (f64, h = 1e-6).
 /// Relative error is `|a - f| / max(|a|, |f|, 1e-4)`.
-pub fn gradcheck(
-    build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>,
-    batch: usize,
-    seed: u64,
-    init: LeafInit,
-) -> Result<GradReport, EngineError> {
+pub fn gradcheck(build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>, batch: usize, seed: u64, init: LeafInit) -> Result<GradReport, EngineError> {
     let mut g = Graph::new();
     let (loss, wrt) = build(&mut g)?;
     let grads = g.backward(loss, &wrt)?;
@@ -150,12 +140,7 @@ pub struct CpuReport {
 /// Build a graph plus its gradients, run it through our CPU program and the
 /// reference evaluator on the same random leaves, and compare the loss and
 /// every gradient. Relative error is `|a - r| / max(|a|, |r|, 1e-2)`.
-pub fn compare_cpu(
-    build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>,
-    batch: usize,
-    seed: u64,
-    init: LeafInit,
-) -> Result<CpuReport, EngineError> {
+pub fn compare_cpu(build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>, batch: usize, seed: u64, init: LeafInit) -> Result<CpuReport, EngineError> {
     let mut g = Graph::new();
     let (loss, wrt) = build(&mut g)?;
     let grads = g.backward(loss, &wrt)?;
@@ -200,12 +185,7 @@ pub const CPU_TOL: f64 = 5e-4;
 /// The standard check for an op or layer: for each (batch, seed), autograd
 /// against finite differences (< `GRAD_TOL`) and our CPU program against the
 /// reference (< `CPU_TOL`). Returns a message naming the worst element on failure.
-pub fn verify(
-    name: &str,
-    build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>,
-    cases: &[(usize, u64)],
-    init: LeafInit,
-) -> Result<CpuReport, String> {
+pub fn verify(name: &str, build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>, cases: &[(usize, u64)], init: LeafInit) -> Result<CpuReport, String> {
     let mut last = None;
     for &(batch, seed) in cases {
         let rep = gradcheck(build, batch, seed, init).map_err(|e| format!("{name}: {e}"))?;

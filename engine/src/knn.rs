@@ -69,14 +69,8 @@ impl<'a> Knn<'a> {
         if query.len() != per {
             return Err(KnnError::Dims { got: query.len(), want: per });
         }
-        let mut all: Vec<Neighbour> = self
-            .data
-            .x()
-            .chunks_exact(per)
-            .zip(self.data.y())
-            .enumerate()
-            .map(|(index, (x, &label))| Neighbour { index, distance: metric.between(query, x), label })
-            .collect();
+        let mut all: Vec<Neighbour> =
+            self.data.x().chunks_exact(per).zip(self.data.y()).enumerate().map(|(index, (x, &label))| Neighbour { index, distance: metric.between(query, x), label }).collect();
         let order = |a: &Neighbour, b: &Neighbour| a.distance.total_cmp(&b.distance).then(a.index.cmp(&b.index));
         if k < n {
             all.select_nth_unstable_by(k - 1, order);

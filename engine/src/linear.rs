@@ -34,7 +34,13 @@ impl Reg {
             Reg::L1 => (1.0, 0.0),
             Reg::Elastic { l1_ratio } => (l1_ratio, 1.0 - l1_ratio),
         };
-        let sign = if w > 0.0 { 1.0 } else if w < 0.0 { -1.0 } else { 0.0 };
+        let sign = if w > 0.0 {
+            1.0
+        } else if w < 0.0 {
+            -1.0
+        } else {
+            0.0
+        };
         (a * w.abs() + l2 * w * w, a * sign + 2.0 * l2 * w)
     }
 }

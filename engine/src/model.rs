@@ -153,22 +153,12 @@ impl Model {
         let mut probe_eval = eval_ids.clone();
         probe_eval.extend(probe_nodes.iter().map(|p| p.eval));
         let probe_eval_schedule = program.schedule_for(&probe_eval);
-        let by_kind = |k: fn(&LeafKind) -> bool| -> HashMap<String, NodeIndex> {
-            g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect()
-        };
+        let by_kind = |k: fn(&LeafKind) -> bool| -> HashMap<String, NodeIndex> { g.leaves().iter().filter(|l| k(&l.kind)).map(|l| (l.name.clone(), l.id)).collect() };
         let inputs = by_kind(|k| matches!(k, LeafKind::Input | LeafKind::Labels(_)));
-        let label_classes = g
-            .leaves()
-            .iter()
-            .filter_map(|l| if let LeafKind::Labels(c) = l.kind { Some((l.name.clone(), c)) } else { None })
-            .collect();
+        let label_classes = g.leaves().iter().filter_map(|l| if let LeafKind::Labels(c) = l.kind { Some((l.name.clone(), c)) } else { None }).collect();
         let states = by_kind(|k| matches!(k, LeafKind::State(_)));
         let noise = g.leaves().iter().filter(|l| l.kind == LeafKind::Noise).map(|l| l.id).collect();
-        let zero_grads = params
-            .iter()
-            .filter(|p| p.2.is_none())
-            .map(|p| (p.0.name.clone(), vec![0.0; p.0.shape.iter().product()]))
-            .collect();
+        let zero_grads = params.iter().filter(|p| p.2.is_none()).map(|p| (p.0.name.clone(), vec![0.0; p.0.shape.iter().product()])).collect();
         Ok(Model {
             program,
             loss: spec.loss.id,
@@ -230,10 +220,7 @@ impl Model {
         }
         if let Some(&c) = self.label_classes.get(name) {
             if let Some(i) = data.iter().position(|&v| v < 0.0 || v.fract() != 0.0 || v >= c as f32) {
-                return Err(EngineError::BadInput {
-                    name: name.into(),
-                    msg: format!("label {} at {i} is not a class index in 0..{c}", data[i]),
-                });
+                return Err(EngineError::BadInput { name: name.into(), msg: format!("label {} at {i} is not a class index in 0..{c}", data[i]) });
             }
         }
         if self.program.dims().is_none() {
@@ -275,10 +262,7 @@ impl Model {
 
     /// Eval-mode forward for some of the eval outputs only (what they need).
     pub fn evaluate_outputs(&mut self, names: &[&str]) -> Result<(), EngineError> {
-        let ids = names
-            .iter()
-            .map(|n| self.eval_outputs.get(*n).copied().ok_or_else(|| EngineError::UnknownName((*n).into())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let ids = names.iter().map(|n| self.eval_outputs.get(*n).copied().ok_or_else(|| EngineError::UnknownName((*n).into()))).collect::<Result<Vec<_>, _>>()?;
         let schedule = self.program.schedule_for(&ids);
         self.program.run_occasional(&schedule)
     }
@@ -305,11 +289,7 @@ impl Model {
     pub fn probe(&self, name: &str, mode: crate::nn::Mode) -> Result<ProbeValues<'_>, EngineError> {
         let p = self.probes.iter().find(|p| p.name == name).ok_or_else(|| EngineError::UnknownName(name.into()))?;
         Ok(match mode {
-            crate::nn::Mode::Train => ProbeValues {
-                sample_shape: &p.sample_shape,
-                values: self.program.buffer(p.train),
-                grad: p.grad.map(|g| self.program.buffer(g)),
-            },
+            crate::nn::Mode::Train => ProbeValues { sample_shape: &p.sample_shape, values: self.program.buffer(p.train), grad: p.grad.map(|g| self.program.buffer(g)) },
             crate::nn::Mode::Eval => ProbeValues { sample_shape: &p.sample_shape, values: self.program.buffer(p.eval), grad: None },
         })
     }
@@ -366,10 +346,7 @@ impl Model {
         for (info, id, grad) in &self.params {
             match grad {
                 Some(gid) => {
-                    let (p, g) = self
-                        .program
-                        .leaf_and_node_mut(*id, *gid)
-                        .ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
+                    let (p, g) = self.program.leaf_and_node_mut(*id, *gid).ok_or_else(|| EngineError::UnknownName(info.name.clone()))?;
                     f(info, p, g)?;
                 }
                 None => {

@@ -2,9 +2,9 @@
 //! reference evaluator), and our CPU program against the reference, with a
 //! dynamic batch dim at several sizes.
 
-use vislab_engine::check::{compare_cpu, project, verify, Rng};
+use vislab_engine::check::{Rng, compare_cpu, project, verify};
 use vislab_engine::error::EngineError;
-use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
+use vislab_engine::graph::{Dim, Graph, Tensor, batch_dim};
 
 type Build = dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>;
 
@@ -39,13 +39,7 @@ fn positive(g: &mut Graph, x: Tensor) -> Result<Tensor, EngineError> {
 #[test]
 fn unary_ops() {
     type U = fn(&mut Graph, Tensor) -> Tensor;
-    let ops: [(&str, U); 5] = [
-        ("log2", |g, x| g.log2(x)),
-        ("exp2", |g, x| g.exp2(x)),
-        ("sin", |g, x| g.sin(x)),
-        ("sqrt", |g, x| g.sqrt(x)),
-        ("recip", |g, x| g.recip(x)),
-    ];
+    let ops: [(&str, U); 5] = [("log2", |g, x| g.log2(x)), ("exp2", |g, x| g.exp2(x)), ("sin", |g, x| g.sin(x)), ("sqrt", |g, x| g.sqrt(x)), ("recip", |g, x| g.recip(x))];
     for (name, f) in ops {
         check(name, &move |g| {
             let x = x2(g, &[batch_dim(), d(5)])?;
@@ -57,7 +51,12 @@ fn unary_ops() {
         check(name, &move |g| {
             let x = x2(g, &[batch_dim(), d(3)])?;
             let xt = g.permute(x, &[1, 0])?;
-            let y = if name == "sin" || name == "exp2" { f(g, xt) } else { let p = positive(g, xt)?; f(g, p) };
+            let y = if name == "sin" || name == "exp2" {
+                f(g, xt)
+            } else {
+                let p = positive(g, xt)?;
+                f(g, p)
+            };
             Ok((project(g, y)?, vec![x]))
         });
     }

@@ -245,4 +245,3 @@ fn a_short_seeded_run_beats_the_mean_depth_baseline() {
     assert!(m.rmse() < 0.75 * b.rmse());
     assert!(m.delta1() > b.delta1() + 0.05);
 }
-

@@ -41,13 +41,7 @@ fn sb(x: f64, y: f64, w: f64, h: f64, score: f64, category: i64) -> ScoredBox {
 /// Worked by hand (IoUs): 0-1 90/110 = 0.818, 0-2 50/150 = 0.333,
 /// 1-2 60/140 = 0.429, 3-4 20/30 = 0.667; 3 and 4 overlap nothing else.
 fn five() -> Vec<ScoredBox> {
-    vec![
-        sb(0.0, 0.0, 10.0, 10.0, 0.9, 1),
-        sb(1.0, 0.0, 10.0, 10.0, 0.8, 1),
-        sb(5.0, 0.0, 10.0, 10.0, 0.7, 1),
-        sb(20.0, 20.0, 5.0, 5.0, 0.6, 1),
-        sb(21.0, 20.0, 5.0, 5.0, 0.95, 1),
-    ]
+    vec![sb(0.0, 0.0, 10.0, 10.0, 0.9, 1), sb(1.0, 0.0, 10.0, 10.0, 0.8, 1), sb(5.0, 0.0, 10.0, 10.0, 0.7, 1), sb(20.0, 20.0, 5.0, 5.0, 0.6, 1), sb(21.0, 20.0, 5.0, 5.0, 0.95, 1)]
 }
 
 #[test]
@@ -118,7 +112,10 @@ fn detections_json_reads_coco_results_and_names_what_is_wrong() {
     let text = r#"[{"image_id": 3, "category_id": 18, "bbox": [1.5, 2, 10, 20], "score": 0.75, "id": 9},
                    {"image_id": 4, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 0.5}]"#;
     let boxes = parse_detections(text).unwrap();
-    assert_eq!(boxes, vec![ScoredBox { bbox: BBox::new(1.5, 2.0, 10.0, 20.0), score: 0.75, category: 18, image_id: 3 }, ScoredBox { image_id: 4, ..sb(0.0, 0.0, 1.0, 1.0, 0.5, 1) }]);
+    assert_eq!(
+        boxes,
+        vec![ScoredBox { bbox: BBox::new(1.5, 2.0, 10.0, 20.0), score: 0.75, category: 18, image_id: 3 }, ScoredBox { image_id: 4, ..sb(0.0, 0.0, 1.0, 1.0, 0.5, 1) }]
+    );
     // round trip through the writer
     assert_eq!(parse_detections(&detections_json(&boxes)).unwrap(), boxes);
 
@@ -131,7 +128,10 @@ fn detections_json_reads_coco_results_and_names_what_is_wrong() {
     assert!(e.to_string().contains("missing field `score`") && e.to_string().contains("expected a list of"), "{e}");
     let e = err(r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1], "score": 1}]"#);
     assert!(e.to_string().contains("line 1"), "{e}");
-    assert_eq!(err(r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}, {"image_id": 1, "category_id": 1, "bbox": [0, 0, -2, 1], "score": 1}]"#), DetectionError::Invalid { index: 1, detail: "has a negative size (-2 x 1)".into() });
+    assert_eq!(
+        err(r#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}, {"image_id": 1, "category_id": 1, "bbox": [0, 0, -2, 1], "score": 1}]"#),
+        DetectionError::Invalid { index: 1, detail: "has a negative size (-2 x 1)".into() }
+    );
     assert!(matches!(err("[1, 2"), DetectionError::Json(_)));
 }
 
@@ -206,8 +206,18 @@ fn the_built_in_coco_example_matches_pycocotools() {
     // coco_example_json(1, 12) writes: stats, and per class the mean of
     // eval['precision'][:, :, k, 0, 2].
     let pycocotools = [
-        0.5362758301255681, 0.9254048611066665, 0.5697159459535697, 0.4666666666666666, 0.5939279642249938, 0.54002200220022,
-        0.3887301587301587, 0.5820268620268619, 0.5820268620268619, 0.4666666666666667, 0.6404761904761905, 0.5642857142857144,
+        0.5362758301255681,
+        0.9254048611066665,
+        0.5697159459535697,
+        0.4666666666666666,
+        0.5939279642249938,
+        0.54002200220022,
+        0.3887301587301587,
+        0.5820268620268619,
+        0.5820268620268619,
+        0.4666666666666667,
+        0.6404761904761905,
+        0.5642857142857144,
     ];
     let per_class = [0.5678714115755467, 0.4604746188904606, 0.580481459910697];
     let (gt, dt) = scene::coco_example_json(1, 12);

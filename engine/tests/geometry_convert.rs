@@ -6,8 +6,8 @@ mod geometry_support;
 use geometry_support::bunny;
 use std::f64::consts::PI;
 use vislab_engine::geometry::{
-    scenes, shapes, ConvertError, Fill, GridSpec, Mesh, PointCloud, VoxelGrid, fit_mesh_to_voxels, marching_cubes,
-    mesh_to_voxels, points_to_voxels, sample_field, sample_points, voxels_to_mesh,
+    ConvertError, Fill, GridSpec, Mesh, PointCloud, VoxelGrid, fit_mesh_to_voxels, marching_cubes, mesh_to_voxels, points_to_voxels, sample_field, sample_points, scenes, shapes,
+    voxels_to_mesh,
 };
 
 fn unit_grid(dims: [usize; 3]) -> GridSpec {

@@ -5,7 +5,7 @@ mod geometry_support;
 
 use geometry_support::*;
 use vislab_engine::geometry::formats::{binvox, depth_image, npy, obj, off, ply, stl, xyz};
-use vislab_engine::geometry::{self, shapes, Asset, DepthMap, Intrinsics, Mesh, PointCloud, VoxelGrid};
+use vislab_engine::geometry::{self, Asset, DepthMap, Intrinsics, Mesh, PointCloud, VoxelGrid, shapes};
 
 fn mesh(a: Asset) -> Mesh {
     a.into_mesh().expect("a mesh")

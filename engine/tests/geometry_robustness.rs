@@ -5,7 +5,7 @@ mod geometry_support;
 
 use geometry_support::*;
 use vislab_engine::geometry::formats::{binvox, depth_image, npy, obj, off, ply, stl, xyz};
-use vislab_engine::geometry::{self, scenes, shapes, Asset, DepthMap, Intrinsics, PointCloud};
+use vislab_engine::geometry::{self, Asset, DepthMap, Intrinsics, PointCloud, scenes, shapes};
 
 /// How many elements an asset holds (to check a lenient parse only lost data).
 fn size(a: &Asset) -> usize {
@@ -177,9 +177,21 @@ fn absurd_counts_fail_without_allocating() {
         ("a.pcd", b"FIELDS x y z\nSIZE 4 4 0\nTYPE F F I\nPOINTS 1\nDATA binary\n\0\0\0\0\0\0\0\0", "unsupported type"),
         ("a.pcd", b"FIELDS x y z\nSIZE 4 4 16\nTYPE F F I\nPOINTS 1\nDATA ascii\n1 2 3\n", "unsupported type"),
         ("a.pcd", b"FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nCOUNT 1 1 18446744073709551615\nPOINTS 1\nDATA binary\n\0", "has unsupported type"),
-        ("a.ply", b"ply\nformat binary_little_endian 1.0\nelement vertex 1000000000000000\nproperty float x\nproperty float y\nproperty float z\nend_header\n\0\0\0\0", "expected 1000000000000000 vertices"),
-        ("a.ply", b"ply\nformat ascii 1.0\nelement vertex 18446744073709551615\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n", "expected 18446744073709551615 vertices"),
-        ("a.ply", b"ply\nformat ascii 1.0\nelement junk 1000000000000000000\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n", "expected 2 vertices, file ends after 1"),
+        (
+            "a.ply",
+            b"ply\nformat binary_little_endian 1.0\nelement vertex 1000000000000000\nproperty float x\nproperty float y\nproperty float z\nend_header\n\0\0\0\0",
+            "expected 1000000000000000 vertices",
+        ),
+        (
+            "a.ply",
+            b"ply\nformat ascii 1.0\nelement vertex 18446744073709551615\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n",
+            "expected 18446744073709551615 vertices",
+        ),
+        (
+            "a.ply",
+            b"ply\nformat ascii 1.0\nelement junk 1000000000000000000\nelement vertex 2\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n",
+            "expected 2 vertices, file ends after 1",
+        ),
         ("a.off", b"OFF\n999999999999 999999999999 0\n0 0 0\n", "expected 999999999999 vertices"),
         ("a.binvox", b"#binvox 1\ndim 4096 4096 4096\ndata\n\x01\xff", "the data holds at most"),
         ("a.npy", b"\x93NUMPY\x01\x00\x4e\x00{'descr': '<f8', 'fortran_order': False, 'shape': (100000, 100000, 100000), }\n", "expected 1000000000000000 values"),

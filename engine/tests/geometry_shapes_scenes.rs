@@ -4,7 +4,7 @@
 mod geometry_support;
 
 use geometry_support::*;
-use vislab_engine::geometry::{scenes, shapes, Asset, DepthMap, Intrinsics, Mesh};
+use vislab_engine::geometry::{Asset, DepthMap, Intrinsics, Mesh, scenes, shapes};
 
 fn face_normal(m: &Mesh, t: [u32; 3]) -> [f32; 3] {
     let p = t.map(|i| m.positions[i as usize]);
@@ -80,11 +80,7 @@ fn cube_has_flat_outward_faces() {
 fn vertex_normals_are_area_weighted() {
     // Vertex 0 is shared by a triangle of area 0.5 in the xy plane (normal +z)
     // and one of area 2 in the xz plane (normal -y): 0.5 z + 2 (-y), normalised.
-    let mut m = Mesh {
-        positions: vec![[0., 0., 0.], [1., 0., 0.], [0., 1., 0.], [0., 0., 2.], [2., 0., 0.]],
-        triangles: vec![[0, 1, 2], [0, 4, 3]],
-        ..Default::default()
-    };
+    let mut m = Mesh { positions: vec![[0., 0., 0.], [1., 0., 0.], [0., 1., 0.], [0., 0., 2.], [2., 0., 0.]], triangles: vec![[0, 1, 2], [0, 4, 3]], ..Default::default() };
     m.compute_vertex_normals();
     let n = m.normals.unwrap();
     let k = (0.25f32 + 4.0).sqrt();

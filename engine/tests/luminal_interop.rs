@@ -6,7 +6,7 @@ use luminal::prelude::Tensor as LTensor;
 use vislab_engine::check::Rng;
 use vislab_engine::cpu::Program;
 use vislab_engine::graph::view::DimValues;
-use vislab_engine::graph::{batch_dim, Graph, LeafKind};
+use vislab_engine::graph::{Graph, LeafKind, batch_dim};
 use vislab_engine::nn::{self, Linear};
 
 #[test]

@@ -66,10 +66,7 @@ fn interpolated_precision_over_101_recall_points() {
     // precision [1, 1/2, 2/3], envelope [1, 2/3, 2/3]. Recall points 0.00..0.50
     // (51 of them) get 1, 0.51..1.00 (50) get 2/3: AP = (51 + 50 * 2/3) / 101.
     let g2 = [20.0, 20.0, 10.0, 10.0];
-    let s = stats(
-        &gt(&[(1, 1, BOX, 100.0, 0), (1, 1, g2, 100.0, 0)]),
-        &dt(&[(1, 1, BOX, 0.9), (1, 1, [60.0, 60.0, 10.0, 10.0], 0.8), (1, 1, g2, 0.7)]),
-    );
+    let s = stats(&gt(&[(1, 1, BOX, 100.0, 0), (1, 1, g2, 100.0, 0)]), &dt(&[(1, 1, BOX, 0.9), (1, 1, [60.0, 60.0, 10.0, 10.0], 0.8), (1, 1, g2, 0.7)]));
     let ap = (51.0 + 50.0 * 2.0 / 3.0) / 101.0;
     assert!((s[0] - ap).abs() < 1e-9, "AP {} vs {ap}", s[0]);
     // One detection per image: recall 1/2 at every threshold.

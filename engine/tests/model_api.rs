@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use vislab_engine::graph::reference::evaluate;
 use vislab_engine::graph::view::DimValues;
-use vislab_engine::graph::{batch_dim, Graph};
+use vislab_engine::graph::{Graph, batch_dim};
 use vislab_engine::model::{Model, ModelSpec, ParamInfo};
 use vislab_engine::nn::{self, Linear};
 

@@ -3,12 +3,12 @@
 
 use std::collections::HashMap;
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{Rng, project, verify};
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::reference::evaluate;
 use vislab_engine::graph::view::DimValues;
-use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
-use vislab_engine::nn::{flatten, Conv2d, Conv2dConfig, Pool2d};
+use vislab_engine::graph::{Dim, Graph, Tensor, batch_dim};
+use vislab_engine::nn::{Conv2d, Conv2dConfig, Pool2d, flatten};
 
 type Build = dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>;
 
@@ -44,12 +44,7 @@ fn conv2d_gradients() {
 
 #[test]
 fn pool_gradients() {
-    for (name, pool) in [
-        ("max 2/2", Pool2d::max(2, 2)),
-        ("avg 2/2", Pool2d::avg(2, 2)),
-        ("max 3/2", Pool2d::max(3, 2)),
-        ("avg 3/1", Pool2d::avg(3, 1)),
-    ] {
+    for (name, pool) in [("max 2/2", Pool2d::max(2, 2)), ("avg 2/2", Pool2d::avg(2, 2)), ("max 3/2", Pool2d::max(3, 2)), ("avg 3/1", Pool2d::avg(3, 1))] {
         check(name, &move |g| {
             let x = g.input("x", &[batch_dim(), d(2), d(6), d(7 - (name.ends_with("2/2") as usize))])?;
             let y = pool.forward(g, x)?;

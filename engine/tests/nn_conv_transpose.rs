@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{Rng, project, verify};
 use vislab_engine::graph::reference::evaluate;
 use vislab_engine::graph::view::DimValues;
-use vislab_engine::graph::{batch_dim, Dim, Graph};
-use vislab_engine::nn::{flatten, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use vislab_engine::graph::{Dim, Graph, batch_dim};
+use vislab_engine::nn::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, flatten};
 
 fn no_init(_: &str, _: usize, _: &mut Rng) -> Option<Vec<f64>> {
     None
@@ -73,11 +73,8 @@ fn adjoint_of_conv2d() {
         let rhs = g.sum_all(rhs).unwrap();
         let mut rand = |n: usize| (0..n).map(|_| rng.range(-1.0, 1.0)).collect::<Vec<f64>>();
         let (kh, kw) = c.kernel;
-        let vals = leaves(&g, vec![
-            ("x", rand(2 * c.in_channels * h * w)),
-            ("y", rand(2 * c.out_channels * oh * ow)),
-            ("t.weight", rand(c.in_channels * c.out_channels * kh * kw)),
-        ]);
+        let vals =
+            leaves(&g, vec![("x", rand(2 * c.in_channels * h * w)), ("y", rand(2 * c.out_channels * oh * ow)), ("t.weight", rand(c.in_channels * c.out_channels * kh * kw))]);
         let out = evaluate(&g, &vals, &DimValues(vec![('B', 2)]), &[lhs.id, rhs.id]).unwrap();
         let (l, r) = (out[&lhs.id][0], out[&rhs.id][0]);
         assert!((l - r).abs() < 1e-9 * l.abs().max(1.0), "{c:?}: {l} vs {r}");

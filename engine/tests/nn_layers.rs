@@ -1,9 +1,9 @@
 //! Layers, activations and losses: autograd against finite differences, our
 //! CPU program against the reference, plus hand-worked values.
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{Rng, project, verify};
 use vislab_engine::error::EngineError;
-use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
+use vislab_engine::graph::{Dim, Graph, Tensor, batch_dim};
 use vislab_engine::nn::{self, Linear, Maxout, PRelu};
 
 type Build = dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>;

@@ -1,9 +1,9 @@
 //! Normalization, dropout, upsampling and embedding: gradient checks, CPU
 //! program against the reference, and hand-worked values through `Model`.
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{Rng, project, verify};
 use vislab_engine::error::EngineError;
-use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
+use vislab_engine::graph::{Dim, Graph, Tensor, batch_dim};
 use vislab_engine::model::{Model, ModelSpec};
 use vislab_engine::nn::{self, BatchNorm, Dropout, Embedding, GroupNorm, LayerNorm, Mode};
 
@@ -32,66 +32,102 @@ fn d(n: usize) -> Dim {
 
 #[test]
 fn batchnorm_train_gradients() {
-    check("batchnorm 2d input", &|g| {
-        let x = g.input("x", &[batch_dim(), d(3)])?;
-        let bn = BatchNorm::new(g, "bn1", 3)?;
-        let y = bn.forward(g, x, Mode::Train, &mut vec![])?;
-        Ok((project(g, y)?, vec![x, bn.weight, bn.bias]))
-    }, &[2, 5]);
-    check("batchnorm 4d input", &|g| {
-        let x = g.input("x", &[batch_dim(), d(2), d(3), d(2)])?;
-        let bn = BatchNorm::new(g, "bn1", 2)?;
-        let y = bn.forward(g, x, Mode::Train, &mut vec![])?;
-        Ok((project(g, y)?, vec![x, bn.weight, bn.bias]))
-    }, &[1, 3]);
-    check("batchnorm eval", &|g| {
-        let x = g.input("x", &[batch_dim(), d(2), d(2), d(2)])?;
-        let bn = BatchNorm::new(g, "bn1", 2)?;
-        let y = bn.forward(g, x, Mode::Eval, &mut vec![])?;
-        Ok((project(g, y)?, vec![x, bn.weight, bn.bias]))
-    }, &[1, 3]);
+    check(
+        "batchnorm 2d input",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(3)])?;
+            let bn = BatchNorm::new(g, "bn1", 3)?;
+            let y = bn.forward(g, x, Mode::Train, &mut vec![])?;
+            Ok((project(g, y)?, vec![x, bn.weight, bn.bias]))
+        },
+        &[2, 5],
+    );
+    check(
+        "batchnorm 4d input",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(2), d(3), d(2)])?;
+            let bn = BatchNorm::new(g, "bn1", 2)?;
+            let y = bn.forward(g, x, Mode::Train, &mut vec![])?;
+            Ok((project(g, y)?, vec![x, bn.weight, bn.bias]))
+        },
+        &[1, 3],
+    );
+    check(
+        "batchnorm eval",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(2), d(2), d(2)])?;
+            let bn = BatchNorm::new(g, "bn1", 2)?;
+            let y = bn.forward(g, x, Mode::Eval, &mut vec![])?;
+            Ok((project(g, y)?, vec![x, bn.weight, bn.bias]))
+        },
+        &[1, 3],
+    );
 }
 
 #[test]
 fn other_norms_gradients() {
-    check("layernorm", &|g| {
-        let x = g.input("x", &[batch_dim(), d(2), d(5)])?;
-        let ln = LayerNorm::new(g, "ln", &[5])?;
-        let y = ln.forward(g, x)?;
-        Ok((project(g, y)?, vec![x, ln.weight, ln.bias]))
-    }, &[1, 3]);
-    check("groupnorm", &|g| {
-        let x = g.input("x", &[batch_dim(), d(4), d(2), d(3)])?;
-        let gn = GroupNorm::new(g, "gn", 2, 4)?;
-        let y = gn.forward(g, x)?;
-        Ok((project(g, y)?, vec![x, gn.weight, gn.bias]))
-    }, &[1, 2]);
-    check("instancenorm", &|g| {
-        let x = g.input("x", &[batch_dim(), d(3), d(2), d(3)])?;
-        let n = GroupNorm::instance(g, "in", 3)?;
-        let y = n.forward(g, x)?;
-        Ok((project(g, y)?, vec![x, n.weight, n.bias]))
-    }, &[1, 2]);
+    check(
+        "layernorm",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(2), d(5)])?;
+            let ln = LayerNorm::new(g, "ln", &[5])?;
+            let y = ln.forward(g, x)?;
+            Ok((project(g, y)?, vec![x, ln.weight, ln.bias]))
+        },
+        &[1, 3],
+    );
+    check(
+        "groupnorm",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(4), d(2), d(3)])?;
+            let gn = GroupNorm::new(g, "gn", 2, 4)?;
+            let y = gn.forward(g, x)?;
+            Ok((project(g, y)?, vec![x, gn.weight, gn.bias]))
+        },
+        &[1, 2],
+    );
+    check(
+        "instancenorm",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(3), d(2), d(3)])?;
+            let n = GroupNorm::instance(g, "in", 3)?;
+            let y = n.forward(g, x)?;
+            Ok((project(g, y)?, vec![x, n.weight, n.bias]))
+        },
+        &[1, 2],
+    );
 }
 
 #[test]
 fn dropout_upsample_embedding_gradients() {
-    check("dropout", &|g| {
-        let x = g.input("x", &[batch_dim(), d(7)])?;
-        let y = Dropout::new(0.3)?.forward(g, "drop1", x, Mode::Train)?;
-        Ok((project(g, y)?, vec![x]))
-    }, &[1, 4]);
-    check("upsample", &|g| {
-        let x = g.input("x", &[batch_dim(), d(2), d(2), d(3)])?;
-        let y = nn::upsample_nearest(g, x, 2)?;
-        Ok((project(g, y)?, vec![x]))
-    }, &[1, 2]);
-    check("embedding", &|g| {
-        let i = g.input("idx", &[batch_dim()])?;
-        let e = Embedding::new(g, "emb", 5, 3)?;
-        let y = e.forward(g, i)?;
-        Ok((project(g, y)?, vec![e.weight]))
-    }, &[1, 6]);
+    check(
+        "dropout",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(7)])?;
+            let y = Dropout::new(0.3)?.forward(g, "drop1", x, Mode::Train)?;
+            Ok((project(g, y)?, vec![x]))
+        },
+        &[1, 4],
+    );
+    check(
+        "upsample",
+        &|g| {
+            let x = g.input("x", &[batch_dim(), d(2), d(2), d(3)])?;
+            let y = nn::upsample_nearest(g, x, 2)?;
+            Ok((project(g, y)?, vec![x]))
+        },
+        &[1, 2],
+    );
+    check(
+        "embedding",
+        &|g| {
+            let i = g.input("idx", &[batch_dim()])?;
+            let e = Embedding::new(g, "emb", 5, 3)?;
+            let y = e.forward(g, i)?;
+            Ok((project(g, y)?, vec![e.weight]))
+        },
+        &[1, 6],
+    );
 }
 
 #[test]
@@ -103,12 +139,7 @@ fn batchnorm_running_stats_and_eval_by_hand() {
     let yt = bn.forward(&mut g, x, Mode::Train, &mut updates).unwrap();
     let ye = bn.forward(&mut g, x, Mode::Eval, &mut vec![]).unwrap();
     let loss = g.sum_all(yt).unwrap();
-    let spec = ModelSpec {
-        loss,
-        train_outputs: vec![("y_train".into(), yt)],
-        eval_outputs: vec![("y_eval".into(), ye)],
-        state_updates: updates,
-    };
+    let spec = ModelSpec { loss, train_outputs: vec![("y_train".into(), yt)], eval_outputs: vec![("y_eval".into(), ye)], state_updates: updates };
     let mut m = Model::compile(g, spec).unwrap();
     m.set_param("bn1.weight", &[1.0]).unwrap();
     assert_eq!(m.state("bn1.running_var").unwrap(), &[1.0]);

@@ -5,12 +5,12 @@
 
 use std::collections::HashMap;
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{Rng, project, verify};
 use vislab_engine::error::EngineError;
 use vislab_engine::graph::reference::evaluate;
 use vislab_engine::graph::view::DimValues;
-use vislab_engine::graph::{batch_dim, Dim, Graph, Tensor};
-use vislab_engine::nn::{self, flatten, AdaptiveAvgPool2d};
+use vislab_engine::graph::{Dim, Graph, Tensor, batch_dim};
+use vislab_engine::nn::{self, AdaptiveAvgPool2d, flatten};
 
 type Build = dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), EngineError>;
 

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use vislab_engine::check::{project, verify, Rng};
+use vislab_engine::check::{Rng, project, verify};
 use vislab_engine::graph::reference::evaluate;
 use vislab_engine::graph::view::DimValues;
-use vislab_engine::graph::{batch_dim, Dim, Graph, LeafKind};
-use vislab_engine::nn::{flatten, Mode, ResidualBlock};
+use vislab_engine::graph::{Dim, Graph, LeafKind, batch_dim};
+use vislab_engine::nn::{Mode, ResidualBlock, flatten};
 
 fn d(n: usize) -> Dim {
     n.into()
@@ -50,12 +50,8 @@ fn projection_block_gradients() {
 fn pytorch_names_and_shapes() {
     let mut g = Graph::new();
     ResidualBlock::new(&mut g, "layer2.0", 4, 8, 2).unwrap();
-    let params: Vec<(String, Vec<Option<usize>>)> = g
-        .leaves()
-        .iter()
-        .filter(|l| l.kind == LeafKind::Param)
-        .map(|l| (l.name.clone(), l.shape.iter().map(|s| s.to_usize()).collect()))
-        .collect();
+    let params: Vec<(String, Vec<Option<usize>>)> =
+        g.leaves().iter().filter(|l| l.kind == LeafKind::Param).map(|l| (l.name.clone(), l.shape.iter().map(|s| s.to_usize()).collect())).collect();
     let want: Vec<(&str, Vec<usize>)> = vec![
         ("layer2.0.conv1.weight", vec![8, 4, 3, 3]),
         ("layer2.0.bn1.weight", vec![8]),

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use vislab_engine::check::{project, verify};
 use luminal::prelude::ShapeTracker;
+use vislab_engine::check::{project, verify};
 use vislab_engine::graph::{Graph, LeafKind, Tensor, batch_dim};
 use vislab_engine::nn;
 use vislab_engine::nn::Mode;
-use vislab_engine::segmentation::net::{Pass, UNetShape, unet};
 use vislab_engine::segmentation::data::{crops, load_pair};
+use vislab_engine::segmentation::net::{Pass, UNetShape, unet};
 use vislab_engine::segmentation::{Connectivity, SegSet, SegTrainConfig, SegTrainer, SynthConfig, components};
 
 #[test]
@@ -19,16 +19,16 @@ fn unet_gradients_match_finite_differences() {
     // Tiny on purpose: every weight of every layer (convs, transposed convs,
     // the concatenating skips) is checked element by element.
     for (bn, side, batches) in [(false, 4usize, [(1, 3), (2, 4)]), (true, 8, [(2, 5), (3, 6)])] {
-    let s = UNetShape { channels: 1, classes: 2, height: side, width: side, base: 1, batch_norm: bn };
-    let build = |g: &mut Graph| {
-        let x = g.input("x", &[batch_dim(), 1usize.into(), side.into(), side.into()])?;
-        let y = unet(g, &s, &mut Pass { mode: Mode::Train, updates: &mut vec![] }, x)?;
-        let f = nn::flatten(g, y)?;
-        let mut wrt = vec![x];
-        wrt.extend(g.leaves().iter().filter(|l| l.kind == LeafKind::Param).map(|l| Tensor { id: l.id, view: ShapeTracker::new(&l.shape) }));
-        Ok((project(g, f)?, wrt))
-    };
-    verify(&format!("unet bn {bn}"), &build, &batches, &|_, _, _| None).unwrap_or_else(|e| panic!("{e}"));
+        let s = UNetShape { channels: 1, classes: 2, height: side, width: side, base: 1, batch_norm: bn };
+        let build = |g: &mut Graph| {
+            let x = g.input("x", &[batch_dim(), 1usize.into(), side.into(), side.into()])?;
+            let y = unet(g, &s, &mut Pass { mode: Mode::Train, updates: &mut vec![] }, x)?;
+            let f = nn::flatten(g, y)?;
+            let mut wrt = vec![x];
+            wrt.extend(g.leaves().iter().filter(|l| l.kind == LeafKind::Param).map(|l| Tensor { id: l.id, view: ShapeTracker::new(&l.shape) }));
+            Ok((project(g, f)?, wrt))
+        };
+        verify(&format!("unet bn {bn}"), &build, &batches, &|_, _, _| None).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

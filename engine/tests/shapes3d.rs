@@ -35,10 +35,14 @@ fn shapes_are_seeded_normalised_and_voxelized() {
         let spec = cfg.grid();
         let near = a.points.iter().filter(|p| {
             let cell: Vec<i64> = (0..3).map(|k| ((p[k] - spec.origin[k]) / spec.voxel_size).floor() as i64).collect();
-            (-1..=1).any(|dz: i64| (-1..=1).any(|dy: i64| (-1..=1).any(|dx: i64| {
-                let (x, y, z) = (cell[0] + dx, cell[1] + dy, cell[2] + dz);
-                (0..12).contains(&x) && (0..12).contains(&y) && (0..12).contains(&z) && a.voxels.get(x as usize, y as usize, z as usize) == Some(1.0)
-            })))
+            (-1..=1).any(|dz: i64| {
+                (-1..=1).any(|dy: i64| {
+                    (-1..=1).any(|dx: i64| {
+                        let (x, y, z) = (cell[0] + dx, cell[1] + dy, cell[2] + dz);
+                        (0..12).contains(&x) && (0..12).contains(&y) && (0..12).contains(&z) && a.voxels.get(x as usize, y as usize, z as usize) == Some(1.0)
+                    })
+                })
+            })
         });
         assert!(near.count() >= 297, "{class:?}: points away from the voxels");
     }

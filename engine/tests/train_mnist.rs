@@ -41,14 +41,7 @@ fn train_and_reload(model: Box<dyn Model>, opt: Box<dyn Optimizer>, mut fresh: B
     let epoch = fin.history[0];
     let acc = |s: vislab_engine::train::StepOutput| s.correct as f32 / s.count as f32;
     let before = evaluate(fin.model.as_mut(), &test, 1000).unwrap();
-    eprintln!(
-        "{name}: train acc {:.4}, val acc {:.4}, test acc {:.4} (loss {:.4}), {:.2} s",
-        epoch.train_acc,
-        epoch.val_acc.unwrap(),
-        acc(before),
-        before.loss,
-        epoch.seconds
-    );
+    eprintln!("{name}: train acc {:.4}, val acc {:.4}, test acc {:.4} (loss {:.4}), {:.2} s", epoch.train_acc, epoch.val_acc.unwrap(), acc(before), before.loss, epoch.seconds);
     assert!(acc(before) > min_acc, "{name}: test accuracy {}", acc(before));
     assert!(epoch.val_acc.unwrap() > min_acc - 0.03);
 

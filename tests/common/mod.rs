@@ -12,11 +12,7 @@ pub const SIZE: [f32; 2] = [1024.0, 640.0];
 /// The whole app on one lab, rendered by wgpu on the software adapter.
 pub fn app(lab: &str) -> Harness<'static, VislabApp> {
     let start = StartOptions { lab: Some(lab.to_owned()), open: None };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(SIZE[0], SIZE[1]))
-        .with_pixels_per_point(1.0)
-        .wgpu()
-        .build_eframe(|cc| VislabApp::new(cc, start));
+    let mut h = Harness::builder().with_size(egui::vec2(SIZE[0], SIZE[1])).with_pixels_per_point(1.0).wgpu().build_eframe(|cc| VislabApp::new(cc, start));
     h.state_mut().show_frame_time = false;
     settle(&mut h);
     h

@@ -3,9 +3,9 @@
 //! network on a worker thread, shown as a scatter coloured by validation
 //! accuracy.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::Arc;
 
 use vislab_engine::csv_file;
 use vislab_engine::train::search::{SearchKind, SearchSpace, Trial, run_trial};
@@ -199,10 +199,11 @@ impl Search {
                 ui.label(m);
             }
         }
-        let series: Vec<(&str, MarkerShape, Vec<[f64; 3]>)> = [(SearchKind::Grid, "grid (squares)", MarkerShape::Square), (SearchKind::Random, "random (circles)", MarkerShape::Circle)]
-            .into_iter()
-            .map(|(kind, name, shape)| (name, shape, self.trials(kind).map(|t| [(t.point.lr as f64).log10(), (t.point.reg as f64).log10(), t.val_acc as f64]).collect()))
-            .collect();
+        let series: Vec<(&str, MarkerShape, Vec<[f64; 3]>)> =
+            [(SearchKind::Grid, "grid (squares)", MarkerShape::Square), (SearchKind::Random, "random (circles)", MarkerShape::Circle)]
+                .into_iter()
+                .map(|(kind, name, shape)| (name, shape, self.trials(kind).map(|t| [(t.point.lr as f64).log10(), (t.point.reg as f64).log10(), t.val_acc as f64]).collect()))
+                .collect();
         let accs = || self.results.iter().map(|(_, t)| t.val_acc);
         let lo = accs().fold(1.0f32, f32::min).min(0.9);
         let hi = accs().fold(0.0f32, f32::max).max(lo + 0.01);

@@ -9,10 +9,10 @@
 //! right, so a sum or add is only absorbed where the chain's own order was
 //! the same left fold (see `Map::add`).
 
-use super::kernels::bounded_rows;
 use super::fuse::{Group, Src};
-use crate::graph::view::View;
+use super::kernels::bounded_rows;
 use crate::graph::Prim;
+use crate::graph::view::View;
 
 /// Longest reduced axis a gather absorbs: tap sums, not batch sums (those
 /// stay contiguous, vectorized reductions, whose 8 accumulators would sum
@@ -51,13 +51,20 @@ pub(crate) struct Gather {
 enum Kind {
     /// One entry per output, `u32::MAX` for a zero.
     Single(Vec<u32>),
-    Sum { start: Vec<u32>, idx: Vec<u32> },
+    Sum {
+        start: Vec<u32>,
+        idx: Vec<u32>,
+    },
     /// Runs of outputs whose entries each step by a constant (one for a
     /// channel vector of a col2im tap or a row of an im2col window, a
     /// channel stride where a gather also transposes, zero for a
     /// broadcast): per run, strided slices are copied or added instead of
     /// looking up every element. `steps` is parallel to `first`.
-    Runs { runs: Vec<Run>, first: Vec<u32>, steps: Vec<u32> },
+    Runs {
+        runs: Vec<Run>,
+        first: Vec<u32>,
+        steps: Vec<u32>,
+    },
 }
 
 /// Outputs `out..out + len` sum, element `j`, the sources' elements
@@ -251,7 +258,13 @@ impl Map {
         for i in 0..n {
             let ra = row(a.0, i, a.1, &mut oa);
             let rb = row(b.0, i, b.1, &mut ob);
-            let (first, second) = if rb.len() <= 1 { (ra, rb) } else if ra.len() <= 1 { (rb, ra) } else { return None };
+            let (first, second) = if rb.len() <= 1 {
+                (ra, rb)
+            } else if ra.len() <= 1 {
+                (rb, ra)
+            } else {
+                return None;
+            };
             m.push_row(first, second);
         }
         m.finish(&[a.1, b.1])
@@ -260,11 +273,26 @@ impl Map {
 
 /// A kernel that only moves or adds elements, as the gather pass sees it.
 pub(crate) enum Linear<'a> {
-    Copy { a: usize, va: &'a View },
-    Sum { a: usize, va: &'a View, axis: usize },
-    Add { a: usize, va: &'a View, b: usize, vb: &'a View },
+    Copy {
+        a: usize,
+        va: &'a View,
+    },
+    Sum {
+        a: usize,
+        va: &'a View,
+        axis: usize,
+    },
+    Add {
+        a: usize,
+        va: &'a View,
+        b: usize,
+        vb: &'a View,
+    },
     /// A fused tree of adds over `n` elements of plain buffers.
-    Adds { group: &'a Group, n: usize },
+    Adds {
+        group: &'a Group,
+        n: usize,
+    },
 }
 
 impl Linear<'_> {
@@ -450,10 +478,7 @@ impl Gather {
             _ if k <= 1 => vec![0, n],
             Kind::Runs { runs, .. } => {
                 // Cut at the run starting nearest each even split.
-                let mut c: Vec<usize> = super::par::cuts(n, k, 1)
-                    .iter()
-                    .map(|&o| runs.get(runs.partition_point(|r| (r.out as usize) < o)).map_or(n, |r| r.out as usize))
-                    .collect();
+                let mut c: Vec<usize> = super::par::cuts(n, k, 1).iter().map(|&o| runs.get(runs.partition_point(|r| (r.out as usize) < o)).map_or(n, |r| r.out as usize)).collect();
                 c[0] = 0;
                 *c.last_mut().unwrap_or(&mut 0) = n;
                 c.dedup();
@@ -501,9 +526,7 @@ impl Gather {
                     s.get_unchecked((e & INDEX_MASK) as usize..(e & INDEX_MASK) as usize + len)
                 };
                 // Element j of a strided run; SAFETY: as above (`reads` covers the last j).
-                let at = |e: u32, d: u32, j: usize| unsafe {
-                    *src.get_unchecked((e >> INDEX_BITS) as usize).get_unchecked((e & INDEX_MASK) as usize + j * d as usize)
-                };
+                let at = |e: u32, d: u32, j: usize| unsafe { *src.get_unchecked((e >> INDEX_BITS) as usize).get_unchecked((e & INDEX_MASK) as usize + j * d as usize) };
                 let (r0, r1) = (runs.partition_point(|r| (r.out as usize) < lo), runs.partition_point(|r| (r.out as usize) < hi));
                 for r in &runs[r0..r1] {
                     let (len, o) = (r.len as usize, r.out as usize - lo);

@@ -1,9 +1,9 @@
 //! CPU kernels over resolved views. Fast paths for plain and strided views;
 //! views with pad bounds go through the per-element fallback.
 
+use crate::graph::Prim;
 use crate::graph::reference::for_each_index;
 use crate::graph::view::View;
-use crate::graph::Prim;
 
 use std::ops::Range;
 
@@ -341,11 +341,7 @@ impl GemmPlan {
             dims.push((len, s));
         }
         let pick = |dims: &[(usize, [isize; 3])], want_a: bool| {
-            dims.iter()
-                .enumerate()
-                .filter(|(_, (_, s))| if want_a { s[0] != 0 && s[1] == 0 } else { s[1] != 0 && s[0] == 0 })
-                .max_by_key(|(_, (n, _))| *n)
-                .map(|(i, _)| i)
+            dims.iter().enumerate().filter(|(_, (_, s))| if want_a { s[0] != 0 && s[1] == 0 } else { s[1] != 0 && s[0] == 0 }).max_by_key(|(_, (n, _))| *n).map(|(i, _)| i)
         };
         let mi = pick(&dims, true);
         let ni = pick(&dims, false);
@@ -396,11 +392,7 @@ impl GemmPlan {
     /// Largest index read/written per operand, to validate before `run`.
     pub fn extents(&self) -> [(isize, isize); 3] {
         let mut ext = [(isize::MAX, isize::MIN); 3];
-        let mats = [
-            [(self.m, self.a_rc.0), (self.k, self.a_rc.1)],
-            [(self.k, self.b_rc.0), (self.n, self.b_rc.1)],
-            [(self.m, self.c_rc.0), (self.n, self.c_rc.1)],
-        ];
+        let mats = [[(self.m, self.a_rc.0), (self.k, self.a_rc.1)], [(self.k, self.b_rc.0), (self.n, self.b_rc.1)], [(self.m, self.c_rc.0), (self.n, self.c_rc.1)]];
         for base in self.bases_of(&self.batch) {
             for q in 0..3 {
                 let (mut lo, mut hi) = (base[q], base[q]);
@@ -637,8 +629,7 @@ impl GemmPlan {
         let side = if by_cols { self.n } else { self.m };
         let per_entry = k.div_ceil(entries);
         let cuts = par::cuts(side, per_entry, 16);
-        let tasks: Vec<(usize, Range<usize>)> =
-            (0..entries).flat_map(|e| cuts.windows(2).map(move |w| (e, w[0]..w[1]))).collect();
+        let tasks: Vec<(usize, Range<usize>)> = (0..entries).flat_map(|e| cuts.windows(2).map(move |w| (e, w[0]..w[1]))).collect();
         let tcuts: Vec<usize> = (0..=tasks.len()).collect();
         par::for_each_range(&tcuts, |r| {
             for (e, part) in &tasks[r] {

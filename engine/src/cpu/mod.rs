@@ -26,8 +26,8 @@ pub mod threads;
 use std::collections::HashMap;
 
 use luminal::op::{Constant, ConstantValue};
-use luminal::prelude::petgraph::{stable_graph::NodeIndex, Direction};
 use luminal::prelude::ShapeTracker;
+use luminal::prelude::petgraph::{Direction, stable_graph::NodeIndex};
 
 use crate::error::EngineError;
 use crate::graph::reference::{dims_of, needed_nodes};
@@ -144,9 +144,7 @@ impl Program {
                 let mop = gr.node_weight(m).ok_or(EngineError::Cycle)?;
                 // The reduction must read the product through a pure permutation
                 // (not a reshape, broadcast, pad or slice).
-                let perm_only = !view::has_bounds(&t)
-                    && t.fake.iter().all(|f| !f)
-                    && t.dims.iter().copied().eq(g.buffer_shape(m).iter().copied());
+                let perm_only = !view::has_bounds(&t) && t.fake.iter().all(|f| !f) && t.dims.iter().copied().eq(g.buffer_shape(m).iter().copied());
                 if Prim::of(mop.as_ref()) == Some(Prim::Mul) && consumers(m) == 1 && !outputs.contains(&m) && perm_only {
                     let ms = g.cx.get_sources(m);
                     if ms.iter().all(|s| !view::has_bounds(&s.2)) {
@@ -156,7 +154,7 @@ impl Program {
                         tb.permute(&perm);
                         gemm = Some((slot[&ms[0].0], ta, slot[&ms[1].0], tb));
                         fused_muls.push(slot[&m]);
-                                            }
+                    }
                 }
             }
             steps.push(Step { prim, out: slot[&n], inputs, shape: g.buffer_shape(n).to_vec(), constant, gemm, fused: false, group: None });
@@ -166,11 +164,7 @@ impl Program {
             steps[s].fused = true;
         }
         fuse_elementwise(g, &order, &mut steps, outputs);
-        let leaf_slots = g
-            .leaves()
-            .iter()
-            .filter_map(|l| slot.get(&l.id).map(|&s| (l.name.clone(), s, l.shape.clone(), l.kind.clone())))
-            .collect();
+        let leaf_slots = g.leaves().iter().filter_map(|l| slot.get(&l.id).map(|&s| (l.name.clone(), s, l.shape.clone(), l.kind.clone()))).collect();
         let bufs = vec![vec![]; steps.len()];
         let mut keep = vec![false; steps.len()];
         for o in outputs {
@@ -304,34 +298,17 @@ impl Program {
                 Prim::Constant => {
                     let value = match &st.constant {
                         Some(ConstantValue::Float(v)) => *v,
-                        Some(ConstantValue::Expression(e)) => {
-                            view::eval_terms(e.terms.iter(), dims).ok_or_else(|| missing(e))? as f32
-                        }
+                        Some(ConstantValue::Expression(e)) => view::eval_terms(e.terms.iter(), dims).ok_or_else(|| missing(e))? as f32,
                         None => 0.0,
                     };
                     Kernel::Const { out: st.out, value }
                 }
                 p if p.is_unary() => Kernel::Unary { prim: p, x: st.inputs[0].0, out: st.out },
-                p if p.is_binary() => Kernel::Binary {
-                    prim: p,
-                    a: st.inputs[0].0,
-                    va: res(&st.inputs[0].1)?,
-                    b: st.inputs[1].0,
-                    vb: res(&st.inputs[1].1)?,
-                    out: st.out,
-                },
+                p if p.is_binary() => Kernel::Binary { prim: p, a: st.inputs[0].0, va: res(&st.inputs[0].1)?, b: st.inputs[1].0, vb: res(&st.inputs[1].1)?, out: st.out },
                 Prim::Contiguous => Kernel::Copy { a: st.inputs[0].0, va: res(&st.inputs[0].1)?, out: st.out },
                 Prim::SumReduce(axis) | Prim::MaxReduce(axis) => match &st.gemm {
-                    Some((a, ta, b, tb)) => {
-                        Kernel::Gemm { a: *a, b: *b, plan: GemmPlan::new(&res(ta)?, &res(tb)?, axis), out: st.out }
-                    }
-                    None => Kernel::Reduce {
-                        is_max: matches!(st.prim, Prim::MaxReduce(_)),
-                        a: st.inputs[0].0,
-                        va: res(&st.inputs[0].1)?,
-                        axis,
-                        out: st.out,
-                    },
+                    Some((a, ta, b, tb)) => Kernel::Gemm { a: *a, b: *b, plan: GemmPlan::new(&res(ta)?, &res(tb)?, axis), out: st.out },
+                    None => Kernel::Reduce { is_max: matches!(st.prim, Prim::MaxReduce(_)), a: st.inputs[0].0, va: res(&st.inputs[0].1)?, axis, out: st.out },
                 },
                 _ => return Err(EngineError::Unsupported(format!("{:?}", st.prim))),
             };
@@ -554,9 +531,18 @@ impl Program {
                 Kernel::Nop => continue,
                 Kernel::Const { .. } => "const".to_string(),
                 Kernel::Unary { prim, x, .. } => format!("{prim:?} n={}", self.bufs[*x].len()),
-                Kernel::Binary { prim, va, vb, .. } => format!("{prim:?} {:?} a{:?}{} b{:?}{}", va.shape, va.strides, if va.bounds.is_some() { "B" } else { "" }, vb.strides, if vb.bounds.is_some() { "B" } else { "" }),
+                Kernel::Binary { prim, va, vb, .. } => format!(
+                    "{prim:?} {:?} a{:?}{} b{:?}{}",
+                    va.shape,
+                    va.strides,
+                    if va.bounds.is_some() { "B" } else { "" },
+                    vb.strides,
+                    if vb.bounds.is_some() { "B" } else { "" }
+                ),
                 Kernel::Copy { va, .. } => format!("copy {:?} {:?}{}", va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
-                Kernel::Reduce { is_max, va, axis, .. } => format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" }),
+                Kernel::Reduce { is_max, va, axis, .. } => {
+                    format!("{} {:?} {:?} axis {axis}{}", if *is_max { "max" } else { "sum" }, va.shape, va.strides, if va.bounds.is_some() { " bounded" } else { "" })
+                }
                 Kernel::Gemm { plan, .. } => format!("gemm m{} n{} k{} batch {:?}", plan.m, plan.n, plan.k, plan.batch),
                 Kernel::Fused { group, n, .. } => format!("fused {:?} n={n}", group.instrs.iter().map(|i| i.prim).collect::<Vec<_>>()),
                 Kernel::Gather { g, .. } => {
@@ -580,10 +566,7 @@ fn is_flat(steps: &[Step], s: usize) -> bool {
     if st.prim.is_unary() {
         return true;
     }
-    st.prim.is_binary()
-        && st.inputs.iter().all(|(src, t)| {
-            view::is_plain(t) || (steps[*src].shape.is_empty() && t.fake.iter().all(|&f| f) && !view::has_bounds(t))
-        })
+    st.prim.is_binary() && st.inputs.iter().all(|(src, t)| view::is_plain(t) || (steps[*src].shape.is_empty() && t.fake.iter().all(|&f| f) && !view::has_bounds(t)))
 }
 
 /// Mark flat element-wise steps with one consumer that is itself flat as
@@ -621,13 +604,7 @@ fn fuse_elementwise(g: &Graph, order: &[NodeIndex], steps: &mut [Step], outputs:
 }
 
 /// Post-order emission of a group's instructions; returns the result's register.
-fn emit(
-    steps: &[Step],
-    member: &[bool],
-    s: usize,
-    instrs: &mut Vec<fuse::Instr>,
-    reg_of: &mut std::collections::HashMap<usize, usize>,
-) -> usize {
+fn emit(steps: &[Step], member: &[bool], s: usize, instrs: &mut Vec<fuse::Instr>, reg_of: &mut std::collections::HashMap<usize, usize>) -> usize {
     let st = &steps[s];
     let mut srcs = vec![];
     for (src, _) in &st.inputs {
@@ -764,9 +741,7 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) {
     let linear: Vec<bool> = kernels.iter().map(|k| k.linear().is_some()).collect();
     // Slot x may be absorbed into kernel k: a data-movement kernel made it
     // for k alone.
-    let absorbable = |x: usize, k: usize| {
-        !keep[x] && readers.get(&x).is_some_and(|r| r.as_slice() == [k]) && producer.get(&x).is_some_and(|&p| linear[p])
-    };
+    let absorbable = |x: usize, k: usize| !keep[x] && readers.get(&x).is_some_and(|r| r.as_slice() == [k]) && producer.get(&x).is_some_and(|&p| linear[p]);
     // Composed so far: kernel -> (map, whether it absorbed another).
     let mut maps: HashMap<usize, (gather::Map, bool)> = HashMap::new();
     let mut absorbed = vec![false; n];
@@ -778,8 +753,7 @@ fn compose_gathers(kernels: &mut [Kernel], keep: &[bool]) {
         if !take.contains(&true) && (!feeds_next || lin.flat_add()) {
             continue;
         }
-        let in_maps: Vec<Option<&gather::Map>> =
-            ins.iter().zip(&take).map(|(x, &t)| t.then(|| &maps[&producer[x]].0)).collect();
+        let in_maps: Vec<Option<&gather::Map>> = ins.iter().zip(&take).map(|(x, &t)| t.then(|| &maps[&producer[x]].0)).collect();
         let Some(m) = lin.compose(&in_maps) else { continue };
         for (x, &t) in ins.iter().zip(&take) {
             if t {

@@ -45,12 +45,7 @@ impl Dataset {
             return Err(DataError::Invalid(format!("sample shape {sample_shape:?} holds no values")));
         }
         if x.len() != y.len() * per {
-            return Err(DataError::Invalid(format!(
-                "{} values for {} samples of shape {sample_shape:?} (expected {})",
-                x.len(),
-                y.len(),
-                y.len() * per
-            )));
+            return Err(DataError::Invalid(format!("{} values for {} samples of shape {sample_shape:?} (expected {})", x.len(), y.len(), y.len() * per)));
         }
         if let Some((i, l)) = y.iter().enumerate().find(|(_, l)| **l >= num_classes) {
             return Err(DataError::Invalid(format!("label {l} of sample {i} is not below num_classes = {num_classes}")));

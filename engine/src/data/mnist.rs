@@ -52,10 +52,8 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray, DataError> {
         return Err(bad("idx file has zero dimensions".into()));
     }
     let header = 4 + 4 * nd;
-    let (dim_bytes, data) = bytes
-        .get(4..)
-        .and_then(|rest| rest.split_at_checked(4 * nd))
-        .ok_or_else(|| bad(format!("truncated header: {nd} dims need {header} bytes, file has {}", bytes.len())))?;
+    let (dim_bytes, data) =
+        bytes.get(4..).and_then(|rest| rest.split_at_checked(4 * nd)).ok_or_else(|| bad(format!("truncated header: {nd} dims need {header} bytes, file has {}", bytes.len())))?;
     let dims: Vec<usize> = dim_bytes.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
     let count = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad(format!("dims {dims:?} overflow")))?;
     if data.len() != count {
@@ -71,9 +69,7 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
     let raw = std::fs::read(path).map_err(io)?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| DataError::Format { path: path.to_path_buf(), msg: format!("bad gzip data: {e}") })?;
+        flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(|e| DataError::Format { path: path.to_path_buf(), msg: format!("bad gzip data: {e}") })?;
         parse_idx(&out, path)
     } else {
         parse_idx(&raw, path)
@@ -115,11 +111,7 @@ pub fn load_files(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
 pub fn load(dir: &Path, split: Split) -> Result<Dataset, DataError> {
     let find = |kind: &str| -> Result<PathBuf, DataError> {
         let base = format!("{}-{kind}", split.prefix());
-        [base.clone(), format!("{base}.gz")]
-            .iter()
-            .map(|n| dir.join(n))
-            .find(|p| p.is_file())
-            .ok_or_else(|| DataError::Missing { what: base, looked: dir.display().to_string() })
+        [base.clone(), format!("{base}.gz")].iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| DataError::Missing { what: base, looked: dir.display().to_string() })
     };
     load_files(&find("images-idx3-ubyte")?, &find("labels-idx1-ubyte")?)
 }

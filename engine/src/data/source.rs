@@ -61,7 +61,9 @@ impl Source {
             return match (len % Variant::Cifar10.record_len(), len % Variant::Cifar100Fine.record_len()) {
                 (0, _) => Ok(Source::Cifar(path.to_path_buf(), Variant::Cifar10)),
                 (_, 0) => Ok(Source::Cifar(path.to_path_buf(), Variant::Cifar100Fine)),
-                _ => Err(DataError::Format { path: path.to_path_buf(), msg: "not a CIFAR batch (its size is no whole number of records); pick a folder for MNIST or images".into() }),
+                _ => {
+                    Err(DataError::Format { path: path.to_path_buf(), msg: "not a CIFAR batch (its size is no whole number of records); pick a folder for MNIST or images".into() })
+                }
             };
         }
         if !path.is_dir() {

@@ -84,11 +84,7 @@ pub fn kfold(labels: &[usize], k: usize, seed: u64, stratify: bool) -> Result<Ve
             fold_of[i] = f;
         }
     }
-    Ok(vals
-        .into_iter()
-        .enumerate()
-        .map(|(f, val)| Fold { train: (0..labels.len()).filter(|&i| fold_of[i] != f).collect(), val })
-        .collect())
+    Ok(vals.into_iter().enumerate().map(|(f, val)| Fold { train: (0..labels.len()).filter(|&i| fold_of[i] != f).collect(), val }).collect())
 }
 
 /// Per-channel mean and standard deviation (population, over every pixel
@@ -165,7 +161,17 @@ mod tests {
 
     fn labels() -> Vec<usize> {
         // 20 of class 0, 10 of class 1, 10 of class 2
-        (0..40).map(|i| if i < 20 { 0 } else if i < 30 { 1 } else { 2 }).collect()
+        (0..40)
+            .map(|i| {
+                if i < 20 {
+                    0
+                } else if i < 30 {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect()
     }
 
     fn count(idx: &[usize], y: &[usize], c: usize) -> usize {

@@ -94,9 +94,10 @@ fn arrangement(cfg: &SynthConfig, rng: &mut SeededRng, torus: &Arc<Mesh>, teapot
         let size = uniform(rng, 0.25, 0.55);
         let footprint = if kind >= 2 { 2.0 * size } else { 1.45 * size };
         // Rejection sampling in a disc; give up on a crowded arrangement.
-        let Some(at) = (0..30).map(|_| [uniform(rng, -1.6, 1.6), uniform(rng, -1.6, 1.6)]).find(|p| {
-            p[0].hypot(p[1]) < 1.6 && placed.iter().all(|(q, r)| (p[0] - q[0]).hypot(p[1] - q[1]) > r + footprint)
-        }) else {
+        let Some(at) = (0..30)
+            .map(|_| [uniform(rng, -1.6, 1.6), uniform(rng, -1.6, 1.6)])
+            .find(|p| p[0].hypot(p[1]) < 1.6 && placed.iter().all(|(q, r)| (p[0] - q[0]).hypot(p[1] - q[1]) > r + footprint))
+        else {
             continue;
         };
         let yaw = uniform(rng, 0.0, PI);
@@ -167,7 +168,14 @@ impl DepthSet {
     pub fn check(&self) -> Result<(), DepthError> {
         let ok = !self.is_empty() && self.images.len() == self.len() * 3 * self.pixels() && self.depths.len() == self.len() * self.pixels();
         if !ok {
-            return Err(DepthError::Input(format!("a depth set of {} images of {}x{} has {} image and {} depth values", self.len(), self.width, self.height, self.images.len(), self.depths.len())));
+            return Err(DepthError::Input(format!(
+                "a depth set of {} images of {}x{} has {} image and {} depth values",
+                self.len(),
+                self.width,
+                self.height,
+                self.images.len(),
+                self.depths.len()
+            )));
         }
         Ok(())
     }

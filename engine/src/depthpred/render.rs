@@ -34,11 +34,25 @@ pub fn light_dir() -> [f32; 3] {
 /// A shape in world space.
 #[derive(Clone, Debug)]
 pub enum Shape {
-    Sphere { center: [f32; 3], radius: f32 },
+    Sphere {
+        center: [f32; 3],
+        radius: f32,
+    },
     /// A box turned by `yaw` radians about the vertical through `center`.
-    Cuboid { center: [f32; 3], half: [f32; 3], yaw: f32 },
+    Cuboid {
+        center: [f32; 3],
+        half: [f32; 3],
+        yaw: f32,
+    },
     /// A mesh placed by uniform `scale`, `yaw` about y, then `offset`.
-    Mesh { mesh: Arc<Mesh>, scale: f32, yaw: f32, offset: [f32; 3], local_min: [f32; 3], local_max: [f32; 3] },
+    Mesh {
+        mesh: Arc<Mesh>,
+        scale: f32,
+        yaw: f32,
+        offset: [f32; 3],
+        local_min: [f32; 3],
+        local_max: [f32; 3],
+    },
 }
 
 #[derive(Clone, Debug)]

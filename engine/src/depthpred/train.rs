@@ -10,10 +10,10 @@ use crate::optim::{Adam, Optimizer};
 use crate::rng::SeededRng;
 use crate::vae::Flow;
 
+use super::DepthError;
 use super::data::DepthSet;
 use super::metrics::DepthMetrics;
 use super::net::{DepthModel, DepthNetShape};
-use super::DepthError;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DepthTrainConfig {

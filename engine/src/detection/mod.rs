@@ -136,9 +136,7 @@ pub fn load_detections(path: &std::path::Path) -> Result<Vec<ScoredBox>, Detecti
 
 /// The boxes as a COCO results file.
 pub fn detections_json(boxes: &[ScoredBox]) -> String {
-    let list: Vec<serde_json::Value> = boxes
-        .iter()
-        .map(|b| serde_json::json!({"image_id": b.image_id, "category_id": b.category, "bbox": b.bbox.as_array(), "score": b.score}))
-        .collect();
+    let list: Vec<serde_json::Value> =
+        boxes.iter().map(|b| serde_json::json!({"image_id": b.image_id, "category_id": b.category, "bbox": b.bbox.as_array(), "score": b.score})).collect();
     serde_json::Value::Array(list).to_string()
 }

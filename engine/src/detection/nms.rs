@@ -14,7 +14,10 @@ pub enum BoxState {
     Remaining,
     Kept,
     /// Suppressed by the kept box `by` (an input index) at this IoU.
-    Suppressed { by: usize, iou: f64 },
+    Suppressed {
+        by: usize,
+        iou: f64,
+    },
 }
 
 /// One step: the box selected (and kept), and the boxes it suppressed with

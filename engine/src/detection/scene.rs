@@ -189,7 +189,8 @@ pub fn coco_example(seed: u64, images: usize) -> (GroundTruth, Vec<Detection>) {
     let mut dets = Vec::new();
     for k in 0..images {
         let objects = 2 + k % 4;
-        let spec = SceneSpec { seed: seed.wrapping_mul(1000).wrapping_add(k as u64), objects, boxes: objects * 4, sizes: [0.04, 0.3], image_id: k as i64 + 1, ..SceneSpec::default() };
+        let spec =
+            SceneSpec { seed: seed.wrapping_mul(1000).wrapping_add(k as u64), objects, boxes: objects * 4, sizes: [0.04, 0.3], image_id: k as i64 + 1, ..SceneSpec::default() };
         let scene = generate(&spec);
         for o in &scene.objects {
             gt.annotations.push(Annotation { image_id: spec.image_id, category_id: o.category, bbox: o.bbox.as_array(), area: o.bbox.area(), iscrowd: false });

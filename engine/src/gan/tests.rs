@@ -159,10 +159,12 @@ fn real_distributions_are_what_they_say() {
     // E|N(0, 0.05^2)| = 0.05 sqrt(2 / pi) = 0.0399.
     assert!((err - 0.0399).abs() < 0.004, "ring spread {err}");
     let g = RealDist::gaussians().sample(2000, &mut rng);
-    let modes: Vec<f32> = (0..8).flat_map(|k| {
-        let th = std::f32::consts::TAU * k as f32 / 8.0;
-        [th.cos(), th.sin()]
-    }).collect();
+    let modes: Vec<f32> = (0..8)
+        .flat_map(|k| {
+            let th = std::f32::consts::TAU * k as f32 / 8.0;
+            [th.cos(), th.sin()]
+        })
+        .collect();
     let d = mean_nearest_distance(&g, &modes, 2);
     // Mean of a 2-D N(0, 0.05^2 I) norm: 0.05 sqrt(pi / 2) = 0.0627.
     assert!((d - 0.0627).abs() < 0.005, "gaussian spread {d}");
@@ -282,7 +284,6 @@ fn checkpoint_round_trip_and_worker_match_the_trainer() {
     assert_eq!(back.counts(), (7, 6, 4));
     let _ = std::fs::remove_dir_all(&dir);
 }
-
 
 #[test]
 fn image_gan_on_the_digits_learns_and_round_trips() {

@@ -8,17 +8,17 @@
 //! drawn from two seeded streams (data, noise) in step order, so the same
 //! seed and the same sequence of steps give the same numbers.
 
+use crate::graph::Graph;
 use crate::init::Init;
 use crate::model::{Model, ModelSpec};
 use crate::optim::{Adam, Optimizer};
 use crate::rng::SeededRng;
 use crate::train::Param;
-use crate::graph::Graph;
 
+use super::GanError;
 use super::conv;
 use super::net::{self, G_PREFIX, GanLoss, GanShape, INPUT_T, INPUT_X, INPUT_Z};
 use super::real::{RealDist, mean_nearest_distance};
-use super::GanError;
 
 const OUT_D: &str = "d";
 /// G(z) as trained (batch statistics for the DCGAN).

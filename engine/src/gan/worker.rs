@@ -18,17 +18,31 @@ pub enum GanEvent {
     View(Box<GanView>),
     /// The thread has done every command up to `command` and waits for more
     /// (a paused run waits too).
-    Idle { command: u64, rounds: usize },
+    Idle {
+        command: u64,
+        rounds: usize,
+    },
     /// A run finished its rounds (or was stopped).
-    RunEnded { rounds: usize, stopped: bool },
+    RunEnded {
+        rounds: usize,
+        stopped: bool,
+    },
     Saved(Result<PathBuf, String>),
     /// G's images (as shown) for the noise of a [`GanWorker::generate`]
     /// call, `[n, data]`, with the caller's tag and G's step count.
-    Generated { tag: u64, g_steps: usize, images: Result<Vec<f32>, String> },
+    Generated {
+        tag: u64,
+        g_steps: usize,
+        images: Result<Vec<f32>, String>,
+    },
     /// The Frechet distance of G's samples to the held-out reals, after
     /// `steps` steps of both networks; the reference comes back for the
     /// next request.
-    Frechet { steps: usize, fd: Result<f64, String>, reference: Box<FrechetRef> },
+    Frechet {
+        steps: usize,
+        fd: Result<f64, String>,
+        reference: Box<FrechetRef>,
+    },
     /// A step failed (a diverged loss, bad data); the run is stopped and
     /// the weights are those of the last good step.
     Failed(String),

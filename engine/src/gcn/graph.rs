@@ -50,8 +50,7 @@ impl VertexGraph {
             }
         }
         let neighbours: Vec<Vec<u32>> = nb.into_iter().map(|s| s.into_iter().collect()).collect();
-        let edges: Vec<(u32, u32)> =
-            neighbours.iter().enumerate().flat_map(|(a, ns)| ns.iter().filter(move |&&b| b as usize > a).map(move |&b| (a as u32, b))).collect();
+        let edges: Vec<(u32, u32)> = neighbours.iter().enumerate().flat_map(|(a, ns)| ns.iter().filter(move |&&b| b as usize > a).map(move |&b| (a as u32, b))).collect();
         if edges.is_empty() {
             return Err(GcnError::Input("the mesh has no edges".into()));
         }

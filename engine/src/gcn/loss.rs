@@ -46,11 +46,7 @@ impl LossWeights {
     }
 
     pub fn check(&self) -> Result<(), super::GcnError> {
-        if self.as_array().iter().all(|w| w.is_finite() && *w >= 0.0) {
-            Ok(())
-        } else {
-            Err(super::GcnError::Input(format!("loss weights must be finite and >= 0: {self:?}")))
-        }
+        if self.as_array().iter().all(|w| w.is_finite() && *w >= 0.0) { Ok(()) } else { Err(super::GcnError::Input(format!("loss weights must be finite and >= 0: {self:?}"))) }
     }
 }
 
@@ -134,11 +130,7 @@ impl MeshTensors {
             None
         } else {
             let mk = |sel: fn(&super::graph::EdgePair) -> (u32, u32)| difference_matrix(n, &vg.pairs.iter().map(sel).collect::<Vec<_>>());
-            Some([
-                g.fixed("pair_ab", &[q, n], mk(|e| (e.b, e.a)))?,
-                g.fixed("pair_ac", &[q, n], mk(|e| (e.c, e.a)))?,
-                g.fixed("pair_ad", &[q, n], mk(|e| (e.d, e.a)))?,
-            ])
+            Some([g.fixed("pair_ab", &[q, n], mk(|e| (e.b, e.a)))?, g.fixed("pair_ac", &[q, n], mk(|e| (e.c, e.a)))?, g.fixed("pair_ad", &[q, n], mk(|e| (e.d, e.a)))?])
         };
         let perm_matrix = |shift: usize| {
             let mut m = vec![0.0; 9];

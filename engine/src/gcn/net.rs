@@ -100,7 +100,12 @@ impl DeformNet {
         }
         let mut g = Graph::new();
         let b = build(&mut g, vg, p0, shape)?;
-        let spec = ModelSpec { loss: b.terms.total, train_outputs: b.terms.named(), eval_outputs: vec![(OUT_POSITIONS.into(), b.positions), (OUT_HIDDEN.into(), b.hidden)], state_updates: vec![] };
+        let spec = ModelSpec {
+            loss: b.terms.total,
+            train_outputs: b.terms.named(),
+            eval_outputs: vec![(OUT_POSITIONS.into(), b.positions), (OUT_HIDDEN.into(), b.hidden)],
+            state_updates: vec![],
+        };
         let compiled = Compiled::compile(g, spec)?;
         let deg = vg.mean_degree().max(1.0);
         let mut params = Vec::new();
@@ -165,7 +170,14 @@ impl DeformNet {
         }
         c.train_step()?;
         let get = |name: &str| -> Result<f64, GcnError> { Ok(c.output(name)?.first().copied().unwrap_or(f32::NAN) as f64) };
-        let terms = Terms { chamfer_fwd: get("chamfer_fwd")?, chamfer_bwd: get("chamfer_bwd")?, edge: get("edge")?, laplacian: get("laplacian")?, normal: get("normal")?, total: get("total")? };
+        let terms = Terms {
+            chamfer_fwd: get("chamfer_fwd")?,
+            chamfer_bwd: get("chamfer_bwd")?,
+            edge: get("edge")?,
+            laplacian: get("laplacian")?,
+            normal: get("normal")?,
+            total: get("total")?,
+        };
         for p in &mut self.params {
             let g = c.grad(&p.name)?;
             p.grad.clear();

@@ -16,11 +16,7 @@ use super::worker::{DeformEvent, DeformWorker};
 
 /// The corner tetrahedron: origin and the three unit points, wound outward.
 fn tetrahedron() -> Mesh {
-    Mesh {
-        positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-        triangles: vec![[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]],
-        ..Default::default()
-    }
+    Mesh { positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], triangles: vec![[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]], ..Default::default() }
 }
 
 fn close(got: f64, want: f64, tol: f64, what: &str) {
@@ -91,7 +87,14 @@ fn terms_of(mesh: &Mesh, target: &[[f32; 3]], w: LossWeights) -> (super::Terms, 
     }
     m.train_step().unwrap();
     let get = |k: &str| m.output(k).unwrap()[0] as f64;
-    let terms = super::Terms { chamfer_fwd: get("chamfer_fwd"), chamfer_bwd: get("chamfer_bwd"), edge: get("edge"), laplacian: get("laplacian"), normal: get("normal"), total: get("total") };
+    let terms = super::Terms {
+        chamfer_fwd: get("chamfer_fwd"),
+        chamfer_bwd: get("chamfer_bwd"),
+        edge: get("edge"),
+        laplacian: get("laplacian"),
+        normal: get("normal"),
+        total: get("total"),
+    };
     (terms, m.grad("p").unwrap().to_vec())
 }
 
@@ -245,4 +248,3 @@ fn the_worker_streams_steps_and_snapshots_and_matches_the_fit() {
     }
     assert!(normalize(&Mesh { positions: vec![[1.0; 3]; 3], triangles: vec![[0, 1, 2]], ..Default::default() }).is_err());
 }
-

@@ -14,13 +14,25 @@ use super::train::{DeformConfig, DeformFit, Snapshot};
 #[derive(Debug)]
 pub enum DeformEvent {
     /// The network is compiled; the start mesh and the normalized target.
-    Ready { start: Box<Mesh>, target: Box<Mesh>, params: usize, seconds: f64 },
-    Step { step: usize, terms: Terms, seconds: f64 },
+    Ready {
+        start: Box<Mesh>,
+        target: Box<Mesh>,
+        params: usize,
+        seconds: f64,
+    },
+    Step {
+        step: usize,
+        terms: Terms,
+        seconds: f64,
+    },
     /// Positions, features and the Chamfer metric: before the first step,
     /// every `every` steps and at the end.
     Snapshot(Box<Snapshot>),
     /// The run ended: every step done, stopped on request, or failed.
-    Done { stopped: bool, error: Option<String> },
+    Done {
+        stopped: bool,
+        error: Option<String>,
+    },
 }
 
 enum Command {

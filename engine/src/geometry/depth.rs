@@ -24,11 +24,6 @@ impl DepthMap {
                 }
             }
         }
-        PointCloud {
-            positions,
-            colors: colors.map(|_| out_colors),
-            normals: None,
-            scalar: None,
-        }
+        PointCloud { positions, colors: colors.map(|_| out_colors), normals: None, scalar: None }
     }
 }

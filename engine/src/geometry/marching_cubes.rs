@@ -122,11 +122,7 @@ pub fn marching_cubes(grid: &VoxelGrid, level: f32) -> Result<Mesh, ConvertError
     let high = grid.values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let pad = low.min(2.0 * level - high);
     let value = |p: [i64; 3]| {
-        if (0..3).all(|k| p[k] >= 0 && p[k] < [nx, ny, nz][k]) {
-            grid.values[grid.index(p[0] as usize, p[1] as usize, p[2] as usize)]
-        } else {
-            pad
-        }
+        if (0..3).all(|k| p[k] >= 0 && p[k] < [nx, ny, nz][k]) { grid.values[grid.index(p[0] as usize, p[1] as usize, p[2] as usize)] } else { pad }
     };
     let mut mesh = Mesh::default();
     // (lower lattice point, axis) -> vertex on that lattice edge.

@@ -42,9 +42,7 @@ pub use voxelize::{Fill, GridSpec, MAX_VOXELS, OCCUPIED_AT, fit_mesh_to_voxels, 
 use std::path::Path;
 
 /// Extensions `load_path` understands (lowercase, no dot), for file dialogs.
-pub const SUPPORTED_EXTENSIONS: &[&str] = &[
-    "ply", "obj", "off", "stl", "gltf", "glb", "xyz", "txt", "pts", "csv", "pcd", "binvox", "vol", "npy", "png", "exr",
-];
+pub const SUPPORTED_EXTENSIONS: &[&str] = &["ply", "obj", "off", "stl", "gltf", "glb", "xyz", "txt", "pts", "csv", "pcd", "binvox", "vol", "npy", "png", "exr"];
 
 /// Load a geometry file; the format comes from its magic bytes or its extension.
 /// glTF files may refer to buffers beside them, which are read too.

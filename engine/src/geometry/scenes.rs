@@ -2,7 +2,7 @@
 
 use super::formats::obj;
 use super::mesh_ops::{add, cross, dot, length, normalize, scale, sub};
-use super::{shapes, Asset, DepthMap, FormatError, Intrinsics, LoadError, Mesh, PointCloud};
+use super::{Asset, DepthMap, FormatError, Intrinsics, LoadError, Mesh, PointCloud, shapes};
 use std::f32::consts::TAU;
 
 const TEAPOT_OBJ: &str = include_str!("../../../scenes/teapot.obj");

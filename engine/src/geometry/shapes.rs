@@ -1,7 +1,7 @@
 //! Procedural shapes with outward normals, and voxelized implicit solids.
 
-use super::mesh_ops::{cross, dot, normalize, sub};
 use super::cubify::CUBE_FACES;
+use super::mesh_ops::{cross, dot, normalize, sub};
 use super::{Mesh, VoxelGrid};
 use std::collections::HashMap;
 use std::f32::consts::{PI, TAU};
@@ -146,18 +146,31 @@ pub fn cube(size: f32) -> Mesh {
 /// `subdivisions` times (20 * 4^s triangles).
 pub fn icosphere(subdivisions: usize) -> Mesh {
     let t = (1.0 + 5f32.sqrt()) / 2.0;
-    let mut positions: Vec<[f32; 3]> = [
-        [-1., t, 0.], [1., t, 0.], [-1., -t, 0.], [1., -t, 0.],
-        [0., -1., t], [0., 1., t], [0., -1., -t], [0., 1., -t],
-        [t, 0., -1.], [t, 0., 1.], [-t, 0., -1.], [-t, 0., 1.],
-    ]
-    .map(normalize)
-    .to_vec();
+    let mut positions: Vec<[f32; 3]> =
+        [[-1., t, 0.], [1., t, 0.], [-1., -t, 0.], [1., -t, 0.], [0., -1., t], [0., 1., t], [0., -1., -t], [0., 1., -t], [t, 0., -1.], [t, 0., 1.], [-t, 0., -1.], [-t, 0., 1.]]
+            .map(normalize)
+            .to_vec();
     let mut triangles: Vec<[u32; 3]> = vec![
-        [0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11],
-        [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6], [7, 1, 8],
-        [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9],
-        [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1],
+        [0, 11, 5],
+        [0, 5, 1],
+        [0, 1, 7],
+        [0, 7, 10],
+        [0, 10, 11],
+        [1, 5, 9],
+        [5, 11, 4],
+        [11, 10, 2],
+        [10, 7, 6],
+        [7, 1, 8],
+        [3, 9, 4],
+        [3, 4, 2],
+        [3, 2, 6],
+        [3, 6, 8],
+        [3, 8, 9],
+        [4, 9, 5],
+        [2, 4, 11],
+        [6, 2, 10],
+        [8, 6, 7],
+        [9, 8, 1],
     ];
     for _ in 0..subdivisions {
         let mut mid: HashMap<(u32, u32), u32> = HashMap::new();

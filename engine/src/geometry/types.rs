@@ -76,11 +76,7 @@ impl VoxelGrid {
         x + self.dims[0] * (y + self.dims[1] * z)
     }
     pub fn get(&self, x: usize, y: usize, z: usize) -> Option<f32> {
-        if x < self.dims[0] && y < self.dims[1] && z < self.dims[2] {
-            self.values.get(self.index(x, y, z)).copied()
-        } else {
-            None
-        }
+        if x < self.dims[0] && y < self.dims[1] && z < self.dims[2] { self.values.get(self.index(x, y, z)).copied() } else { None }
     }
     /// True when every value is 0 or 1 (no threshold needed).
     pub fn is_binary(&self) -> bool {

@@ -18,11 +18,11 @@ use std::collections::{HashMap, HashSet};
 use std::f32::consts::{FRAC_PI_2, LN_2};
 
 use luminal::op::{Add, LessThan, Mul, Operator, Recip, Sin, SumReduce};
-use luminal::prelude::petgraph::{self, stable_graph::NodeIndex, Direction};
 use luminal::prelude::ShapeTracker;
+use luminal::prelude::petgraph::{self, Direction, stable_graph::NodeIndex};
 
 use super::view::{self, NO_END};
-use super::{contiguous_tracker, Dim, Graph, Prim, Tensor};
+use super::{Dim, Graph, Prim, Tensor, contiguous_tracker};
 use crate::error::EngineError;
 
 impl Graph {
@@ -61,9 +61,7 @@ impl Graph {
                 cur = self.contiguous(cur);
             }
             for j in 0..n {
-                let num = |e: &Dim| {
-                    e.to_usize().ok_or_else(|| EngineError::Shape(format!("symbolic pad/slice {e:?}")))
-                };
+                let num = |e: &Dim| e.to_usize().ok_or_else(|| EngineError::Shape(format!("symbolic pad/slice {e:?}")));
                 let (p0, p1) = (num(&t.padding[j].0)?, num(&t.padding[j].1)?);
                 let (s0, s1) = (num(&t.slices[j].0)?, num(&t.slices[j].1)?);
                 if p0 == 0 && p1 == 0 && s0 == 0 && s1 == NO_END as usize {
@@ -183,12 +181,7 @@ impl Graph {
             }
             match prim {
                 Prim::Add => local = vec![Some(g), Some(g)],
-                Prim::Mul => {
-                    local = vec![
-                        Some(self.raw(Mul, &[g, edge(1)], &os)),
-                        Some(self.raw(Mul, &[g, edge(0)], &os)),
-                    ]
-                }
+                Prim::Mul => local = vec![Some(self.raw(Mul, &[g, edge(1)], &os)), Some(self.raw(Mul, &[g, edge(0)], &os))],
                 Prim::Mod => local[0] = Some(g),
                 Prim::LessThan | Prim::Leaf | Prim::Constant => {}
                 Prim::Contiguous => local[0] = Some(g),

@@ -26,12 +26,9 @@ pub mod windows;
 
 use std::collections::HashMap;
 
-use luminal::op::{
-    Add, Constant, ConstantValue, Contiguous, Exp2, Function, LessThan, Log2, MaxReduce, Mod, Mul,
-    Operator, Recip, Sin, Sqrt, SumReduce,
-};
-use luminal::prelude::petgraph::stable_graph::NodeIndex;
+use luminal::op::{Add, Constant, ConstantValue, Contiguous, Exp2, Function, LessThan, Log2, MaxReduce, Mod, Mul, Operator, Recip, Sin, Sqrt, SumReduce};
 use luminal::prelude::ShapeTracker;
+use luminal::prelude::petgraph::stable_graph::NodeIndex;
 
 pub use luminal::prelude::symbolic::Expression as Dim;
 
@@ -213,10 +210,7 @@ impl Graph {
 
     /// Concrete logical shape; `B`-dependent dims are an error.
     pub fn concrete_shape(&self, t: Tensor) -> Result<Vec<usize>, EngineError> {
-        self.shape(t)
-            .iter()
-            .map(|d| d.to_usize().ok_or_else(|| EngineError::Shape(format!("dim {d:?} is not concrete"))))
-            .collect()
+        self.shape(t).iter().map(|d| d.to_usize().ok_or_else(|| EngineError::Shape(format!("dim {d:?} is not concrete")))).collect()
     }
 
     fn new_leaf(&mut self, name: &str, shape: &[Dim], kind: LeafKind) -> Result<Tensor, EngineError> {

@@ -5,7 +5,7 @@ use luminal::op::{Add, Contiguous, Exp2, LessThan, Log2, MaxReduce, Mod, Mul, Re
 use luminal::prelude::ShapeTracker;
 
 use super::view::{self, NO_END};
-use super::{contiguous_tracker, Dim, Graph, Tensor};
+use super::{Dim, Graph, Tensor, contiguous_tracker};
 use crate::error::EngineError;
 
 fn shape_err(msg: String) -> EngineError {

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use luminal::op::{Constant, ConstantValue};
-use luminal::prelude::petgraph::{self, stable_graph::NodeIndex, Direction};
+use luminal::prelude::petgraph::{self, Direction, stable_graph::NodeIndex};
 
 use super::view::{self, DimEnv, DimValues, View};
 use super::{Graph, LeafKind, Prim};
@@ -56,12 +56,7 @@ pub(crate) fn dims_of(env: &DimValues, shape: &[super::Dim]) -> Result<Vec<usize
 
 /// Evaluate `outputs` given leaf values (inputs, params, state). Fixed leaves
 /// use their stored data. Returns every computed buffer by node id.
-pub fn evaluate(
-    g: &Graph,
-    leaves: &HashMap<NodeIndex, Vec<f64>>,
-    env: &DimValues,
-    outputs: &[NodeIndex],
-) -> Result<HashMap<NodeIndex, Vec<f64>>, EngineError> {
+pub fn evaluate(g: &Graph, leaves: &HashMap<NodeIndex, Vec<f64>>, env: &DimValues, outputs: &[NodeIndex]) -> Result<HashMap<NodeIndex, Vec<f64>>, EngineError> {
     let mut bufs: HashMap<NodeIndex, Vec<f64>> = HashMap::new();
     for n in needed_nodes(g, outputs)? {
         let op = g.cx.graph.node_weight(n).ok_or(EngineError::Cycle)?;
@@ -69,23 +64,16 @@ pub fn evaluate(
         let srcs = g.cx.get_sources(n);
         let oshape = dims_of(env, g.buffer_shape(n))?;
         let numel: usize = oshape.iter().product();
-        let src_view = |i: usize| -> Result<View, EngineError> {
-            view::resolve(&srcs[i].2, env).ok_or_else(|| EngineError::MissingDim(format!("{:?}", srcs[i].2)))
-        };
+        let src_view = |i: usize| -> Result<View, EngineError> { view::resolve(&srcs[i].2, env).ok_or_else(|| EngineError::MissingDim(format!("{:?}", srcs[i].2))) };
         let out: Vec<f64> = match prim {
             Prim::Leaf => {
                 let leaf = g.leaves.iter().find(|l| l.id == n);
                 let data = match leaf.map(|l| &l.kind) {
                     Some(LeafKind::Fixed(d)) => d.iter().map(|&v| v as f64).collect(),
-                    _ => leaves.get(&n).cloned().ok_or_else(|| {
-                        EngineError::UnknownName(leaf.map(|l| l.name.clone()).unwrap_or_default())
-                    })?,
+                    _ => leaves.get(&n).cloned().ok_or_else(|| EngineError::UnknownName(leaf.map(|l| l.name.clone()).unwrap_or_default()))?,
                 };
                 if data.len() != numel {
-                    return Err(EngineError::BadInput {
-                        name: leaf.map(|l| l.name.clone()).unwrap_or_default(),
-                        msg: format!("{} values for {numel}", data.len()),
-                    });
+                    return Err(EngineError::BadInput { name: leaf.map(|l| l.name.clone()).unwrap_or_default(), msg: format!("{} values for {numel}", data.len()) });
                 }
                 data
             }
@@ -93,10 +81,7 @@ pub fn evaluate(
                 let c = op.as_any().downcast_ref::<Constant>().ok_or(EngineError::Cycle)?;
                 vec![match &c.0 {
                     ConstantValue::Float(v) => *v as f64,
-                    ConstantValue::Expression(e) => {
-                        view::eval_terms(e.terms.iter(), env).ok_or_else(|| EngineError::MissingDim(format!("{e:?}")))?
-                            as f64
-                    }
+                    ConstantValue::Expression(e) => view::eval_terms(e.terms.iter(), env).ok_or_else(|| EngineError::MissingDim(format!("{e:?}")))? as f64,
                 }]
             }
             p if p.is_unary() => {

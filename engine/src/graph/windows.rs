@@ -72,8 +72,7 @@ impl Graph {
         let shape = self.shape(x);
         let nd = shape.len();
         let len = shape.last().and_then(|d| d.to_usize()).ok_or_else(|| err(format!("windows over {shape:?}")))?;
-        let n = window_count(len, kernel, stride, dilation)
-            .ok_or_else(|| err(format!("kernel {kernel} dilation {dilation} does not fit {len}")))?;
+        let n = window_count(len, kernel, stride, dilation).ok_or_else(|| err(format!("kernel {kernel} dilation {dilation} does not fit {len}")))?;
         let lead: Vec<Dim> = shape[..nd - 1].to_vec();
         let rows = super::dim_product(&lead);
         let simple = stride == 1 && dilation == 1;

@@ -289,7 +289,8 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(extract(&mut net, 1000).is_err());
     assert!(net.set_weights(&[vec![0.0]]).is_err());
     // A flat square encloses nothing: the fit says so.
-    let square = crate::geometry::Mesh { positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]], triangles: vec![[0, 1, 2], [0, 2, 3]], ..Default::default() };
+    let square =
+        crate::geometry::Mesh { positions: vec![[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]], triangles: vec![[0, 1, 2], [0, 2, 3]], ..Default::default() };
     let e = OccupancyFit::new(&square, sphere_config(0)).err().map(|e| e.to_string());
     assert!(e.as_deref().is_some_and(|e| e.contains("closed")), "{e:?}");
 }

@@ -13,12 +13,24 @@ use super::train::{Evaluation, FitConfig, OccupancyFit};
 #[derive(Debug)]
 pub enum FitEvent {
     /// The points are labelled and the network compiled.
-    Ready { points: usize, inside_fraction: f64, test: String, seconds: f64 },
-    Step { step: usize, loss: f64, seconds: f64 },
+    Ready {
+        points: usize,
+        inside_fraction: f64,
+        test: String,
+        seconds: f64,
+    },
+    Step {
+        step: usize,
+        loss: f64,
+        seconds: f64,
+    },
     /// IoU and the extracted surface, every `eval_every` steps and at the end.
     Eval(Box<Evaluation>),
     /// The run ended: every step done, stopped on request, or failed.
-    Done { stopped: bool, error: Option<String> },
+    Done {
+        stopped: bool,
+        error: Option<String>,
+    },
 }
 
 enum Command {
@@ -59,7 +71,9 @@ impl FitWorker {
                 'run: while !fit.done() {
                     // Apply queued commands, blocking while paused.
                     loop {
-                        let cmd = if paused { rx.recv().unwrap_or(Command::Stop) } else {
+                        let cmd = if paused {
+                            rx.recv().unwrap_or(Command::Stop)
+                        } else {
                             match rx.try_recv() {
                                 Ok(c) => c,
                                 Err(TryRecvError::Empty) => break,

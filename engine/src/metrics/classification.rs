@@ -176,7 +176,10 @@ mod tests {
         assert_eq!(c.precision(2), Some(1.0));
         assert_eq!(c.to_csv(&["a".into(), "b".into()]), "true\\predicted,a,b,2\na,2,1,0\nb,0,2,0\n2,1,0,1\n");
         // class names holding commas or quotes stay one field
-        assert_eq!(c.to_csv(&["t-shirt, top".into(), "say \"b\"".into()]), "true\\predicted,\"t-shirt, top\",\"say \"\"b\"\"\",2\n\"t-shirt, top\",2,1,0\n\"say \"\"b\"\"\",0,2,0\n2,1,0,1\n");
+        assert_eq!(
+            c.to_csv(&["t-shirt, top".into(), "say \"b\"".into()]),
+            "true\\predicted,\"t-shirt, top\",\"say \"\"b\"\"\",2\n\"t-shirt, top\",2,1,0\n\"say \"\"b\"\"\",0,2,0\n2,1,0,1\n"
+        );
         let empty = Confusion::new(2, &[], &[]).unwrap();
         assert_eq!((empty.accuracy(), empty.recall(0)), (0.0, None));
     }

@@ -226,13 +226,15 @@ pub fn evaluate_full(gt: &GroundTruth, dts: &[Detection]) -> Result<Evaluation, 
     for k in 0..nk {
         let ious: Vec<Vec<Vec<f64>>> = (0..img_ids.len()).map(|i| box_ious(&dets[cell(i, k)], &gts[cell(i, k)])).collect();
         for (a, &range) in AREA_RANGES.iter().enumerate() {
-            let evals: Vec<ImageEval> = (0..img_ids.len())
-                .filter_map(|i| evaluate_image(&gts[cell(i, k)], &dets[cell(i, k)], &ious[i], range, &iou_thrs))
-                .collect();
+            let evals: Vec<ImageEval> = (0..img_ids.len()).filter_map(|i| evaluate_image(&gts[cell(i, k)], &dets[cell(i, k)], &ious[i], range, &iou_thrs)).collect();
             for (m, &max_det) in MAX_DETS.iter().enumerate() {
-                accumulate(&evals, max_det, &rec_thrs, |t, r, p| precision[(((t * RECALL_STEPS + r) * nk + k) * na + a) * nm + m] = p, |t, rc| {
-                    recall[((t * nk + k) * na + a) * nm + m] = rc
-                });
+                accumulate(
+                    &evals,
+                    max_det,
+                    &rec_thrs,
+                    |t, r, p| precision[(((t * RECALL_STEPS + r) * nk + k) * na + a) * nm + m] = p,
+                    |t, rc| recall[((t * nk + k) * na + a) * nm + m] = rc,
+                );
             }
         }
     }
@@ -262,11 +264,7 @@ fn bad(detail: String) -> MetricsError {
 }
 
 fn check_finite(bbox: &[f64; 4], other: f64, what: impl Fn() -> String) -> Result<(), MetricsError> {
-    if bbox.iter().all(|v| v.is_finite()) && other.is_finite() {
-        Ok(())
-    } else {
-        Err(bad(format!("{} has a non-finite number", what())))
-    }
+    if bbox.iter().all(|v| v.is_finite()) && other.is_finite() { Ok(()) } else { Err(bad(format!("{} has a non-finite number", what()))) }
 }
 
 /// `n` evenly spaced values from `start` to `stop` computed as numpy's
@@ -356,12 +354,7 @@ fn evaluate_image(gts: &[GtBox], dts: &[DtBox], ious: &[Vec<f64>], (lo, hi): (f6
             }
         }
     }
-    Some(ImageEval {
-        scores: dts.iter().map(|d| d.score).collect(),
-        matched,
-        ignored,
-        counted_gt: ignored_gt.iter().filter(|&&i| !i).count(),
-    })
+    Some(ImageEval { scores: dts.iter().map(|d| d.score).collect(), matched, ignored, counted_gt: ignored_gt.iter().filter(|&&i| !i).count() })
 }
 
 /// Precision at each recall threshold and final recall, for each IoU

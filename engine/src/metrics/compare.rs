@@ -1,9 +1,9 @@
 //! All shape metrics between two assets of any kind at once, with the
 //! per-point distances a viewer colours points by.
 
+use super::MetricsError;
 use super::shape::{Chamfer, DEFAULT_SAMPLES, DEFAULT_THRESHOLDS, FScore, Neighbours, gt_scale, to_point_cloud};
 use super::voxel::{VoxelIou, voxel_iou};
-use super::MetricsError;
 use crate::geometry::{Aabb, Asset, Fill, GridSpec, PointCloud, VoxelGrid, mesh_to_voxels, points_to_voxels, voxels_to_mesh};
 
 /// Voxels per longest edge of the common grid two non-voxel shapes are

@@ -26,11 +26,7 @@ pub fn voxel_iou(a: &VoxelGrid, b: &VoxelGrid) -> Result<VoxelIou, MetricsError>
     for (grid, what) in [(a, "first grid"), (b, "second grid")] {
         let expected = grid.dims.iter().product::<usize>();
         if grid.values.len() != expected {
-            return Err(MetricsError::Invalid(format!(
-                "{what} holds {} values but its dimensions {:?} need {expected}",
-                grid.values.len(),
-                grid.dims
-            )));
+            return Err(MetricsError::Invalid(format!("{what} holds {} values but its dimensions {:?} need {expected}", grid.values.len(), grid.dims)));
         }
         if let Some(index) = grid.values.iter().position(|v| !v.is_finite()) {
             return Err(MetricsError::NonFinite { what, index });

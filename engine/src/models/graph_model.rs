@@ -191,12 +191,7 @@ impl Model for GraphModel {
         let mut out = Vec::new();
         for name in self.compiled.probe_names() {
             let p = self.compiled.probe(&name, mode)?;
-            out.push(LayerProbe {
-                name,
-                sample_shape: p.sample_shape.to_vec(),
-                values: p.values.to_vec(),
-                grads: p.grad.map(<[f32]>::to_vec).unwrap_or_default(),
-            });
+            out.push(LayerProbe { name, sample_shape: p.sample_shape.to_vec(), values: p.values.to_vec(), grads: p.grad.map(<[f32]>::to_vec).unwrap_or_default() });
         }
         Ok(out)
     }

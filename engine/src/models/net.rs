@@ -242,7 +242,15 @@ impl NetSpec {
             Ok(h)
         };
         let (train, eval, updates, probes) = self.both_modes(&mut g, run)?;
-        let classifier = Classifier { graph: g, train_logits: train, eval_logits: eval, state_updates: updates, sample_shape: vec![inputs], classes: self.classes, output_layer: format!("fc{n}") };
+        let classifier = Classifier {
+            graph: g,
+            train_logits: train,
+            eval_logits: eval,
+            state_updates: updates,
+            sample_shape: vec![inputs],
+            classes: self.classes,
+            output_layer: format!("fc{n}"),
+        };
         Ok(Network { classifier, probes, geometry })
     }
 
@@ -290,7 +298,15 @@ impl NetSpec {
             Ok(y)
         };
         let (train, eval, updates, probes) = self.both_modes(&mut g, run)?;
-        let classifier = Classifier { graph: g, train_logits: train, eval_logits: eval, state_updates: updates, sample_shape: self.image.to_vec(), classes: self.classes, output_layer: "fc2".into() };
+        let classifier = Classifier {
+            graph: g,
+            train_logits: train,
+            eval_logits: eval,
+            state_updates: updates,
+            sample_shape: self.image.to_vec(),
+            classes: self.classes,
+            output_layer: "fc2".into(),
+        };
         Ok(Network { classifier, probes, geometry })
     }
 }

@@ -8,11 +8,7 @@ use crate::optim::{Adam, Optimizer};
 use crate::train::Model;
 
 fn batch(n: usize, per: usize, classes: usize, shift: f32) -> Batch {
-    Batch {
-        x: (0..n * per).map(|i| ((i as f32 * 0.37 + shift).sin() + 1.0) / 2.0).collect(),
-        shape: vec![n, per],
-        y: (0..n).map(|i| (i * 7 + 1) % classes).collect(),
-    }
+    Batch { x: (0..n * per).map(|i| ((i as f32 * 0.37 + shift).sin() + 1.0) / 2.0).collect(), shape: vec![n, per], y: (0..n).map(|i| (i * 7 + 1) % classes).collect() }
 }
 
 fn geo(k: Option<usize>, s: usize) -> LayerGeometry {
@@ -108,7 +104,13 @@ fn default_networks_are_the_named_architectures() {
 fn small_resnet_trains() {
     let mut m = ResNet::small([1, 8, 8], 3).network().unwrap().into_model(1, Init::KAIMING_RELU).unwrap();
     let shapes: Vec<(&str, Vec<usize>)> = m.params().iter().map(|p| (p.name.as_str(), p.shape.clone())).collect();
-    for want in [("conv1.weight", vec![16, 1, 3, 3]), ("layer1.conv2.weight", vec![16, 16, 3, 3]), ("layer2.downsample.0.weight", vec![32, 16, 1, 1]), ("fc.weight", vec![3, 32]), ("layer2.bn2.running_var", vec![32])] {
+    for want in [
+        ("conv1.weight", vec![16, 1, 3, 3]),
+        ("layer1.conv2.weight", vec![16, 16, 3, 3]),
+        ("layer2.downsample.0.weight", vec![32, 16, 1, 1]),
+        ("fc.weight", vec![3, 32]),
+        ("layer2.bn2.running_var", vec![32]),
+    ] {
         assert!(shapes.contains(&(want.0, want.1.clone())), "missing {want:?} in {shapes:?}");
     }
     assert!(!shapes.iter().any(|(n, _)| n.starts_with("layer1.downsample")), "layer1 keeps the identity shortcut");

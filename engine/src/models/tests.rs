@@ -12,11 +12,7 @@ fn tiny_cnn() -> Cnn {
 }
 
 fn batch(n: usize, per: usize, classes: usize, shift: f32) -> Batch {
-    Batch {
-        x: (0..n * per).map(|i| ((i as f32 * 0.37 + shift).sin() + 1.0) / 2.0).collect(),
-        shape: vec![n, per],
-        y: (0..n).map(|i| (i * 7 + 1) % classes).collect(),
-    }
+    Batch { x: (0..n * per).map(|i| ((i as f32 * 0.37 + shift).sin() + 1.0) / 2.0).collect(), shape: vec![n, per], y: (0..n).map(|i| (i * 7 + 1) % classes).collect() }
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {
@@ -29,10 +25,7 @@ fn adapter_matches_the_compiled_graph() {
     let (g, spec, ..) = tiny_cnn().build().unwrap().into_spec().unwrap();
     let mut raw = Compiled::compile(g, spec).unwrap();
     let names: Vec<&str> = gm.params().iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(
-        names,
-        ["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "bn1.running_mean", "bn1.running_var"]
-    );
+    assert_eq!(names, ["conv1.weight", "conv1.bias", "bn1.weight", "bn1.bias", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "bn1.running_mean", "bn1.running_var"]);
     let b = batch(5, 36, 3, 0.0);
     raw.set_batch(5).unwrap();
     for p in gm.params() {

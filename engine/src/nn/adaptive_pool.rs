@@ -6,7 +6,7 @@
 use crate::error::EngineError;
 use crate::graph::{Graph, Tensor};
 
-use super::resample::{resample_hw, AxisMap};
+use super::resample::{AxisMap, resample_hw};
 use super::shape::spatial;
 
 /// The averaging taps along one axis.

@@ -28,10 +28,7 @@ impl Conv2dConfig {
     /// Output (height, width) for an input of (h, w), or None if the kernel does not fit.
     pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
         let p = 2 * self.padding;
-        Some((
-            window_count(h + p, self.kernel.0, self.stride, self.dilation)?,
-            window_count(w + p, self.kernel.1, self.stride, self.dilation)?,
-        ))
+        Some((window_count(h + p, self.kernel.0, self.stride, self.dilation)?, window_count(w + p, self.kernel.1, self.stride, self.dilation)?))
     }
 }
 

@@ -128,7 +128,6 @@ impl ConvTranspose2d {
         let y = g.permute(y, &[0, 3, 1, 2])?;
         add_channel_bias(g, y, self.bias)
     }
-
 }
 
 fn crop(g: &mut Graph, t: Tensor, axis: usize, start: usize, len: usize, full: usize) -> Result<Tensor, EngineError> {

@@ -26,19 +26,19 @@ pub mod upsample;
 pub use activation::*;
 pub use adaptive_pool::AdaptiveAvgPool2d;
 pub use conv::{Conv2d, Conv2dConfig};
-pub use conv3d::{Conv3d, Conv3dConfig, MaxPool3d};
 pub use conv_transpose::{ConvTranspose2d, ConvTranspose2dConfig};
+pub use conv3d::{Conv3d, Conv3dConfig, MaxPool3d};
 pub use dropout::Dropout;
 pub use embedding::Embedding;
 pub use linear::Linear;
+pub use loss::*;
 pub use maxout::Maxout;
 pub use norm::{BatchNorm, GroupNorm, LayerNorm};
-pub use unpool::{Pooled, max_pool_with_switches, max_unpool};
-pub use upsample::{upsample_bed_of_nails, upsample_bicubic, upsample_bilinear, upsample_nearest};
-pub use pool::{flatten, Pool2d, PoolKind};
+pub use pool::{Pool2d, PoolKind, flatten};
 pub use prelu::PRelu;
 pub use residual::ResidualBlock;
-pub use loss::*;
+pub use unpool::{Pooled, max_pool_with_switches, max_unpool};
+pub use upsample::{upsample_bed_of_nails, upsample_bicubic, upsample_bilinear, upsample_nearest};
 
 /// Which branch of the graph a forward call builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

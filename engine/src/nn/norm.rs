@@ -3,7 +3,7 @@
 //! InstanceNorm (GroupNorm with one channel per group).
 
 use crate::error::EngineError;
-use crate::graph::{dim_product, Dim, Graph, Tensor};
+use crate::graph::{Dim, Graph, Tensor, dim_product};
 
 use super::Mode;
 
@@ -120,12 +120,7 @@ pub struct LayerNorm {
 
 impl LayerNorm {
     pub fn new(g: &mut Graph, name: &str, normalized: &[usize]) -> Result<LayerNorm, EngineError> {
-        Ok(LayerNorm {
-            weight: g.param(&format!("{name}.weight"), normalized)?,
-            bias: g.param(&format!("{name}.bias"), normalized)?,
-            normalized: normalized.to_vec(),
-            eps: 1e-5,
-        })
+        Ok(LayerNorm { weight: g.param(&format!("{name}.weight"), normalized)?, bias: g.param(&format!("{name}.bias"), normalized)?, normalized: normalized.to_vec(), eps: 1e-5 })
     }
 
     pub fn forward(&self, g: &mut Graph, x: Tensor) -> R {
@@ -157,13 +152,7 @@ impl GroupNorm {
         if groups == 0 || channels % groups != 0 {
             return Err(EngineError::Shape(format!("{channels} channels do not split into {groups} groups")));
         }
-        Ok(GroupNorm {
-            weight: g.param(&format!("{name}.weight"), &[channels])?,
-            bias: g.param(&format!("{name}.bias"), &[channels])?,
-            groups,
-            channels,
-            eps: 1e-5,
-        })
+        Ok(GroupNorm { weight: g.param(&format!("{name}.weight"), &[channels])?, bias: g.param(&format!("{name}.bias"), &[channels])?, groups, channels, eps: 1e-5 })
     }
 
     /// InstanceNorm with affine parameters.

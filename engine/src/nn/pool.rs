@@ -113,9 +113,7 @@ impl Pool2d {
             xp = g.pad(xp, 2, p, ph.after)?;
             xp = g.pad(xp, 3, p, pw.after)?;
             if self.kind == PoolKind::Max {
-                let mask: Vec<f32> = (0..hp * wp)
-                    .map(|i| if (p..p + h).contains(&(i / wp)) && (p..p + w).contains(&(i % wp)) { 0.0 } else { MASKED })
-                    .collect();
+                let mask: Vec<f32> = (0..hp * wp).map(|i| if (p..p + h).contains(&(i / wp)) && (p..p + w).contains(&(i % wp)) { 0.0 } else { MASKED }).collect();
                 let name = format!("__pool_mask{hp}x{wp}_{}", g.leaves().len());
                 let m = g.fixed(&name, &[hp, wp], mask)?;
                 xp = g.add(xp, m)?;

@@ -7,7 +7,7 @@
 use crate::error::EngineError;
 use crate::graph::{Graph, Tensor};
 
-use super::{relu, BatchNorm, Conv2d, Conv2dConfig, Mode};
+use super::{BatchNorm, Conv2d, Conv2dConfig, Mode, relu};
 
 #[derive(Debug, Clone, Copy)]
 pub struct ResidualBlock {

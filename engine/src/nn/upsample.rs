@@ -8,7 +8,7 @@
 use crate::error::EngineError;
 use crate::graph::{Dim, Graph, Tensor};
 
-use super::resample::{resample_hw, AxisMap};
+use super::resample::{AxisMap, resample_hw};
 use super::shape::spatial;
 
 pub fn upsample_nearest(g: &mut Graph, x: Tensor, scale: usize) -> Result<Tensor, EngineError> {

@@ -112,8 +112,7 @@ impl<R: Rule> Optimizer for Optim<R> {
         check_kind(state, R::KIND)?;
         let mut bufs: BTreeMap<String, Vec<Option<Vec<f32>>>> = BTreeMap::new();
         for b in &state.buffers {
-            let k =
-                R::SLOTS.iter().position(|s| *s == b.slot).ok_or_else(|| OptimError::UnknownSlot { name: b.param.clone(), slot: b.slot.clone() })?;
+            let k = R::SLOTS.iter().position(|s| *s == b.slot).ok_or_else(|| OptimError::UnknownSlot { name: b.param.clone(), slot: b.slot.clone() })?;
             let e = bufs.entry(b.param.clone()).or_insert_with(|| vec![None; R::SLOTS.len()]);
             e[k] = Some(b.value.clone());
         }

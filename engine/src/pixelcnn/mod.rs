@@ -73,12 +73,7 @@ pub fn shape_from_meta(meta: &BTreeMap<String, String>) -> Result<PixelCnnShape,
 }
 
 /// Save the weights (and optimizer state, if given) with the shape and `extra` metadata.
-pub fn save(
-    path: &std::path::Path,
-    model: &PixelCnn,
-    optimizer: Option<&dyn crate::optim::Optimizer>,
-    extra: &BTreeMap<String, String>,
-) -> Result<(), PixelCnnError> {
+pub fn save(path: &std::path::Path, model: &PixelCnn, optimizer: Option<&dyn crate::optim::Optimizer>, extra: &BTreeMap<String, String>) -> Result<(), PixelCnnError> {
     let mut meta = shape_meta(model.shape());
     meta.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     crate::train::checkpoint::save(path, model.params(), optimizer, &meta)?;

@@ -143,7 +143,12 @@ fn masked_conv_loss(g: &mut Graph) -> Result<(Tensor, Vec<Tensor>), crate::error
     let conv = MaskedConv2d::new(g, "m", 2, 3, 3, MaskType::B)?;
     let y = conv.forward(g, x)?;
     let loss = check::project(g, y)?;
-    let wrt = g.leaves().iter().filter(|l| matches!(l.kind, LeafKind::Param | LeafKind::Input)).map(|l| Tensor { id: l.id, view: luminal::prelude::ShapeTracker::new(&l.shape) }).collect();
+    let wrt = g
+        .leaves()
+        .iter()
+        .filter(|l| matches!(l.kind, LeafKind::Param | LeafKind::Input))
+        .map(|l| Tensor { id: l.id, view: luminal::prelude::ShapeTracker::new(&l.shape) })
+        .collect();
     Ok((loss, wrt))
 }
 
@@ -186,10 +191,13 @@ fn training_on_the_digits_lowers_the_test_nll() {
     let mut t = digits_trainer(3, 11);
     let before = t.evaluate_test().unwrap();
     let mut reports = vec![];
-    t.run(|_, _| Flow::Continue, |_, r| {
-        reports.push(r);
-        Flow::Continue
-    })
+    t.run(
+        |_, _| Flow::Continue,
+        |_, r| {
+            reports.push(r);
+            Flow::Continue
+        },
+    )
     .unwrap();
     let after = reports.last().unwrap().test_nll;
     eprintln!("pixelcnn digits: before {before:.4} nats, epochs {reports:?}");

@@ -174,11 +174,7 @@ impl PixelCnnTrainer {
     }
 
     /// Train every remaining epoch, evaluating the test set after each.
-    pub fn run(
-        &mut self,
-        mut on_step: impl FnMut(&mut Self, StepReport) -> Flow,
-        mut on_epoch: impl FnMut(&mut Self, EpochReport) -> Flow,
-    ) -> Result<(), PixelCnnError> {
+    pub fn run(&mut self, mut on_step: impl FnMut(&mut Self, StepReport) -> Flow, mut on_epoch: impl FnMut(&mut Self, EpochReport) -> Flow) -> Result<(), PixelCnnError> {
         while !self.done() {
             let t0 = std::time::Instant::now();
             let Some(train_nll) = self.train_epoch(&mut on_step)? else { return Ok(()) };

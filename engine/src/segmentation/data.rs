@@ -307,9 +307,10 @@ pub fn find_pair(path: &Path) -> Option<(std::path::PathBuf, std::path::PathBuf)
             }
         }
     }
-    let partner = names.into_iter().filter(|(_, n)| !n.is_empty()).find_map(|(d, n)| {
-        PAIR_EXTENSIONS.iter().flat_map(|e| [e.to_string(), e.to_uppercase()]).map(|e| d.join(format!("{n}.{e}"))).find(|p| p.is_file() && p != path)
-    })?;
+    let partner = names
+        .into_iter()
+        .filter(|(_, n)| !n.is_empty())
+        .find_map(|(d, n)| PAIR_EXTENSIONS.iter().flat_map(|e| [e.to_string(), e.to_uppercase()]).map(|e| d.join(format!("{n}.{e}"))).find(|p| p.is_file() && p != path))?;
     Some(if is_mask { (partner, path.to_path_buf()) } else { (path.to_path_buf(), partner) })
 }
 
@@ -340,21 +341,13 @@ pub fn load_pair(image_path: &Path, mask_path: &Path) -> Result<ImagePair, SegEr
     let mask = read_image(mask_path, "mask")?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     if (mask.width() as usize, mask.height() as usize) != (w, h) {
-        return Err(SegError::Input(format!(
-            "the image is {w}x{h} but the mask is {}x{}: they must be the same size",
-            mask.width(),
-            mask.height()
-        )));
+        return Err(SegError::Input(format!("the image is {w}x{h} but the mask is {}x{}: they must be the same size", mask.width(), mask.height())));
     }
     let instances: Vec<u32> = match &mask {
         D::ImageLuma8(m) => m.as_raw().iter().map(|&v| v as u32).collect(),
         D::ImageLuma16(m) => m.as_raw().iter().map(|&v| v as u32).collect(),
         other => {
-            return Err(SegError::Input(format!(
-                "the mask {} is {:?}; it must be one 8- or 16-bit channel of instance ids",
-                mask_path.display(),
-                other.color()
-            )));
+            return Err(SegError::Input(format!("the mask {} is {:?}; it must be one 8- or 16-bit channel of instance ids", mask_path.display(), other.color())));
         }
     };
     let (channels, image) = match &img {

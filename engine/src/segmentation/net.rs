@@ -95,9 +95,7 @@ fn layer_conv(g: &mut Graph, name: &str, cin: usize, cout: usize, bias: bool) ->
 fn layer_bn(g: &mut Graph, name: &str, c: usize) -> Result<BatchNorm, EngineError> {
     let found = (leaf(g, &format!("{name}.weight")), leaf(g, &format!("{name}.bias")), leaf(g, &format!("{name}.running_mean")), leaf(g, &format!("{name}.running_var")));
     match found {
-        (Some(weight), Some(bias), Some(running_mean), Some(running_var)) => {
-            Ok(BatchNorm { weight, bias, running_mean, running_var, channels: c, eps: 1e-5, momentum: 0.1 })
-        }
+        (Some(weight), Some(bias), Some(running_mean), Some(running_var)) => Ok(BatchNorm { weight, bias, running_mean, running_var, channels: c, eps: 1e-5, momentum: 0.1 }),
         _ => BatchNorm::new(g, name, c),
     }
 }

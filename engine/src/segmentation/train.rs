@@ -93,7 +93,8 @@ impl SegTrainer {
         if !(config.lr.is_finite() && config.lr > 0.0) {
             return Err(SegError::Input(format!("learning rate {} must be positive", config.lr)));
         }
-        let shape = UNetShape { channels: train.channels, classes: train.classes.len(), height: train.height, width: train.width, base: config.base, batch_norm: config.batch_norm };
+        let shape =
+            UNetShape { channels: train.channels, classes: train.classes.len(), height: train.height, width: train.width, base: config.base, batch_norm: config.batch_norm };
         let model = SegModel::new(shape, config.seed)?;
         Ok(SegTrainer { model, optimizer: Adam::new(config.lr), train, val, config, epoch: 0, step: 0 })
     }

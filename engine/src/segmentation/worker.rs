@@ -20,7 +20,10 @@ pub enum SegEvent {
     Whole(Prediction),
     /// The run ended: all epochs done (`error: None`, `stopped: false`),
     /// stopped on request, or failed.
-    Done { stopped: bool, error: Option<String> },
+    Done {
+        stopped: bool,
+        error: Option<String>,
+    },
 }
 
 enum Command {

@@ -27,8 +27,7 @@ pub enum ShapeClass {
 }
 
 impl ShapeClass {
-    pub const ALL: [ShapeClass; 6] =
-        [ShapeClass::Sphere, ShapeClass::Cube, ShapeClass::Cylinder, ShapeClass::Cone, ShapeClass::Torus, ShapeClass::Pyramid];
+    pub const ALL: [ShapeClass; 6] = [ShapeClass::Sphere, ShapeClass::Cube, ShapeClass::Cylinder, ShapeClass::Cone, ShapeClass::Torus, ShapeClass::Pyramid];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -100,4 +100,3 @@ pub fn job(set: &ShapeSet, config: &ShapesTrainConfig) -> Result<Job, Shapes3dEr
     tc.eval_batch_size = 64;
     Ok(Job::new(Box::new(model), Box::new(Adam::new(config.lr)), train, tc).validate_on(held_out))
 }
-

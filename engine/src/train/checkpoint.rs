@@ -143,9 +143,8 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     for (name, view) in st.iter() {
         let value = to_f32(name, &view)?;
         if let Some(rest) = name.strip_prefix(OPTIM_PREFIX) {
-            let (param, slot) = rest
-                .rsplit_once('.')
-                .ok_or_else(|| CheckpointError::Tensor { name: name.into(), msg: "optimizer tensor name is not optim.<param>.<slot>".into() })?;
+            let (param, slot) =
+                rest.rsplit_once('.').ok_or_else(|| CheckpointError::Tensor { name: name.into(), msg: "optimizer tensor name is not optim.<param>.<slot>".into() })?;
             buffers.push(SlotBuffer { param: param.into(), slot: slot.into(), value });
         } else {
             tensors.push(Tensor { name: name.into(), shape: view.shape().to_vec(), value });
@@ -276,12 +275,7 @@ mod tests {
         q.iter_mut().for_each(|p| p.value.iter_mut().for_each(|v| *v = 9.0));
         ck.apply(&mut q).unwrap();
         for (a, b) in p.iter().zip(&q) {
-            assert_eq!(
-                a.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                b.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                "{}",
-                a.name
-            );
+            assert_eq!(a.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), b.value.iter().map(|v| v.to_bits()).collect::<Vec<_>>(), "{}", a.name);
         }
         // A shape mismatch, a missing and an unexpected name are all listed; nothing changes.
         let mut r = vec![Param::new("conv1.weight", vec![8], vec![0.0; 8]), Param::new("fc.bias", vec![1], vec![0.0])];

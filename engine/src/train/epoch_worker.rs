@@ -30,7 +30,10 @@ pub enum WorkerEvent<P, E, S> {
     View(S),
     /// The run ended: all epochs done (`error: None`, `stopped: false`),
     /// stopped on request, or failed.
-    Done { stopped: bool, error: Option<String> },
+    Done {
+        stopped: bool,
+        error: Option<String>,
+    },
 }
 
 /// The events of a worker over trainer `T` with views `S`.
@@ -60,7 +63,9 @@ impl<T: EpochTrainer, S: Send + 'static> EpochWorker<T, S> {
                 let mut paused = false;
                 // Apply queued commands, blocking while paused; false on stop.
                 let mut go_on = move || loop {
-                    let cmd = if paused { rx.recv().unwrap_or(Command::Stop) } else {
+                    let cmd = if paused {
+                        rx.recv().unwrap_or(Command::Stop)
+                    } else {
                         match rx.try_recv() {
                             Ok(c) => c,
                             Err(TryRecvError::Empty) => return true,

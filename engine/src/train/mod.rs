@@ -13,7 +13,4 @@ pub mod trainer;
 
 pub use metrics_csv::{EpochMetrics, MetricsCsv};
 pub use model::{LayerProbe, Model, ModelError, Param, StepOutput};
-pub use trainer::{
-    EarlyStopping, Event, Finished, Job, Progress, SampleHook, StopReason, TrainConfig, TrainError, TrainerHandle, Timings, evaluate, progress_of,
-    save_training,
-};
+pub use trainer::{EarlyStopping, Event, Finished, Job, Progress, SampleHook, StopReason, Timings, TrainConfig, TrainError, TrainerHandle, evaluate, progress_of, save_training};

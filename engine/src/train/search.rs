@@ -132,7 +132,12 @@ mod tests {
         assert!(good.val_acc > 0.85, "{good:?}");
         assert!(tiny.val_acc < 0.4, "{tiny:?}");
         assert!(good.val_loss < tiny.val_loss);
-        let no_val = Job::new(Box::new(NetSpec::default_for(Family::Mlp, [1, 8, 8], 10).model(0, Init::KAIMING_RELU).unwrap()), Box::new(Sgd::new(0.1)), train, TrainConfig::new(1, 32, Schedule::constant(0.1)));
+        let no_val = Job::new(
+            Box::new(NetSpec::default_for(Family::Mlp, [1, 8, 8], 10).model(0, Init::KAIMING_RELU).unwrap()),
+            Box::new(Sgd::new(0.1)),
+            train,
+            TrainConfig::new(1, 32, Schedule::constant(0.1)),
+        );
         assert!(run_trial(HyperPoint { lr: 0.1, reg: 0.0 }, no_val).is_err());
     }
 }

@@ -27,8 +27,8 @@ use super::prefetch::Prefetch;
 use super::{Model, ModelError, StepOutput};
 use crate::data::augment::Augment;
 use crate::data::{DataError, Dataset};
-use crate::rng::SeededRng;
 use crate::optim::{Optimizer, Regularizer, Schedule, clip_grad_norm};
+use crate::rng::SeededRng;
 
 /// How far a run has got: epochs and optimizer steps completed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -478,8 +478,7 @@ impl<S> Worker<S> {
             let mut t = Instant::now();
             let (val_loss, val_acc) = match self.job.val.clone() {
                 Some(v) => {
-                    let s = evaluate(self.job.model.as_mut(), &v, self.job.config.eval_batch_size)
-                        .map_err(|e| fail(format!("evaluation failed: {e}")))?;
+                    let s = evaluate(self.job.model.as_mut(), &v, self.job.config.eval_batch_size).map_err(|e| fail(format!("evaluation failed: {e}")))?;
                     (Some(s.loss), Some(s.correct as f32 / s.count.max(1) as f32))
                 }
                 None => (None, None),
@@ -504,8 +503,7 @@ impl<S> Worker<S> {
                 let _ = self.events.send(Event::Samples { epoch: progress.epoch, step: progress.step, data });
             }
             if let Some(p) = &self.job.config.checkpoint {
-                save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress)
-                    .map_err(|e| fail(format!("saving checkpoint: {e}")))?;
+                save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress).map_err(|e| fail(format!("saving checkpoint: {e}")))?;
             }
             lap(&mut time.saving, &mut t);
             if let Some(es) = self.job.config.early_stopping {
@@ -559,11 +557,7 @@ pub fn save_training(path: &Path, model: &dyn Model, optimizer: &dyn Optimizer, 
 /// The progress stored by [`save_training`].
 pub fn progress_of(ck: &Checkpoint) -> Result<Progress, CheckpointError> {
     let get = |k: &str| -> Result<usize, CheckpointError> {
-        ck.meta
-            .get(k)
-            .ok_or_else(|| CheckpointError::Format(format!("metadata lacks {k}")))?
-            .parse()
-            .map_err(|e| CheckpointError::Format(format!("metadata {k}: {e}")))
+        ck.meta.get(k).ok_or_else(|| CheckpointError::Format(format!("metadata lacks {k}")))?.parse().map_err(|e| CheckpointError::Format(format!("metadata {k}: {e}")))
     };
     Ok(Progress { epoch: get("epoch")?, step: get("step")? })
 }

@@ -134,7 +134,8 @@ pub fn mean_mse(images: &[f32], h: usize, w: usize, scale: usize, m: Method) -> 
 pub fn synthetic(side: usize, seed: u64) -> Plane {
     let mut rng = crate::rng::SeededRng::stream(seed, 0x5A);
     let n = side as f64;
-    let blobs: Vec<(f64, f64, f64, f64)> = (0..3).map(|_| (rng.uniform_in(0.15, 0.85) * n, rng.uniform_in(0.15, 0.85) * n, rng.uniform_in(0.08, 0.2) * n, rng.uniform_in(0.5, 1.0))).collect();
+    let blobs: Vec<(f64, f64, f64, f64)> =
+        (0..3).map(|_| (rng.uniform_in(0.15, 0.85) * n, rng.uniform_in(0.15, 0.85) * n, rng.uniform_in(0.08, 0.2) * n, rng.uniform_in(0.5, 1.0))).collect();
     let bar = (rng.uniform_in(0.2, 0.7) * n) as usize;
     let values = (0..side * side)
         .map(|p| {

@@ -71,12 +71,7 @@ pub fn shape_from_meta(meta: &std::collections::BTreeMap<String, String>) -> Res
 }
 
 /// Save the weights (and optimizer state, if given) with the shape and `extra` metadata.
-pub fn save(
-    path: &std::path::Path,
-    vae: &Vae,
-    optimizer: Option<&dyn crate::optim::Optimizer>,
-    extra: &std::collections::BTreeMap<String, String>,
-) -> Result<(), VaeError> {
+pub fn save(path: &std::path::Path, vae: &Vae, optimizer: Option<&dyn crate::optim::Optimizer>, extra: &std::collections::BTreeMap<String, String>) -> Result<(), VaeError> {
     let mut meta = shape_meta(vae.shape());
     meta.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     crate::train::checkpoint::save(path, vae.params(), optimizer, &meta)?;

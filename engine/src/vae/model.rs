@@ -98,13 +98,7 @@ impl Vae {
         let spec = ModelSpec {
             loss: e.loss,
             train_outputs: vec![(OUT_RECON.into(), e.recon), (OUT_KL.into(), e.kl)],
-            eval_outputs: vec![
-                (OUT_RECON.into(), e.recon),
-                (OUT_KL.into(), e.kl),
-                (OUT_MU.into(), e.mu),
-                (OUT_LOGVAR.into(), e.logvar),
-                (OUT_PROBS.into(), probs),
-            ],
+            eval_outputs: vec![(OUT_RECON.into(), e.recon), (OUT_KL.into(), e.kl), (OUT_MU.into(), e.mu), (OUT_LOGVAR.into(), e.logvar), (OUT_PROBS.into(), probs)],
             state_updates: vec![],
         };
         let full = Compiled::compile(g, spec)?;
@@ -144,11 +138,7 @@ impl Vae {
     fn load(&mut self, x: &[f32], eps: &[f32], n: usize) -> Result<(), VaeError> {
         let (d, z) = (self.shape.input, self.shape.latent);
         if n == 0 || x.len() != n * d || eps.len() != n * z {
-            return Err(VaeError::Input(format!(
-                "{} pixel values and {} noise values for {n} images of {d} pixels and {z} latent dims",
-                x.len(),
-                eps.len()
-            )));
+            return Err(VaeError::Input(format!("{} pixel values and {} noise values for {n} images of {d} pixels and {z} latent dims", x.len(), eps.len())));
         }
         self.full.set_batch(n)?;
         for p in &self.params {

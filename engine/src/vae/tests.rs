@@ -139,10 +139,13 @@ fn training_on_the_digits_lowers_the_test_nelbo() {
     let mut t = digits_trainer(8, 11);
     let before = t.evaluate_test().unwrap();
     let mut reports = vec![];
-    t.run(|_, _| Flow::Continue, |_, r| {
-        reports.push(r);
-        Flow::Continue
-    })
+    t.run(
+        |_, _| Flow::Continue,
+        |_, r| {
+            reports.push(r);
+            Flow::Continue
+        },
+    )
     .unwrap();
     assert_eq!(reports.len(), 8);
     let after = reports.last().unwrap().test;
@@ -346,10 +349,13 @@ fn conv_vae_trains_on_the_digits() {
     let mut t = VaeTrainer::new(vae, train, test, cfg).unwrap();
     let before = t.evaluate_test().unwrap();
     let mut last = None;
-    t.run(|_, _| Flow::Continue, |_, r| {
-        last = Some(r.test);
-        Flow::Continue
-    })
+    t.run(
+        |_, _| Flow::Continue,
+        |_, r| {
+            last = Some(r.test);
+            Flow::Continue
+        },
+    )
     .unwrap();
     let after = last.unwrap();
     eprintln!("conv VAE on the digits, 8 epochs: test -ELBO {:.2} -> {:.2} nats", before.nelbo(), after.nelbo());

@@ -229,11 +229,7 @@ impl VaeTrainer {
     }
 
     /// Train every remaining epoch, evaluating the test set after each.
-    pub fn run(
-        &mut self,
-        mut on_step: impl FnMut(&mut Self, StepReport) -> Flow,
-        mut on_epoch: impl FnMut(&mut Self, EpochReport) -> Flow,
-    ) -> Result<(), VaeError> {
+    pub fn run(&mut self, mut on_step: impl FnMut(&mut Self, StepReport) -> Flow, mut on_epoch: impl FnMut(&mut Self, EpochReport) -> Flow) -> Result<(), VaeError> {
         while !self.done() {
             let t0 = std::time::Instant::now();
             let Some(train) = self.train_epoch(&mut on_step)? else { return Ok(()) };

@@ -128,14 +128,8 @@ pub fn assign(grid: &AnchorGrid, objects: &[Object], classes: usize, cfg: &Match
             matched[top.0] = Some(o);
         }
     }
-    let mut t = Targets {
-        objectness: vec![0.0; n],
-        weight: vec![0.0; n],
-        boxes: vec![0.0; 4 * n],
-        box_mask: vec![0.0; 4 * n],
-        classes: vec![0.0; classes * n],
-        matched: matched.clone(),
-    };
+    let mut t =
+        Targets { objectness: vec![0.0; n], weight: vec![0.0; n], boxes: vec![0.0; 4 * n], box_mask: vec![0.0; 4 * n], classes: vec![0.0; classes * n], matched: matched.clone() };
     for k in 0..n {
         let (a, cell) = (k / cells, k % cells);
         match matched[k].and_then(|o| objects.get(o)) {

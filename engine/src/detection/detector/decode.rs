@@ -68,7 +68,9 @@ pub fn evaluate(objects: &[Vec<Object>], dets: &[Vec<ScoredBox>]) -> Result<Eval
         annotations: objects
             .iter()
             .enumerate()
-            .flat_map(|(i, objs)| objs.iter().map(move |o| Annotation { image_id: i as i64 + 1, category_id: o.category, bbox: o.bbox.as_array(), area: o.bbox.area(), iscrowd: false }))
+            .flat_map(|(i, objs)| {
+                objs.iter().map(move |o| Annotation { image_id: i as i64 + 1, category_id: o.category, bbox: o.bbox.as_array(), area: o.bbox.area(), iscrowd: false })
+            })
             .collect(),
     };
     let dts: Vec<Detection> = dets.iter().flatten().map(|d| Detection { image_id: d.image_id, category_id: d.category, bbox: d.bbox.as_array(), score: d.score }).collect();

@@ -247,7 +247,14 @@ mod tests {
     /// (0.5, -0.25, 0.1, 0)), cell 1 a negative of weight 0.5, the rest ignored.
     fn tiny_targets() -> Targets {
         let cells = GRID * GRID;
-        let mut t = Targets { matched: vec![None; cells], objectness: vec![0.0; cells], weight: vec![0.0; cells], boxes: vec![0.0; 4 * cells], box_mask: vec![0.0; 4 * cells], classes: vec![0.0; 2 * cells] };
+        let mut t = Targets {
+            matched: vec![None; cells],
+            objectness: vec![0.0; cells],
+            weight: vec![0.0; cells],
+            boxes: vec![0.0; 4 * cells],
+            box_mask: vec![0.0; 4 * cells],
+            classes: vec![0.0; 2 * cells],
+        };
         t.objectness[0] = 1.0;
         t.weight[0] = 1.0;
         t.weight[1] = 0.5;

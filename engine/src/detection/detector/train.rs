@@ -12,11 +12,11 @@ use crate::rng::SeededRng;
 use crate::train::epoch_worker::{EpochTrainer, EpochWorker};
 use crate::vae::Flow;
 
+use super::DetectorError;
 use super::anchors::{AnchorGrid, MatchConfig, Targets, assign};
 use super::data::{CLASSES, DetSet};
 use super::decode::{DecodeConfig, detections, evaluate};
 use super::net::{DetectorModel, DetectorShape, GRID, LossTerms};
-use super::DetectorError;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DetTrainConfig {
@@ -224,10 +224,19 @@ mod tests {
         let t0 = Instant::now();
         let reports = t.run_all().unwrap();
         let last = reports.last().unwrap();
-        eprintln!("untrained AP {:.4} AP50 {:.4}; after {} epochs AP {:.4} AP50 {:.4} AP75 {:.4}, loss {:?}, {:.1} s", before[0], before[1], last.epoch, last.coco[0], last.coco[1], last.coco[2], last.loss, t0.elapsed().as_secs_f64());
+        eprintln!(
+            "untrained AP {:.4} AP50 {:.4}; after {} epochs AP {:.4} AP50 {:.4} AP75 {:.4}, loss {:?}, {:.1} s",
+            before[0],
+            before[1],
+            last.epoch,
+            last.coco[0],
+            last.coco[1],
+            last.coco[2],
+            last.loss,
+            t0.elapsed().as_secs_f64()
+        );
         assert!(before[1] < 0.05, "untrained AP50 {}", before[1]);
         assert!(last.coco[1] > 0.35, "AP50 {}", last.coco[1]);
         assert!(reports[0].loss.total > last.loss.total);
     }
 }
-

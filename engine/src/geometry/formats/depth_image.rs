@@ -36,7 +36,7 @@ pub fn read_png(bytes: &[u8]) -> Result<Asset, FormatError> {
 /// The depth channel of an EXR: by name Z, depth, distance, D, Y, R or V
 /// (the last dot-separated part, any case, so "ViewLayer.Depth.Z" counts), else the first.
 pub fn read_exr(bytes: &[u8]) -> Result<Asset, FormatError> {
-    use exr::prelude::{read, ReadChannels, ReadLayers};
+    use exr::prelude::{ReadChannels, ReadLayers, read};
     const EXR: &str = "EXR depth";
     let image = read()
         .no_deep_data()

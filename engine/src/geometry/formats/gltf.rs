@@ -36,10 +36,7 @@ fn merge(model: Model) -> Result<Asset, FormatError> {
     for prim in &model.geometries {
         let Geometry::Triangles(tri) = &prim.geometry else { continue };
         let m = prim.transformation;
-        let normal_m: Mat3 = Mat3::from_cols(m.x.truncate(), m.y.truncate(), m.z.truncate())
-            .invert()
-            .map(|i| i.transpose())
-            .unwrap_or(Mat3::from_scale(1.0));
+        let normal_m: Mat3 = Mat3::from_cols(m.x.truncate(), m.y.truncate(), m.z.truncate()).invert().map(|i| i.transpose()).unwrap_or(Mat3::from_scale(1.0));
         let base = mesh.positions.len() as u32;
         let pos = tri.positions.to_f32();
         let n = pos.len();

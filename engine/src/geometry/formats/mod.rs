@@ -26,9 +26,5 @@ pub(crate) fn fan_triangulate(face: &[u32], out: &mut Vec<[u32; 3]>) {
 
 /// A checked vertex index: `Ok(i)` when `0 <= i < n`, otherwise a message.
 pub(crate) fn check_index(i: i64, n: usize) -> Result<u32, String> {
-    if i >= 0 && (i as u64) < n as u64 {
-        Ok(i as u32)
-    } else {
-        Err(format!("vertex index {i} out of range (0..{n})"))
-    }
+    if i >= 0 && (i as u64) < n as u64 { Ok(i as u32) } else { Err(format!("vertex index {i} out of range (0..{n})")) }
 }

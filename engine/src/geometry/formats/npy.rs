@@ -86,9 +86,7 @@ pub fn read_array(bytes: &[u8]) -> Result<Array, FormatError> {
     };
     let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad(format!("shape {shape:?} too large")))?;
     let need = count.checked_mul(size).ok_or_else(|| bad(format!("shape {shape:?} too large")))?;
-    let data = cur
-        .take(need)
-        .ok_or_else(|| FormatError::truncated(NPY, format!("expected {count} values, file ends after {}", cur.remaining() / size)))?;
+    let data = cur.take(need).ok_or_else(|| FormatError::truncated(NPY, format!("expected {count} values, file ends after {}", cur.remaining() / size)))?;
     let flat: Vec<f32> = data
         .chunks_exact(size)
         .map(|c| {
@@ -139,12 +137,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
         return Err(FormatError::invalid(NPY, format!("shape {:?} holds no values", a.shape)));
     }
     match a.shape[..] {
-        [h, w] => Ok(Asset::Depth(DepthMap {
-            width: w,
-            height: h,
-            values: a.values,
-            intrinsics: Intrinsics::default_for(w, h, if a.integer { 1000.0 } else { 1.0 }),
-        })),
+        [h, w] => Ok(Asset::Depth(DepthMap { width: w, height: h, values: a.values, intrinsics: Intrinsics::default_for(w, h, if a.integer { 1000.0 } else { 1.0 }) })),
         [nx, ny, nz] => {
             let mut values = vec![0f32; a.values.len()];
             for (c, &v) in a.values.iter().enumerate() {

@@ -60,8 +60,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
                         let i = if i < 0 { n as i64 + i } else { i - 1 };
                         check_index(i, n).map(Some).map_err(|m| FormatError::invalid(OBJ, format!("{}: {m}", at())))
                     };
-                    let v = resolve(parts.next(), positions.len())?
-                        .ok_or_else(|| FormatError::invalid(OBJ, format!("{}: empty face corner", at())))?;
+                    let v = resolve(parts.next(), positions.len())?.ok_or_else(|| FormatError::invalid(OBJ, format!("{}: empty face corner", at())))?;
                     let _uv = parts.next();
                     let n = resolve(parts.next(), file_normals.len())?;
                     match (n, vertex_normal.get_mut(v as usize)) {
@@ -87,13 +86,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     if triangles.is_empty() {
         return Ok(Asset::Points(PointCloud { positions, colors, ..Default::default() }));
     }
-    let normals = normals_ok
-        .then(|| {
-            vertex_normal
-                .iter()
-                .map(|n| n.and_then(|i| file_normals.get(i as usize).copied()).unwrap_or([0.0; 3]))
-                .collect()
-        });
+    let normals = normals_ok.then(|| vertex_normal.iter().map(|n| n.and_then(|i| file_normals.get(i as usize).copied()).unwrap_or([0.0; 3])).collect());
     Ok(Asset::Mesh(Mesh { positions, triangles, normals, colors }))
 }
 
@@ -113,11 +106,7 @@ pub fn write(mesh: &Mesh) -> Vec<u8> {
     let with_normals = mesh.normals.as_ref().is_some_and(|n| n.len() == mesh.positions.len());
     for t in &mesh.triangles {
         let [a, b, c] = t.map(|i| i + 1);
-        let _ = if with_normals {
-            writeln!(s, "f {a}//{a} {b}//{b} {c}//{c}")
-        } else {
-            writeln!(s, "f {a} {b} {c}")
-        };
+        let _ = if with_normals { writeln!(s, "f {a}//{a} {b}//{b} {c}//{c}") } else { writeln!(s, "f {a} {b} {c}") };
     }
     s.into_bytes()
 }

@@ -11,11 +11,7 @@ const OFF: &str = "OFF";
 pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let src = text::utf8(OFF, bytes)?;
     // Numbered non-empty lines with comments removed.
-    let mut lines = src
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.split('#').next().unwrap_or("").trim()))
-        .filter(|(_, l)| !l.is_empty());
+    let mut lines = src.lines().enumerate().map(|(i, l)| (i + 1, l.split('#').next().unwrap_or("").trim())).filter(|(_, l)| !l.is_empty());
     let (_, first) = lines.next().ok_or_else(|| FormatError::truncated(OFF, "empty file"))?;
     let mut head = first.split_ascii_whitespace();
     let keyword = head.next().unwrap_or("");
@@ -49,9 +45,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let mut normals = Vec::new();
     let mut colors = Vec::new();
     for k in 0..nv {
-        let (no, l) = lines
-            .next()
-            .ok_or_else(|| FormatError::truncated(OFF, format!("expected {nv} vertices, file ends after {k}")))?;
+        let (no, l) = lines.next().ok_or_else(|| FormatError::truncated(OFF, format!("expected {nv} vertices, file ends after {k}")))?;
         let v: Vec<f32> = l.split_ascii_whitespace().map(|t| text::float(OFF, t, || format!("line {no}"))).collect::<Result<_, _>>()?;
         let need = 3 + if has_normal { 3 } else { 0 } + if has_color { 3 } else { 0 } + if has_uv { 2 } else { 0 };
         if v.len() < need {
@@ -70,9 +64,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     let mut triangles = Vec::with_capacity(nf.min(bytes.len() / 6));
     let mut face = Vec::new();
     for k in 0..nf {
-        let (no, l) = lines
-            .next()
-            .ok_or_else(|| FormatError::truncated(OFF, format!("expected {nf} faces, file ends after {k}")))?;
+        let (no, l) = lines.next().ok_or_else(|| FormatError::truncated(OFF, format!("expected {nf} faces, file ends after {k}")))?;
         let at = || format!("line {no}");
         let mut tok = l.split_ascii_whitespace();
         let n: usize = text::number(OFF, tok.next().unwrap_or(""), at)?;
@@ -88,12 +80,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     if colors.iter().flatten().any(|&c| c > 1.0) {
         colors.iter_mut().flatten().for_each(|c| *c /= 255.0);
     }
-    Ok(Asset::Mesh(Mesh {
-        positions,
-        triangles,
-        normals: has_normal.then_some(normals),
-        colors: has_color.then_some(colors),
-    }))
+    Ok(Asset::Mesh(Mesh { positions, triangles, normals: has_normal.then_some(normals), colors: has_color.then_some(colors) }))
 }
 
 /// Encode a mesh as OFF (COFF with RGBA floats when it has colours).

@@ -110,9 +110,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     if sizes.len() != names.len() || types.len() != names.len() || counts.len() != names.len() {
         return Err(bad("FIELDS, SIZE, TYPE and COUNT differ in length".into()));
     }
-    let fields: Vec<Field> = (0..names.len())
-        .map(|i| Field { name: names[i].clone(), size: sizes[i], ty: types[i], count: counts[i] })
-        .collect();
+    let fields: Vec<Field> = (0..names.len()).map(|i| Field { name: names[i].clone(), size: sizes[i], ty: types[i], count: counts[i] }).collect();
     if let Some(f) = fields.iter().find(|f| f.decode(&[0; 8]).is_none() || !(1..=1 << 16).contains(&f.count)) {
         return Err(bad(format!("field {:?} has unsupported type {}{}", f.name, f.ty as char, f.size)));
     }

@@ -122,9 +122,7 @@ impl Element {
             .max(1)
     }
     fn find(&self, names: &[&str]) -> Option<usize> {
-        self.props
-            .iter()
-            .position(|p| matches!(p.kind, Kind::Scalar(_)) && names.contains(&p.name.as_str()))
+        self.props.iter().position(|p| matches!(p.kind, Kind::Scalar(_)) && names.contains(&p.name.as_str()))
     }
     fn scalar_type(&self, i: usize) -> Option<Scalar> {
         match self.props.get(i)?.kind {
@@ -270,11 +268,7 @@ impl<'a> Body<'a> {
     /// Read every record of `el`, calling `f(scalars, first_list)` for each. The
     /// scalars slice is indexed by property (lists hold NaN there); only the first
     /// list property's items are kept.
-    fn read_element(
-        &mut self,
-        el: &Element,
-        mut f: impl FnMut(&[f64], &[f64]) -> Result<(), FormatError>,
-    ) -> Result<(), FormatError> {
+    fn read_element(&mut self, el: &Element, mut f: impl FnMut(&[f64], &[f64]) -> Result<(), FormatError>) -> Result<(), FormatError> {
         if el.props.is_empty() {
             // Records of nothing occupy no data: skip them rather than loop `count` times.
             return Ok(());
@@ -335,10 +329,7 @@ impl FixedRecords<'_> {
     }
     /// Property `k` of one record (NaN if absent).
     fn value(&self, rec: &[u8], k: usize) -> f64 {
-        self.fields
-            .get(k)
-            .and_then(|&(at, s)| rec.get(at..).and_then(|b| s.decode(b, self.endian)))
-            .unwrap_or(f64::NAN)
+        self.fields.get(k).and_then(|&(at, s)| rec.get(at..).and_then(|b| s.decode(b, self.endian))).unwrap_or(f64::NAN)
     }
 }
 
@@ -353,20 +344,13 @@ struct VertexLayout {
 impl VertexLayout {
     fn new(el: &Element) -> Result<Self, FormatError> {
         let three = |names: [&[&str]; 3]| Some([el.find(names[0])?, el.find(names[1])?, el.find(names[2])?]);
-        let xyz = three([&["x"], &["y"], &["z"]])
-            .ok_or_else(|| FormatError::invalid(HEADER, "vertex element lacks x, y or z"))?;
+        let xyz = three([&["x"], &["y"], &["z"]]).ok_or_else(|| FormatError::invalid(HEADER, "vertex element lacks x, y or z"))?;
         let normal = three([&["nx"], &["ny"], &["nz"]]);
-        let color = three([
-            &["red", "r", "diffuse_red"],
-            &["green", "g", "diffuse_green"],
-            &["blue", "b", "diffuse_blue"],
-        ])
-        .map(|c| (c, el.scalar_type(c[0]).map_or(1.0, Scalar::color_max)));
+        let color = three([&["red", "r", "diffuse_red"], &["green", "g", "diffuse_green"], &["blue", "b", "diffuse_blue"]])
+            .map(|c| (c, el.scalar_type(c[0]).map_or(1.0, Scalar::color_max)));
         let used: Vec<usize> = xyz.iter().chain(normal.iter().flatten()).chain(color.iter().flat_map(|c| &c.0)).copied().collect();
         let skip = ["alpha", "a", "diffuse_alpha", "u", "v", "s", "t", "texture_u", "texture_v"];
-        let scalar = (0..el.props.len()).find(|i| {
-            !used.contains(i) && el.scalar_type(*i).is_some() && el.props.get(*i).is_some_and(|p| !skip.contains(&p.name.as_str()))
-        });
+        let scalar = (0..el.props.len()).find(|i| !used.contains(i) && el.scalar_type(*i).is_some() && el.props.get(*i).is_some_and(|p| !skip.contains(&p.name.as_str())));
         Ok(VertexLayout { xyz, normal, color, scalar })
     }
 }
@@ -473,11 +457,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     Ok(if has_faces {
         Asset::Mesh(Mesh { positions: v.positions, triangles, normals, colors })
     } else {
-        let scalar = v
-            .layout
-            .scalar
-            .and_then(|k| header.elements.iter().find(|e| e.name == "vertex")?.props.get(k))
-            .map(|p| (p.name.clone(), v.scalar));
+        let scalar = v.layout.scalar.and_then(|k| header.elements.iter().find(|e| e.name == "vertex")?.props.get(k)).map(|p| (p.name.clone(), v.scalar));
         Asset::Points(PointCloud { positions: v.positions, colors, normals, scalar })
     })
 }

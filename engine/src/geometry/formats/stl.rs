@@ -46,11 +46,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
         return read_binary(bytes);
     }
     let looks_ascii = bytes.trim_ascii_start().starts_with(b"solid") && std::str::from_utf8(bytes).is_ok();
-    if looks_ascii || declared.is_none() {
-        read_ascii(bytes)
-    } else {
-        read_binary(bytes)
-    }
+    if looks_ascii || declared.is_none() { read_ascii(bytes) } else { read_binary(bytes) }
 }
 
 fn read_binary(bytes: &[u8]) -> Result<Asset, FormatError> {
@@ -63,9 +59,7 @@ fn read_binary(bytes: &[u8]) -> Result<Asset, FormatError> {
         let short = || FormatError::truncated(BINARY, format!("expected {n} triangles, file ends after {k}"));
         let rec = cur.take(50).ok_or_else(short)?;
         let mut r = Cursor::new(rec.get(12..).ok_or_else(short)?); // skip the facet normal
-        let mut corner = || -> Option<[f32; 3]> {
-            Some([r.f32(Endian::Little)?, r.f32(Endian::Little)?, r.f32(Endian::Little)?])
-        };
+        let mut corner = || -> Option<[f32; 3]> { Some([r.f32(Endian::Little)?, r.f32(Endian::Little)?, r.f32(Endian::Little)?]) };
         let t = [corner().ok_or_else(short)?, corner().ok_or_else(short)?, corner().ok_or_else(short)?];
         if !t.iter().flatten().all(|v| v.is_finite()) {
             return Err(FormatError::invalid(BINARY, format!("triangle {k} has a non-finite coordinate")));

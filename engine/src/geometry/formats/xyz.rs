@@ -61,12 +61,7 @@ pub fn read(bytes: &[u8]) -> Result<Asset, FormatError> {
     if colors.iter().flatten().any(|&c| !(0.0..=1.0).contains(&c)) {
         return Err(FormatError::invalid(XYZ, "colour values outside 0..255"));
     }
-    Ok(Asset::Points(PointCloud {
-        positions,
-        colors: (!colors.is_empty()).then_some(colors),
-        normals: None,
-        scalar: (!values.is_empty()).then(|| ("value".to_string(), values)),
-    }))
+    Ok(Asset::Points(PointCloud { positions, colors: (!colors.is_empty()).then_some(colors), normals: None, scalar: (!values.is_empty()).then(|| ("value".to_string(), values)) }))
 }
 
 /// Encode points as `x y z [r g b]` lines, colours as 0..255 integers.
