@@ -21,6 +21,8 @@ pub struct Cli {
     pub threads: Option<usize>,
 }
 
+// Parsed once per run: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Train a model headless: metrics.csv and a checkpoint (vislab train --help lists every model's flags)

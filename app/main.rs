@@ -40,12 +40,12 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    if let Some(name) = &app.lab {
-        if !labs.iter().any(|l| l.name() == name) {
-            let names: Vec<&str> = labs.iter().map(|l| l.name()).collect();
-            eprintln!("error: no lab named {name}; labs are: {}", names.join(", "));
-            return ExitCode::from(2);
-        }
+    if let Some(name) = &app.lab
+        && !labs.iter().any(|l| l.name() == name)
+    {
+        let names: Vec<&str> = labs.iter().map(|l| l.name()).collect();
+        eprintln!("error: no lab named {name}; labs are: {}", names.join(", "));
+        return ExitCode::from(2);
     }
     drop(labs);
     let start = StartOptions { lab: app.lab.clone(), open: app.file() };

@@ -29,4 +29,8 @@ XDG_RUNTIME_DIR="$(mktemp -d)"
 chmod 700 "$XDG_RUNTIME_DIR"
 export XDG_RUNTIME_DIR
 
+# Style and lints first: they fail in seconds where the tests take minutes.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
 cargo test --workspace --locked "$@"

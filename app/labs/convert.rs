@@ -33,6 +33,8 @@ enum Pick {
 
 const BUILTINS: [&str; 5] = ["teapot", "shapes", "points", "voxels", "depth"];
 
+// One message per finished job: moved, never stored in bulk.
+#[allow(clippy::large_enum_variant)]
 enum Done {
     Converted(Result<(Asset, Scene3d), String>, f64),
     Compared(Result<(Comparison, Scene3d, Scene3d), String>, f64),
@@ -60,6 +62,12 @@ pub struct ConvertLab {
     left: Viewport3d,
     right: Viewport3d,
     link_cameras: bool,
+}
+
+impl Default for ConvertLab {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ConvertLab {

@@ -90,6 +90,12 @@ pub struct DatasetsLab {
     status: String,
 }
 
+impl Default for DatasetsLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl DatasetsLab {
     pub fn new() -> Self {
         let mut lab = DatasetsLab {

@@ -25,6 +25,12 @@ pub struct DepthLab {
     hover: Option<(u32, u32)>,
 }
 
+impl Default for DepthLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl DepthLab {
     pub fn new() -> Self {
         let mut viewport = Viewport3d::default();

@@ -62,6 +62,12 @@ fn initial_boxes() -> [BBox; 2] {
     [BBox::new(120.0, 140.0, 200.0, 160.0), BBox::new(190.0, 190.0, 180.0, 150.0)]
 }
 
+impl Default for IouLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl IouLab {
     pub fn new() -> Self {
         // one object of each kind, the square under the ground-truth box

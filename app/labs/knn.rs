@@ -84,6 +84,12 @@ pub struct KnnLab {
     status: String,
 }
 
+impl Default for KnnLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl KnnLab {
     pub fn new() -> Self {
         let empty = || Arc::new(Dataset::new(vec![0.0; 64], vec![8, 8], vec![0], 10).unwrap_or_else(|_| unreachable!()));

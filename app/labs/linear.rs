@@ -95,6 +95,12 @@ pub struct LinearLab {
     status: String,
 }
 
+impl Default for LinearLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl LinearLab {
     pub fn new() -> Self {
         let empty = Arc::new(Dataset::new(vec![0.0, 0.0], vec![2], vec![0], 2).unwrap_or_else(|_| unreachable!()));
@@ -393,10 +399,11 @@ impl Lab for LinearLab {
             if ui.add_enabled(!training && self.loading.is_none(), egui::Button::new("Train")).clicked() {
                 self.start();
             }
-            if training && ui.button("Stop").clicked() {
-                if let Some(r) = &self.run {
-                    r.stop.store(true, Ordering::Relaxed);
-                }
+            if training
+                && ui.button("Stop").clicked()
+                && let Some(r) = &self.run
+            {
+                r.stop.store(true, Ordering::Relaxed);
             }
         });
         if training {

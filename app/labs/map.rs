@@ -64,6 +64,12 @@ fn read(path: &str, what: &str) -> Result<String, String> {
     std::fs::read_to_string(path.trim()).map_err(|e| format!("{what} {}: {e}", path.trim()))
 }
 
+impl Default for MapLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl MapLab {
     pub fn new() -> Self {
         let mut lab = MapLab { gt_path: String::new(), dt_path: String::new(), task: None, result: None, class: 0, status: String::new() };

@@ -17,6 +17,12 @@ pub struct MeshLab {
     viewport: Viewport3d,
 }
 
+impl Default for MeshLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl MeshLab {
     pub fn new() -> Self {
         let mut lab = MeshLab { mesh: None, source: String::new(), scene: Arc::new(Scene3d::empty()), viewport: Viewport3d::default() };

@@ -50,6 +50,12 @@ pub struct NmsLab {
     status: String,
 }
 
+impl Default for NmsLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl NmsLab {
     pub fn new() -> Self {
         let mut lab = NmsLab {

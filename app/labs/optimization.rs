@@ -50,6 +50,12 @@ pub struct OptimizationLab {
     status: String,
 }
 
+impl Default for OptimizationLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl OptimizationLab {
     pub fn new() -> Self {
         let surface = Surface::new(Kind::Quadratic);
@@ -155,7 +161,7 @@ impl OptimizationLab {
         egui::pos2(rect.left() + u * rect.width(), rect.bottom() - v * rect.height())
     }
 
-    fn from_screen(&self, rect: egui::Rect, pos: egui::Pos2) -> [f64; 2] {
+    fn screen_to_point(&self, rect: egui::Rect, pos: egui::Pos2) -> [f64; 2] {
         let [x0, x1, y0, y1] = self.surface.bounds();
         let u = ((pos.x - rect.left()) / rect.width()) as f64;
         let v = ((rect.bottom() - pos.y) / rect.height()) as f64;
@@ -168,7 +174,7 @@ impl OptimizationLab {
         let rect = egui::Rect::from_min_size(inner.response.rect.min, egui::vec2(side, side).min(inner.response.rect.size()));
         let click = ui.interact(rect, inner.response.id.with("surface click"), egui::Sense::click());
         if let Some(pos) = click.interact_pointer_pos().filter(|_| click.clicked()) {
-            self.start = self.from_screen(rect, pos);
+            self.start = self.screen_to_point(rect, pos);
             self.reset();
         }
         let painter = ui.painter_at(rect);
@@ -185,7 +191,7 @@ impl OptimizationLab {
         painter.circle_stroke(s, 6.0, egui::Stroke::new(2.0, egui::Color32::BLACK));
         painter.circle_stroke(s, 4.0, egui::Stroke::new(2.0, egui::Color32::WHITE));
         if let Some(pos) = click.hover_pos() {
-            let [x, y] = self.from_screen(rect, pos);
+            let [x, y] = self.screen_to_point(rect, pos);
             click.on_hover_text(format!("({x:.3}, {y:.3}): loss {:.4}; click to start here", self.surface.loss([x, y])));
         }
     }

@@ -17,6 +17,12 @@ pub struct PointsLab {
     viewport: Viewport3d,
 }
 
+impl Default for PointsLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl PointsLab {
     pub fn new() -> Self {
         let mut lab = PointsLab { cloud: None, source: String::new(), scene: Arc::new(Scene3d::empty()), viewport: Viewport3d::default() };

@@ -52,6 +52,12 @@ pub struct Toy2dLab {
     status: String,
 }
 
+impl Default for Toy2dLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Toy2dLab {
     pub fn new() -> Self {
         let mut lab = Toy2dLab {
@@ -243,10 +249,10 @@ impl Lab for Toy2dLab {
             ui.add(egui::Slider::new(&mut self.batch, 1..=256).logarithmic(true).text("batch size"));
         });
         // the learning rate can change while training
-        if ui.add(egui::Slider::new(&mut self.lr, 1e-4..=1.0).logarithmic(true).text("learning rate")).changed() {
-            if let Some(t) = &self.trainer {
-                t.set_lr(self.lr);
-            }
+        if ui.add(egui::Slider::new(&mut self.lr, 1e-4..=1.0).logarithmic(true).text("learning rate")).changed()
+            && let Some(t) = &self.trainer
+        {
+            t.set_lr(self.lr);
         }
         ui.horizontal(|ui| {
             if ui.add_enabled(!training, egui::Button::new("Train")).clicked() {

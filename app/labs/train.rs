@@ -93,6 +93,12 @@ pub struct TrainLab {
     plots_rect: Option<egui::Rect>,
 }
 
+impl Default for TrainLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TrainLab {
     pub fn new() -> Self {
         let (data, status) = match Splits::digits(0) {

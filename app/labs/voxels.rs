@@ -18,6 +18,12 @@ pub struct VoxelLab {
     viewport: Viewport3d,
 }
 
+impl Default for VoxelLab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl VoxelLab {
     pub fn new() -> Self {
         let mut lab = VoxelLab { grid: None, source: String::new(), threshold: 0.5, scene: Arc::new(Scene3d::empty()), viewport: Viewport3d::default() };
@@ -64,10 +70,10 @@ impl Lab for VoxelLab {
             ui.label(format!("grid {} x {} x {}", g.dims[0], g.dims[1], g.dims[2]));
             let occupied = g.values.iter().filter(|&&v| v >= self.threshold).count();
             ui.label(format!("{occupied} occupied, {} drawn", self.scene.voxels.len()));
-            if !g.is_binary() {
-                if let Some([lo, hi]) = finite_range(g.values.iter().copied()) {
-                    changed |= ui.add(egui::Slider::new(&mut self.threshold, lo..=hi).text("occupancy threshold")).changed();
-                }
+            if !g.is_binary()
+                && let Some([lo, hi]) = finite_range(g.values.iter().copied())
+            {
+                changed |= ui.add(egui::Slider::new(&mut self.threshold, lo..=hi).text("occupancy threshold")).changed();
             }
             bounds_label(ui, &self.scene);
         }

@@ -21,14 +21,14 @@ pub fn pick(scene: &Scene3d, cam: &OrbitCamera, px: f32, py: f32, w: f32, h: f32
             best = Some((depth, p));
         }
     };
-    if !scene.mesh_indices.is_empty() {
-        if let Some((t, tri)) = ray_mesh(&ray, scene) {
-            let hit = at(&ray, t);
-            // the hit triangle's vertex nearest the hit point
-            let nearest = tri.into_iter().min_by(|&a, &b| dist2(vpos(scene, a), hit).total_cmp(&dist2(vpos(scene, b), hit)));
-            if let Some(v) = nearest {
-                offer(t, Pick { pos: vpos(scene, v), what: "vertex", index: v as usize, value: None });
-            }
+    if !scene.mesh_indices.is_empty()
+        && let Some((t, tri)) = ray_mesh(&ray, scene)
+    {
+        let hit = at(&ray, t);
+        // the hit triangle's vertex nearest the hit point
+        let nearest = tri.into_iter().min_by(|&a, &b| dist2(vpos(scene, a), hit).total_cmp(&dist2(vpos(scene, b), hit)));
+        if let Some(v) = nearest {
+            offer(t, Pick { pos: vpos(scene, v), what: "vertex", index: v as usize, value: None });
         }
     }
     if !scene.voxels.is_empty() {
@@ -47,10 +47,11 @@ pub fn pick(scene: &Scene3d, cam: &OrbitCamera, px: f32, py: f32, w: f32, h: f32
         let has_scalar = scene.scalar_range.is_some();
         let mut near: Option<(f32, usize)> = None;
         for (i, p) in scene.points.iter().enumerate() {
-            if let Some((x, y, cw)) = OrbitCamera::project(&vp, p.pos, w, h) {
-                if (x - px).powi(2) + (y - py).powi(2) <= r2 && near.is_none_or(|(d, _)| cw < d) {
-                    near = Some((cw, i));
-                }
+            if let Some((x, y, cw)) = OrbitCamera::project(&vp, p.pos, w, h)
+                && (x - px).powi(2) + (y - py).powi(2) <= r2
+                && near.is_none_or(|(d, _)| cw < d)
+            {
+                near = Some((cw, i));
             }
         }
         if let Some((_, i)) = near {
@@ -84,10 +85,10 @@ fn ray_mesh(ray: &Ray, scene: &Scene3d) -> Option<(f32, [u32; 3])> {
     for t in scene.mesh_indices.chunks_exact(3) {
         let tri = [t[0], t[1], t[2]];
         let (a, b, c) = (vpos(scene, tri[0]), vpos(scene, tri[1]), vpos(scene, tri[2]));
-        if let Some(d) = ray_triangle(ray, a, b, c) {
-            if best.is_none_or(|(bd, _)| d < bd) {
-                best = Some((d, tri));
-            }
+        if let Some(d) = ray_triangle(ray, a, b, c)
+            && best.is_none_or(|(bd, _)| d < bd)
+        {
+            best = Some((d, tri));
         }
     }
     best

@@ -131,10 +131,10 @@ impl Viewport3d {
     pub fn controls_ui(&mut self, ui: &mut egui::Ui, scene: &Scene3d) {
         let s = &mut self.settings;
         ui.horizontal(|ui| {
-            if ui.button("Fit").on_hover_text("Frame everything (double-click the view)").clicked() {
-                if let Some(b) = scene.bounds {
-                    s.camera.fit(&b);
-                }
+            if ui.button("Fit").on_hover_text("Frame everything (double-click the view)").clicked()
+                && let Some(b) = scene.bounds
+            {
+                s.camera.fit(&b);
             }
             if ui.button("Reset").on_hover_text("Back to the starting view").clicked() {
                 s.camera.reset();
@@ -269,10 +269,10 @@ impl Viewport3d {
                 cam.zoom(scroll / 40.0);
             }
         }
-        if response.double_clicked() {
-            if let Some(b) = scene.bounds {
-                cam.fit(&b);
-            }
+        if response.double_clicked()
+            && let Some(b) = scene.bounds
+        {
+            cam.fit(&b);
         }
         let cam = &self.settings.camera;
         let pick_at = |pos: egui::Pos2| {
@@ -280,13 +280,14 @@ impl Viewport3d {
             pick::pick(scene, cam, p.x, p.y, rect.width(), rect.height(), 8.0)
         };
         self.hover = if response.dragged() { None } else { response.hover_pos().and_then(pick_at) };
-        if self.measuring && response.clicked() {
-            if let Some(p) = response.interact_pointer_pos().and_then(pick_at) {
-                if self.measure.len() == 2 {
-                    self.measure.clear();
-                }
-                self.measure.push(p);
+        if self.measuring
+            && response.clicked()
+            && let Some(p) = response.interact_pointer_pos().and_then(pick_at)
+        {
+            if self.measure.len() == 2 {
+                self.measure.clear();
             }
+            self.measure.push(p);
         }
     }
 

@@ -42,5 +42,5 @@ pub fn confusion_matrix(ui: &mut egui::Ui, c: &Confusion, names: &[String], side
     }
     let pos = resp.interact_pointer_pos().filter(|_| resp.clicked())?;
     let rel = (pos - origin) / cell;
-    (rel.x >= 0.0 && rel.y >= 0.0 && (rel.x as usize) < n && (rel.y as usize) < n).then(|| (rel.y as usize, rel.x as usize))
+    (rel.x >= 0.0 && rel.y >= 0.0 && (rel.x as usize) < n && (rel.y as usize) < n).then_some((rel.y as usize, rel.x as usize))
 }

@@ -24,7 +24,7 @@ impl Mosaic {
     /// `images` holds `n` row-major tiles of `side * side` values in [0, 1].
     pub fn new(images: &[f32], side: usize, cols: usize) -> Mosaic {
         let per = side * side;
-        let n = if per == 0 { 0 } else { images.len() / per };
+        let n = images.len().checked_div(per).unwrap_or(0);
         let cols = cols.clamp(1, n.max(1));
         let rows = n.div_ceil(cols).max(1);
         let (w, h) = (cols * (side + GAP) - GAP, rows * (side + GAP) - GAP);

@@ -107,11 +107,12 @@ pub fn gradcheck(build: &dyn Fn(&mut Graph) -> Result<(Tensor, Vec<Tensor>), Eng
         }
         for k in 0..n {
             let orig = vals[&w.id][k];
-            vals.get_mut(&w.id).map(|v| v[k] = orig + h);
+            let probe = vals.get_mut(&w.id).expect("the leaf's own values");
+            probe[k] = orig + h;
             let lp = loss_at(&vals)?;
-            vals.get_mut(&w.id).map(|v| v[k] = orig - h);
+            vals.get_mut(&w.id).expect("the leaf's own values")[k] = orig - h;
             let lm = loss_at(&vals)?;
-            vals.get_mut(&w.id).map(|v| v[k] = orig);
+            vals.get_mut(&w.id).expect("the leaf's own values")[k] = orig;
             let fd = (lp - lm) / (2.0 * h);
             let a = analytic[k];
             let err = (a - fd).abs() / a.abs().max(fd.abs()).max(1e-4);

@@ -218,10 +218,10 @@ impl Model {
         if let Some(i) = data.iter().position(|v| !v.is_finite()) {
             return Err(EngineError::BadInput { name: name.into(), msg: format!("non-finite value at {i}") });
         }
-        if let Some(&c) = self.label_classes.get(name) {
-            if let Some(i) = data.iter().position(|&v| v < 0.0 || v.fract() != 0.0 || v >= c as f32) {
-                return Err(EngineError::BadInput { name: name.into(), msg: format!("label {} at {i} is not a class index in 0..{c}", data[i]) });
-            }
+        if let Some(&c) = self.label_classes.get(name)
+            && let Some(i) = data.iter().position(|&v| v < 0.0 || v.fract() != 0.0 || v >= c as f32)
+        {
+            return Err(EngineError::BadInput { name: name.into(), msg: format!("label {} at {i} is not a class index in 0..{c}", data[i]) });
         }
         if self.program.dims().is_none() {
             self.program.set_dims(&DimValues::default())?;

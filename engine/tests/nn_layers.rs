@@ -129,10 +129,10 @@ fn erf_and_gelu_values() {
 #[test]
 fn loss_values_by_hand() {
     // Cross-entropy of logits [0, ln 3] with label 1: -ln(3/4).
-    let ce = eval1(|g, x, y| nn::softmax_cross_entropy(g, x, y), &[0.0, 3f64.ln()], &[1.0], [1, 2]);
+    let ce = eval1(nn::softmax_cross_entropy, &[0.0, 3f64.ln()], &[1.0], [1, 2]);
     assert!((ce - (4.0f64 / 3.0).ln()).abs() < 1e-6, "{ce}");
     // Huge logits stay finite (stable log-softmax): label 0 of [1000, 0] costs ~0.
-    let ce = eval1(|g, x, y| nn::softmax_cross_entropy(g, x, y), &[1000.0, 0.0], &[0.0], [1, 2]);
+    let ce = eval1(nn::softmax_cross_entropy, &[1000.0, 0.0], &[0.0], [1, 2]);
     assert!(ce.abs() < 1e-6, "{ce}");
     // Per-pixel: a 1x2 image with 2 classes, planes [c0: 0 0, c1: ln 3, 0],
     // labels [1, 0]: pixel costs ln(4/3) and ln 2, mean of the two.
@@ -153,15 +153,15 @@ fn loss_values_by_hand() {
     let h = eval1(|g, x, y| nn::multiclass_hinge(g, x, y, 1.0), &[3.0, 1.0, 2.5], &[0.0], [1, 3]);
     assert!((h - 0.5).abs() < 1e-6, "{h}");
     // MSE of [1, 2] vs [0, 0] = 2.5; L1 = 1.5.
-    let m = eval1(|g, x, y| nn::mse(g, x, y), &[1.0, 2.0], &[0.0, 0.0], [1, 2]);
+    let m = eval1(nn::mse, &[1.0, 2.0], &[0.0, 0.0], [1, 2]);
     assert!((m - 2.5).abs() < 1e-9);
-    let l = eval1(|g, x, y| nn::l1(g, x, y), &[1.0, -2.0], &[0.0, 0.0], [1, 2]);
+    let l = eval1(nn::l1, &[1.0, -2.0], &[0.0, 0.0], [1, 2]);
     assert!((l - 1.5).abs() < 1e-9);
     // BCE with logit 0 is ln 2 whatever the target.
-    let b = eval1(|g, x, y| nn::bce_with_logits(g, x, y), &[0.0, 0.0], &[1.0, 0.0], [1, 2]);
+    let b = eval1(nn::bce_with_logits, &[0.0, 0.0], &[1.0, 0.0], [1, 2]);
     assert!((b - 2f64.ln()).abs() < 1e-6, "{b}");
     // KL of mu=1, logvar=0: -0.5 (1 + 0 - 1 - 1) = 0.5.
-    let k = eval1(|g, x, y| nn::gaussian_kl(g, x, y), &[1.0], &[0.0], [1, 1]);
+    let k = eval1(nn::gaussian_kl, &[1.0], &[0.0], [1, 1]);
     assert!((k - 0.5).abs() < 1e-6, "{k}");
 }
 

@@ -118,8 +118,8 @@ fn whole_images_are_predicted_in_tiles() {
     // Tiles start at 0, 24 and 32 on each axis; tile (0, 0) owns 0..28 both
     // ways, tile (32, 32) owns 44..64. Compare with direct predictions (the
     // batch differs, so allow rounding).
-    let direct = t.model.predict(&parts.image(0).unwrap().to_vec(), 1).unwrap();
-    let direct_last = t.model.predict(&parts.image(3).unwrap().to_vec(), 1).unwrap();
+    let direct = t.model.predict(parts.image(0).unwrap(), 1).unwrap();
+    let direct_last = t.model.predict(parts.image(3).unwrap(), 1).unwrap();
     for cl in 0..4 {
         for y in 0..28 {
             for x in 0..28 {

@@ -170,7 +170,7 @@ pub(crate) fn copy(a: &[f32], va: &View, out: &mut [f32]) {
     let os = crate::graph::view::contiguous_strides(&va.shape);
     let lp = Loop::new(&va.shape, [&os, &va.strides], [0, va.offset]).widen_inner();
     lp.runs(|[o, ia], n, [so, sa]| {
-        let (o, ia) = (o as isize, ia as isize);
+        let (o, ia) = (o, ia);
         if sa == 1 && so == 1 {
             out[o as usize..o as usize + n].copy_from_slice(&a[ia as usize..ia as usize + n]);
         } else {
@@ -218,7 +218,7 @@ pub(crate) fn reduce(is_max: bool, a: &[f32], va: &View, axis: usize, out: &mut 
     let (so_p, sa_p): (Vec<isize>, Vec<isize>) = order.iter().map(|&d| (os[d], va.strides[d])).unzip();
     let lp = Loop::new(&shape, [&so_p, &sa_p], [0, va.offset]);
     lp.runs(|[o, ia], n, [so, sa]| {
-        let (o, ia) = (o as usize, ia as isize);
+        let (o, ia) = (o as usize, ia);
         if so == 0 {
             let mut r = out[o];
             if sa == 1 {
@@ -331,12 +331,12 @@ impl GemmPlan {
             if len == 1 {
                 continue;
             }
-            if let Some(last) = dims.last_mut() {
-                if (0..3).all(|i| last.1[i] == s[i] * len as isize) {
-                    last.0 *= len;
-                    last.1 = s;
-                    continue;
-                }
+            if let Some(last) = dims.last_mut()
+                && (0..3).all(|i| last.1[i] == s[i] * len as isize)
+            {
+                last.0 *= len;
+                last.1 = s;
+                continue;
             }
             dims.push((len, s));
         }

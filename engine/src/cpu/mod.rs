@@ -239,10 +239,10 @@ impl Program {
     fn use_plan(&mut self, which: &[usize], hot: bool) -> Result<(), EngineError> {
         let dims = self.dims.clone().unwrap_or_default();
         let compose_now = |k: &PlanKey| self.compose && !k.composed && (hot || k.runs >= COMPOSE_AFTER);
-        if let Some(k) = self.planned.as_ref().filter(|k| k.is_for(&dims, which)) {
-            if !compose_now(k) {
-                return Ok(());
-            }
+        if let Some(k) = self.planned.as_ref().filter(|k| k.is_for(&dims, which))
+            && !compose_now(k)
+        {
+            return Ok(());
         }
         if let Some(k) = self.planned.take() {
             let kernels = std::mem::take(&mut self.kernels);

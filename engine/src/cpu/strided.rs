@@ -22,12 +22,12 @@ impl<const N: usize> Loop<N> {
                 continue;
             }
             let s: [isize; N] = std::array::from_fn(|k| strides[k][d]);
-            if let (Some(pl), Some(ps)) = (sh.last_mut(), st.last_mut()) {
-                if (0..N).all(|k| ps[k] == s[k] * len as isize) {
-                    *pl *= len;
-                    *ps = s;
-                    continue;
-                }
+            if let (Some(pl), Some(ps)) = (sh.last_mut(), st.last_mut())
+                && (0..N).all(|k| ps[k] == s[k] * len as isize)
+            {
+                *pl *= len;
+                *ps = s;
+                continue;
             }
             sh.push(len);
             st.push(s);

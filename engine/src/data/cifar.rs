@@ -77,7 +77,7 @@ pub fn parse(bytes: &[u8], variant: Variant, path: &Path) -> Result<Dataset, Dat
     if bytes.is_empty() {
         return Err(bad("empty file: no CIFAR records".into()));
     }
-    if bytes.len() % rec != 0 {
+    if !bytes.len().is_multiple_of(rec) {
         return Err(bad(format!(
             "{} bytes is not a whole number of {rec}-byte CIFAR records (truncated, or not a {variant:?} batch; {} records and {} bytes over)",
             bytes.len(),

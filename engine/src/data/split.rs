@@ -203,7 +203,7 @@ mod tests {
         let y = labels();
         let folds = kfold(&y, 5, 2, true).unwrap();
         assert_eq!(folds.len(), 5);
-        let mut seen = vec![0; 40];
+        let mut seen = [0; 40];
         for f in &folds {
             assert_eq!(f.val.len(), 8);
             assert_eq!(f.train.len(), 32);

@@ -51,7 +51,7 @@ impl BBox {
     pub fn intersection(&self, other: &BBox) -> Option<BBox> {
         let (x0, y0) = (self.x.max(other.x), self.y.max(other.y));
         let (x1, y1) = (self.x1().min(other.x1()), self.y1().min(other.y1()));
-        (x1 > x0 && y1 > y0).then(|| BBox { x: x0, y: y0, w: x1 - x0, h: y1 - y0 })
+        (x1 > x0 && y1 > y0).then_some(BBox { x: x0, y: y0, w: x1 - x0, h: y1 - y0 })
     }
 
     pub fn intersection_area(&self, other: &BBox) -> f64 {

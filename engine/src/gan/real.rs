@@ -83,7 +83,7 @@ impl RealDist {
                 (0.0, x.iter().all(|v| v.is_finite()))
             }
         };
-        if !finite || !(std.is_finite() && std >= 0.0) {
+        if !finite || !std.is_finite() || std < 0.0 {
             return bad(format!("{} has a non-finite position or a negative spread", self.name()));
         }
         Ok(())

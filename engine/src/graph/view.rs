@@ -117,10 +117,10 @@ impl View {
     /// Physical index of a logical index, or None for a padded (zero) read.
     #[inline]
     pub fn index(&self, idx: &[usize]) -> Option<usize> {
-        if let Some(b) = &self.bounds {
-            if idx.iter().zip(b).any(|(&d, &(lo, hi))| d < lo || d >= hi) {
-                return None;
-            }
+        if let Some(b) = &self.bounds
+            && idx.iter().zip(b).any(|(&d, &(lo, hi))| d < lo || d >= hi)
+        {
+            return None;
         }
         let mut o = self.offset;
         for (&d, &s) in idx.iter().zip(&self.strides) {

@@ -72,7 +72,7 @@ impl Cnn {
     /// The graph with its input `x` and every layer registered.
     fn layers(&self) -> Result<(Graph, Tensor, Layers), EngineError> {
         let [c, mut h, mut w] = self.image;
-        if self.kernel % 2 == 0 {
+        if self.kernel.is_multiple_of(2) {
             return Err(EngineError::Shape(format!("kernel {} must be odd", self.kernel)));
         }
         let mut g = Graph::new();

@@ -149,7 +149,7 @@ pub struct GroupNorm {
 
 impl GroupNorm {
     pub fn new(g: &mut Graph, name: &str, groups: usize, channels: usize) -> Result<GroupNorm, EngineError> {
-        if groups == 0 || channels % groups != 0 {
+        if groups == 0 || !channels.is_multiple_of(groups) {
             return Err(EngineError::Shape(format!("{channels} channels do not split into {groups} groups")));
         }
         Ok(GroupNorm { weight: g.param(&format!("{name}.weight"), &[channels])?, bias: g.param(&format!("{name}.bias"), &[channels])?, groups, channels, eps: 1e-5 })

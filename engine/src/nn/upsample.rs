@@ -64,9 +64,9 @@ pub fn cubic_weight(x: f64) -> f64 {
     }
 }
 
-/// PyTorch's bicubic taps (`align_corners=False`): source `(o + 0.5) / scale
-/// - 0.5` (not clamped, unlike bilinear), the four inputs `floor - 1 ..=
-/// floor + 2` weighted by [`cubic_weight`] of their distance, indices past
+/// PyTorch's bicubic taps (`align_corners=False`): source
+/// `(o + 0.5) / scale - 0.5` (not clamped, unlike bilinear), the four inputs
+/// `floor - 1 ..= floor + 2` weighted by [`cubic_weight`] of their distance, indices past
 /// the border clamped to it (so the border pixel takes their weight).
 pub fn bicubic_map(len: usize, scale: usize) -> AxisMap {
     let taps: Vec<Vec<(usize, f32)>> = (0..len * scale)

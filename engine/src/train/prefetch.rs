@@ -30,7 +30,7 @@ impl Prefetch {
     }
 
     /// The next batch (None when the epoch is done).
-    pub fn next(&mut self) -> Option<Result<Batch, String>> {
+    pub fn next_batch(&mut self) -> Option<Result<Batch, String>> {
         self.ready.recv().ok()
     }
 
@@ -81,7 +81,7 @@ mod tests {
         }
         let mut p = Prefetch::epoch(Arc::clone(&data), &cfg, 2, 2, 100).unwrap();
         let mut got = vec![];
-        while let Some(b) = p.next() {
+        while let Some(b) = p.next_batch() {
             let b = b.unwrap();
             got.push(b.clone());
             p.recycle(b);
@@ -90,6 +90,6 @@ mod tests {
         assert_eq!(got, want);
         cfg.drop_last = true;
         let mut p = Prefetch::epoch(data, &cfg, 0, 0, 0).unwrap();
-        assert_eq!(std::iter::from_fn(|| p.next()).count(), 6);
+        assert_eq!(std::iter::from_fn(|| p.next_batch()).count(), 6);
     }
 }

@@ -422,7 +422,7 @@ impl<S> Worker<S> {
             // The next batch is assembled and augmented while this step runs.
             let mut batches = Prefetch::epoch(Arc::clone(&self.job.train), &self.job.config, epoch, skip, progress.step).map_err(fail)?;
             let mut t = Instant::now();
-            while let Some(batch) = batches.next() {
+            while let Some(batch) = batches.next_batch() {
                 lap(&mut time.batches, &mut t);
                 let batch = batch.map_err(fail)?;
                 self.poll()?;

@@ -21,7 +21,7 @@ impl Plane {
     /// axes of `codes` (`[n, latent]`) through their mean. Axes have a fixed
     /// sign (largest component positive) so the view does not flip.
     pub fn fit(codes: &[f32], latent: usize) -> Plane {
-        let n = if latent == 0 { 0 } else { codes.len() / latent };
+        let n = codes.len().checked_div(latent).unwrap_or(0);
         if latent <= 2 || n < 2 {
             return Plane::identity(latent);
         }

@@ -12,7 +12,7 @@ fn tiny() -> VaeShape {
     VaeShape::mlp(5, vec![3], 2)
 }
 
-fn param<'a>(vae: &'a Vae, name: &str) -> Vec<f64> {
+fn param(vae: &Vae, name: &str) -> Vec<f64> {
     vae.params().iter().find(|p| p.name == name).unwrap().value.iter().map(|&v| v as f64).collect()
 }
 
