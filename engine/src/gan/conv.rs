@@ -21,37 +21,13 @@ use crate::error::EngineError;
 use crate::graph::{Graph, Tensor, batch_dim};
 use crate::nn::{self, BatchNorm, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Linear, Mode};
 
-use super::net::{GanLoss, INPUT_T, INPUT_X, INPUT_Z};
+use super::net::{ConvShape, GanLoss, INPUT_T, INPUT_X, INPUT_Z};
 
 /// Fakes for D's graph (reals go in [`INPUT_X`]) and their targets.
 pub const INPUT_XF: &str = "xf";
 pub const INPUT_TF: &str = "tf";
 /// LeakyReLU slope in D.
 const SLOPE: f32 = 0.2;
-
-/// Sizes of the two convolutional networks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ConvShape {
-    /// Image side (a multiple of 4).
-    pub side: usize,
-    /// G's channels at side/4 (halved at side/2).
-    pub g_channels: usize,
-    /// D's channels at side/2 (doubled at side/4).
-    pub d_channels: usize,
-}
-
-impl ConvShape {
-    pub fn mnist() -> ConvShape {
-        ConvShape { side: 28, g_channels: 64, d_channels: 32 }
-    }
-
-    pub fn check(&self) -> Result<(), EngineError> {
-        if self.side < 4 || !self.side.is_multiple_of(4) || self.g_channels < 2 || self.d_channels == 0 {
-            return Err(EngineError::Shape(format!("DCGAN needs a side that is a multiple of 4, G channels >= 2 and D channels >= 1: {self:?}")));
-        }
-        Ok(())
-    }
-}
 
 /// A 4x4, stride 2, padding 1 (transposed) convolution: halves (doubles) the side.
 fn down(cin: usize, cout: usize, bias: bool) -> Conv2dConfig {

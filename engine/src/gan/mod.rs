@@ -22,7 +22,7 @@ pub mod real;
 pub mod train;
 pub mod worker;
 
-pub use conv::ConvShape;
+pub use net::ConvShape;
 pub use net::{GanLoss, GanShape};
 pub use real::RealDist;
 pub use train::{GanConfig, GanTrainer, GanView, Net, StepReport, ViewSpec};

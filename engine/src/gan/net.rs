@@ -14,10 +14,32 @@ use crate::graph::{Graph, Tensor, batch_dim};
 use crate::models::Activation;
 use crate::nn::{self, Linear};
 
-use super::conv::ConvShape;
-
 /// Points live in the plane.
 pub const POINT_DIM: usize = 2;
+
+/// Sizes of the two convolutional networks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Image side (a multiple of 4).
+    pub side: usize,
+    /// G's channels at side/4 (halved at side/2).
+    pub g_channels: usize,
+    /// D's channels at side/2 (doubled at side/4).
+    pub d_channels: usize,
+}
+
+impl ConvShape {
+    pub fn mnist() -> ConvShape {
+        ConvShape { side: 28, g_channels: 64, d_channels: 32 }
+    }
+
+    pub fn check(&self) -> Result<(), EngineError> {
+        if self.side < 4 || !self.side.is_multiple_of(4) || self.g_channels < 2 || self.d_channels == 0 {
+            return Err(EngineError::Shape(format!("DCGAN needs a side that is a multiple of 4, G channels >= 2 and D channels >= 1: {self:?}")));
+        }
+        Ok(())
+    }
+}
 
 pub const INPUT_X: &str = "x";
 pub const INPUT_Z: &str = "z";
