@@ -21,33 +21,19 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// A small VAE for two epochs on 2,000 images of `data`.
+fn short_run(data: &str) -> Vec<&str> {
+    let flags = "train --model vae --latent 4 --hidden 64 --epochs 2 --limit 2000 --batch 25 --lr 0.003 --schedule constant --data";
+    flags.split(' ').chain([data]).collect()
+}
+
 #[test]
 fn vae_train_writes_nelbo_metrics_and_a_loadable_checkpoint() {
     let data = format!("mnist:{}", mnist_dir());
     let out = std::env::temp_dir().join(format!("vislab-vae-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let out_s = out.display().to_string();
-    let args = [
-        "train",
-        "--model",
-        "vae",
-        "--latent",
-        "4",
-        "--hidden",
-        "64",
-        "--data",
-        &data,
-        "--epochs",
-        "2",
-        "--limit",
-        "2000",
-        "--batch",
-        "25",
-        "--lr",
-        "0.003",
-        "--schedule",
-        "constant",
-    ];
+    let args = short_run(&data);
     let o = vislab(&[&args[..], &["--seed", "3", "--out", &out_s]].concat());
     assert!(o.status.success(), "train failed: {}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
@@ -89,27 +75,7 @@ fn vae_trains_on_real_fashion_mnist() {
     let dir = locate("fashion-mnist").unwrap_or_else(|e| panic!("{e}"));
     let out = std::env::temp_dir().join(format!("vislab-vae-fashion-{}", std::process::id()));
     let data = format!("fashion-mnist:{}", dir.display());
-    let args = [
-        "train",
-        "--model",
-        "vae",
-        "--latent",
-        "4",
-        "--hidden",
-        "64",
-        "--data",
-        &data,
-        "--epochs",
-        "2",
-        "--limit",
-        "2000",
-        "--batch",
-        "25",
-        "--lr",
-        "0.003",
-        "--schedule",
-        "constant",
-    ];
+    let args = short_run(&data);
     let o = vislab(&[&args[..], &["--seed", "3", "--out", &out.display().to_string()]].concat());
     assert!(o.status.success(), "train failed: {}", stderr(&o));
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();

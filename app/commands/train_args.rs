@@ -177,12 +177,12 @@ fn reads(model: &str) -> &'static [&'static str] {
 impl TrainArgs {
     /// Refuse flags given on the command line that `self.model` does not read.
     pub fn check_flags(&self, matches: &ArgMatches) -> Result<(), String> {
-        let reads = reads(&self.model);
+        let mine = reads(&self.model);
         let group = <TrainArgs as Args>::group_id();
         for id in matches.ids().filter(|id| Some(*id) != group.as_ref()).map(|id| id.as_str()) {
             let given = matches!(matches.value_source(id), Some(ValueSource::CommandLine));
-            if given && id != "model" && id != "threads" && !reads.contains(&id) {
-                let users: Vec<&str> = MODELS.iter().map(|m| m.name).filter(|m| reads_flag(m, id)).collect();
+            if given && id != "model" && id != "threads" && !mine.contains(&id) {
+                let users: Vec<&str> = MODELS.iter().map(|m| m.name).filter(|m| reads(m).contains(&id)).collect();
                 return Err(format!("--{} is not a flag of --model {} (it is for {})", id.replace('_', "-"), self.model, users.join(", ")));
             }
         }
@@ -198,10 +198,6 @@ impl TrainArgs {
     pub fn out(&self) -> PathBuf {
         self.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&self.model))
     }
-}
-
-fn reads_flag(model: &str, id: &str) -> bool {
-    reads(model).contains(&id)
 }
 
 fn model_names() -> PossibleValuesParser {

@@ -28,10 +28,6 @@ impl MetricsCsv {
         CsvLog::open(path, &HEADER, append).map(MetricsCsv)
     }
 
-    pub fn path(&self) -> &Path {
-        self.0.path()
-    }
-
     pub fn write(&mut self, m: &EpochMetrics) -> Result<(), String> {
         let opt = |v: Option<f32>| v.map(|v| v.to_string()).unwrap_or_default();
         self.0.row([m.epoch.to_string(), m.train_loss.to_string(), m.train_acc.to_string(), opt(m.val_loss), opt(m.val_acc), format!("{:.3}", m.seconds)])
