@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
+use vislab_engine::job::Task;
+
 use serde::{Deserialize, Serialize};
 use vislab_engine::geometry::{self, Asset};
 
@@ -29,7 +31,7 @@ pub struct StartOptions {
 struct Loading {
     path: PathBuf,
     started: Instant,
-    rx: Receiver<Result<Asset, String>>,
+    task: Task<Result<Asset, String>>,
 }
 
 pub struct VislabApp {
@@ -106,6 +108,20 @@ impl VislabApp {
         self.loading.is_some() || self.current_lab().busy()
     }
 
+    /// Put `fresh` in the current lab's place and hand back the old one
+    /// (whose background work stops without being waited for once dropped).
+    pub fn replace_lab(&mut self, fresh: Box<dyn Lab>) -> Box<dyn Lab> {
+        std::mem::replace(&mut self.labs[self.current], fresh)
+    }
+
+    /// File > Reset lab: the current lab back to its defaults.
+    fn reset_lab(&mut self) {
+        if let Some(fresh) = labs::fresh(self.current) {
+            drop(self.replace_lab(fresh));
+            self.error = None;
+        }
+    }
+
     /// The current lab's 3D view, if it has one (benchmarks and tests).
     pub fn viewport_mut(&mut self) -> Option<&mut crate::render::viewport::Viewport3d> {
         self.labs[self.current].viewport_mut()
@@ -126,12 +142,9 @@ impl VislabApp {
             self.remember(&path);
             return;
         }
-        let (tx, rx) = channel();
         let p = path.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(geometry::load_path(&p).map_err(|e| e.to_string()));
-        });
-        self.loading = Some(Loading { path, started: Instant::now(), rx });
+        let task = Task::spawn("vislab-load", move |_| geometry::load_path(&p).map_err(|e| e.to_string()));
+        self.loading = Some(Loading { path, started: Instant::now(), task });
     }
 
     /// Hand a loaded asset to the lab that shows its kind, and switch to it.
@@ -159,20 +172,13 @@ impl VislabApp {
 
     fn poll_loading(&mut self) {
         let Some(l) = &self.loading else { return };
-        match l.rx.try_recv() {
-            Ok(result) => {
-                let path = l.path.clone();
-                self.loading = None;
-                match result {
-                    Ok(asset) => self.show_asset(asset, &path),
-                    Err(e) => self.error = Some(e),
-                }
-            }
-            Err(std::sync::mpsc::TryRecvError::Empty) => {}
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                self.error = Some(format!("{}: the loader stopped unexpectedly", l.path.display()));
-                self.loading = None;
-            }
+        let Some(result) = l.task.poll() else { return };
+        let path = l.path.clone();
+        self.loading = None;
+        match result {
+            Ok(Ok(asset)) => self.show_asset(asset, &path),
+            Ok(Err(e)) => self.error = Some(e),
+            Err(e) => self.error = Some(format!("{}: {e}", path.display())),
         }
     }
 
@@ -226,6 +232,10 @@ impl VislabApp {
                 if ui.button("Save screenshot  (F12)").clicked() {
                     ui.close();
                     self.request_screenshot(ui.ctx());
+                }
+                if ui.button("Reset lab").on_hover_text("Stop what this lab is doing and bring back its defaults").clicked() {
+                    ui.close();
+                    self.reset_lab();
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {

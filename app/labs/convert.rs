@@ -4,10 +4,10 @@
 //! All conversions and metrics are the engine's; this is only the view.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
 use vislab_engine::geometry::{Asset, Conversion, Fill};
+use vislab_engine::job::Task;
 use vislab_engine::metrics::{Comparison, compare};
 
 use super::{Lab, LabInfo};
@@ -58,7 +58,7 @@ pub struct ConvertLab {
     a_scene: Arc<Scene3d>,
     b_scene: Arc<Scene3d>,
     error: Option<String>,
-    job: Option<Receiver<Done>>,
+    job: Option<Task<Done>>,
     left: Viewport3d,
     right: Viewport3d,
     link_cameras: bool,
@@ -104,17 +104,15 @@ impl ConvertLab {
     fn run_conversion(&mut self) {
         let Some(source) = self.source.clone() else { return };
         let conversion = self.conversion;
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
+        self.job = Some(Task::spawn("vislab-convert", move |_| {
             let t0 = Instant::now();
             let out = conversion.apply(&source).map_err(|e| e.to_string()).map(|a| {
                 let scene = scene_of(&a);
                 (a, scene)
             });
-            let _ = tx.send(Done::Converted(out, t0.elapsed().as_secs_f64()));
-        });
+            Done::Converted(out, t0.elapsed().as_secs_f64())
+        }));
         self.error = None;
-        self.job = Some(rx);
     }
 
     fn shape(&self, pick: Pick) -> Option<Asset> {
@@ -131,23 +129,27 @@ impl ConvertLab {
             self.error = Some("pick two shapes that exist (convert something first to compare the result)".into());
             return;
         };
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
+        self.job = Some(Task::spawn("vislab-compare", move |_| {
             let t0 = Instant::now();
             let out = compare(&a, &b, 0).map_err(|e| e.to_string()).map(|c| {
                 let (sa, sb) = (Scene3d::from_points(&c.a_points), Scene3d::from_points(&c.b_points));
                 (c, sa, sb)
             });
-            let _ = tx.send(Done::Compared(out, t0.elapsed().as_secs_f64()));
-        });
+            Done::Compared(out, t0.elapsed().as_secs_f64())
+        }));
         self.error = None;
-        self.job = Some(rx);
     }
 
     fn poll(&mut self) {
-        let Some(rx) = &self.job else { return };
-        let Ok(done) = rx.try_recv() else { return };
+        let Some(r) = self.job.as_ref().and_then(|t| t.poll()) else { return };
         self.job = None;
+        let done = match r {
+            Ok(d) => d,
+            Err(e) => {
+                self.error = Some(e);
+                return;
+            }
+        };
         match done {
             Done::Converted(Ok((asset, scene)), secs) => {
                 self.result_text = format!("{}: {} in {:.2} s", self.conversion.label(), describe(&asset), secs);

@@ -12,12 +12,12 @@ use vislab_engine::data::split::{self, ChannelStats};
 use vislab_engine::data::{Dataset, Loaded, Source};
 use vislab_engine::rng::SeededRng;
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
 use crate::widgets::regions::class_color;
+use vislab_engine::job::Task;
 
 const PER_PAGE: usize = 36;
 
@@ -140,14 +140,14 @@ impl DatasetsLab {
             Source::Digits => "built-in 8x8 digits".to_string(),
             s => format!("{} ({})", s.kind(), self.picker.path.trim()),
         };
-        self.loading = Some(Task::spawn(move || source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
+        self.loading = Some(Task::spawn("vislab-datasets", move |_| source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
         self.status = "loading".into();
     }
 
     fn remeasure(&mut self) {
         let Some(l) = self.data.clone() else { return };
         let s = self.split;
-        self.measuring = Some(Task::spawn(move || split_info(&l, s)));
+        self.measuring = Some(Task::spawn("vislab-datasets", move |_| split_info(&l, s)));
     }
 
     fn poll(&mut self) {
@@ -157,7 +157,7 @@ impl DatasetsLab {
                 Ok(Ok((name, l))) => self.set_data(name, l),
                 // a failed load keeps what was open
                 Ok(Err(e)) => self.status = format!("could not load: {e}"),
-                Err(()) => self.status = "the loader stopped unexpectedly".into(),
+                Err(e) => self.status = format!("the loader stopped unexpectedly: {e}"),
             }
         }
         if let Some(r) = self.measuring.as_ref().and_then(Task::poll) {
@@ -165,7 +165,7 @@ impl DatasetsLab {
             match r {
                 Ok(Ok(info)) => self.info = Some(info),
                 Ok(Err(e)) => self.status = format!("split: {e}"),
-                Err(()) => self.status = "the split worker stopped unexpectedly".into(),
+                Err(e) => self.status = format!("the split worker stopped unexpectedly: {e}"),
             }
         }
     }

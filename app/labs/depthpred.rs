@@ -14,7 +14,6 @@ use std::sync::Arc;
 use vislab_engine::depthpred::{DepthEvent, DepthMetrics, DepthSet, DepthTrainConfig, DepthTrainer, DepthWorker, EpochReport, Objects, Prediction, SynthConfig};
 use vislab_engine::geometry::{Aabb, PointCloud};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
 use crate::render::image::{ScalarImage, show_image};
@@ -22,6 +21,7 @@ use crate::render::scene::Scene3d;
 use crate::render::viewport::{ColorMode, Viewport3d};
 use crate::widgets::curves::Curves;
 use crate::widgets::legend::{fmt_value, legend};
+use vislab_engine::job::Task;
 
 /// Held-out examples predicted at every view and offered in the browser.
 pub const SHOWN: usize = 8;
@@ -146,7 +146,7 @@ impl DepthPredLab {
     pub fn render(&mut self) {
         self.stop();
         let (o, s, v, z, seed) = (self.objects, self.scenes, self.views, self.size, self.seed);
-        self.rendering = Some(Task::spawn(move || render_data(o, s, v, z, seed)));
+        self.rendering = Some(Task::spawn("vislab-depthpred", move |_| render_data(o, s, v, z, seed)));
         self.status = "rendering".into();
     }
 
@@ -171,7 +171,7 @@ impl DepthPredLab {
                 self.status = "rendered".into();
             }
             Ok(Err(e)) => self.status = format!("cannot render: {e}"),
-            Err(()) => self.status = "rendering failed".into(),
+            Err(e) => self.status = format!("rendering failed: {e}"),
         }
     }
 

@@ -10,11 +10,11 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError, channel};
 
 use vislab_engine::data::Dataset;
 use vislab_engine::gan::frechet::{self, CLASSIFIER_EPOCHS, CLASSIFIER_IMAGES, FEATURES, FrechetRef};
 use vislab_engine::gan::worker::GanWorker;
+use vislab_engine::job::Task;
 use vislab_engine::rng::SeededRng;
 
 use crate::widgets::latent_walk::LatentWalk;
@@ -50,7 +50,7 @@ pub struct FdData {
 enum Fd {
     Idle,
     /// Loading or training the classifier, then the reals' features.
-    Building(Receiver<Result<FrechetRef, String>>),
+    Building(Task<Result<FrechetRef, String>>),
     Ready(Box<FrechetRef>),
     /// The reference is with the GAN's worker.
     Computing,
@@ -215,21 +215,12 @@ impl ImageViews {
                     return;
                 };
                 let ck = self.checkpoint.clone();
-                let (tx, rx) = channel();
-                let spawned = std::thread::Builder::new().name("vislab-fd".into()).spawn(move || {
-                    let _ = tx.send(frechet::reference(ck.as_deref(), &d.train, &d.test).map_err(|e| e.to_string()));
-                });
-                match spawned {
-                    Ok(_) => {
-                        self.fd = Fd::Building(rx);
-                        self.fd_wanted = true;
-                        self.fd_message = match &self.checkpoint {
-                            Some(p) => format!("loading the classifier {}", p.display()),
-                            None => format!("no classifier checkpoint: training the cnn on {CLASSIFIER_IMAGES} images ({CLASSIFIER_EPOCHS} epoch) on a worker"),
-                        };
-                    }
-                    Err(e) => self.fd_message = format!("cannot start the classifier thread: {e}"),
-                }
+                self.fd = Fd::Building(Task::spawn("vislab-fd", move |_| frechet::reference(ck.as_deref(), &d.train, &d.test).map_err(|e| e.to_string())));
+                self.fd_wanted = true;
+                self.fd_message = match &self.checkpoint {
+                    Some(p) => format!("loading the classifier {}", p.display()),
+                    None => format!("no classifier checkpoint: training the cnn on {CLASSIFIER_IMAGES} images ({CLASSIFIER_EPOCHS} epoch) on a worker"),
+                };
             }
             other => self.fd = other,
         }
@@ -237,12 +228,9 @@ impl ImageViews {
 
     /// Collect a finished reference; starts the distance if one was asked for.
     pub fn poll(&mut self, worker: Option<&mut GanWorker>) {
-        let Fd::Building(rx) = &self.fd else { return };
-        let r = match rx.try_recv() {
-            Ok(r) => r,
-            Err(TryRecvError::Empty) => return,
-            Err(TryRecvError::Disconnected) => Err("the classifier thread ended without an answer".into()),
-        };
+        let Fd::Building(task) = &self.fd else { return };
+        let Some(r) = task.poll() else { return };
+        let r = r.and_then(|r| r);
         self.fd = Fd::Idle;
         match r {
             Ok(reference) => {

@@ -11,7 +11,6 @@ use vislab_engine::implicit::data::{self, BOX_HALF};
 use vislab_engine::implicit::train::{self, MAX_RESOLUTION};
 use vislab_engine::implicit::{FitConfig, FitEvent, FitWorker, NetShape, OccupancyNet, SampleConfig};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
 use crate::render::image::{ScalarImage, show_image};
@@ -20,6 +19,7 @@ use crate::render::viewport::Viewport3d;
 use crate::widgets::curves::Curves;
 use crate::widgets::gallery::UNIT_RANGE;
 use crate::widgets::legend::legend;
+use vislab_engine::job::Task;
 
 /// Built-in targets: (name, title).
 pub const TARGETS: [(&str, &str); 4] = [("torus", "Torus"), ("sphere", "Sphere"), ("cube", "Cube"), ("teapot", "Utah teapot")];
@@ -341,7 +341,7 @@ impl ImplicitLab {
                 self.rebuild_scene();
             }
             Ok(Err(e)) => self.status = format!("marching cubes: {e}"),
-            Err(()) => self.status = "marching cubes stopped".into(),
+            Err(e) => self.status = format!("marching cubes stopped: {e}"),
         }
     }
 
@@ -354,7 +354,7 @@ impl ImplicitLab {
         }
         let (Some(weights), Some(_)) = (&self.weights, &self.shown) else { return };
         let ((shape, seed), weights, res) = (self.net, Some(weights.clone()), self.resolution);
-        self.remesh = Some(Task::spawn(move || -> Result<(Mesh, usize), String> {
+        self.remesh = Some(Task::spawn("vislab-implicit", move |_| -> Result<(Mesh, usize), String> {
             let mut n = build_net(shape, seed, weights)?;
             train::extract(&mut n, res).map(|m| (m, res)).map_err(|e| e.to_string())
         }));
@@ -406,14 +406,14 @@ impl ImplicitLab {
                     self.slice = Some(Arc::new(ScalarImage::fresh(SLICE_RES as u32, SLICE_RES as u32, values)));
                 }
                 Some(Ok(Err(e))) => self.status = format!("slice: {e}"),
-                Some(Err(())) => self.status = "slice: the worker stopped".into(),
+                Some(Err(e)) => self.status = format!("slice: {e}"),
             }
             self.slice_task = None;
         }
         if self.slice_dirty {
             self.slice_dirty = false;
             let ((shape, seed), weights, axis, pos) = (self.net, self.weights.clone(), self.slice_axis, self.slice_pos);
-            self.slice_task = Some(Task::spawn(move || {
+            self.slice_task = Some(Task::spawn("vislab-implicit", move |_| {
                 let mut n = build_net(shape, seed, weights)?;
                 n.predict(&data::slice_points(axis, pos, SLICE_RES)).map_err(|e| e.to_string())
             }));

@@ -6,19 +6,17 @@
 //! run on worker threads.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints, Points, VLine};
 use vislab_engine::data::{Dataset, Loaded, Source};
 use vislab_engine::knn::{self, CvPoint, Distance, Knn, KnnError, Neighbour};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
+use vislab_engine::job::{Ctx, Ended, Job, JobEvent, Task};
 
 /// The cross-validation curve covers k = 1..=MAX_K.
 const MAX_K: usize = 20;
@@ -33,19 +31,20 @@ enum CvMessage {
     Progress(usize, usize),
     /// The result and how long the worker took.
     Done(Result<Vec<CvPoint>, KnnError>, Duration),
+    /// The worker died (a panic) without a result.
+    Lost(String),
 }
 
-/// A cross-validation run on its own thread; dropping it cancels it.
-struct CvJob {
-    events: Receiver<CvMessage>,
-    cancel: Arc<AtomicBool>,
-    progress: f32,
-}
-
-impl Drop for CvJob {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
+impl JobEvent for CvMessage {
+    fn ended(end: Ended) -> Option<Self> {
+        end.error.map(CvMessage::Lost)
     }
+}
+
+/// A cross-validation run in the background; dropping it cancels it.
+struct CvJob {
+    job: Job<CvMessage>,
+    progress: f32,
 }
 
 /// Predicted labels of the test images and how long they took.
@@ -135,7 +134,7 @@ impl KnnLab {
             Source::Digits => "digits".to_string(),
             s => format!("{} ({})", s.kind(), self.picker.path.trim()),
         };
-        self.loading = Some(Task::spawn(move || source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
+        self.loading = Some(Task::spawn("vislab-knn", move |_| source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
         self.status = "loading".into();
     }
 
@@ -153,7 +152,7 @@ impl KnnLab {
                 self.resplit();
             }
             Ok(Err(e)) => self.status = format!("could not load: {e}"),
-            Err(()) => self.status = "the loader stopped unexpectedly".into(),
+            Err(e) => self.status = format!("the loader stopped unexpectedly: {e}"),
         }
     }
 
@@ -198,7 +197,7 @@ impl KnnLab {
     fn evaluate(&mut self) {
         let (train, test, k, metric) = (self.train.clone(), self.test.clone(), self.k, self.metric);
         self.predictions.clear();
-        self.predicting = Some(Task::spawn(move || {
+        self.predicting = Some(Task::spawn("vislab-knn", move |_| {
             let knn = Knn::fit(&train);
             let t0 = Instant::now();
             let per = test.sample_len();
@@ -217,7 +216,7 @@ impl KnnLab {
                 self.predict_time = t;
             }
             Ok((Err(e), _)) => self.status = format!("prediction failed: {e}"),
-            Err(()) => self.status = "the prediction worker stopped unexpectedly".into(),
+            Err(e) => self.status = format!("the prediction worker stopped unexpectedly: {e}"),
         }
     }
 
@@ -250,27 +249,30 @@ impl KnnLab {
     fn start_cv(&mut self) {
         self.cv_started = true;
         self.cv.clear();
-        let (tx, rx) = channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (train, folds, metric, seed, stop) = (self.train.clone(), self.folds, self.metric, self.seed, cancel.clone());
+        let (train, folds, metric, seed) = (self.train.clone(), self.folds, self.metric, self.seed);
         let ks: Vec<usize> = (1..=MAX_K).collect();
         self.cv_metric = metric;
         self.cv_folds = folds;
-        std::thread::spawn(move || {
+        let job = Job::start("vislab-knn-cv", move |ctx: &mut Ctx<CvMessage, ()>| {
             let t0 = Instant::now();
             let mut last = Instant::now();
             let result = knn::cross_validate(&train, folds, &ks, metric, seed, &mut |done, total| {
                 // a message every few milliseconds is plenty for a progress bar
                 if last.elapsed() > Duration::from_millis(15) {
                     last = Instant::now();
-                    let _ = tx.send(CvMessage::Progress(done, total));
+                    ctx.send(CvMessage::Progress(done, total));
                 }
-                !stop.load(Ordering::Relaxed)
+                !ctx.stopped()
             });
-            let _ = tx.send(CvMessage::Done(result, t0.elapsed()));
+            ctx.send(CvMessage::Done(result, t0.elapsed()));
         });
-        self.cv_job = Some(CvJob { events: rx, cancel, progress: 0.0 });
-        self.status.clear();
+        match job {
+            Ok(job) => {
+                self.cv_job = Some(CvJob { job, progress: 0.0 });
+                self.status.clear();
+            }
+            Err(e) => self.status = format!("cross-validation: {e}"),
+        }
     }
 
     fn poll(&mut self) {
@@ -278,13 +280,14 @@ impl KnnLab {
         self.poll_predictions();
         let Some(job) = &mut self.cv_job else { return };
         let mut done = None;
-        while let Ok(m) = job.events.try_recv() {
+        while let Ok(m) = job.job.events().try_recv() {
             match m {
                 CvMessage::Progress(d, t) => job.progress = d as f32 / t.max(1) as f32,
                 CvMessage::Done(r, t) => {
                     self.cv_time = t;
-                    done = Some(r);
+                    done = Some(r.map_err(|e| e.to_string()));
                 }
+                CvMessage::Lost(e) => done = Some(Err(e)),
             }
         }
         match done {

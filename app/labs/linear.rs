@@ -5,8 +5,6 @@
 //! w_c . x + b_c = 0 (the geometric viewpoint). Live loss curve, accuracy.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
 use vislab_engine::data::split::ChannelStats;
@@ -14,13 +12,13 @@ use vislab_engine::data::toy2d::{self, Toy};
 use vislab_engine::data::{Dataset, Loaded, Source};
 use vislab_engine::linear::{self, LinearClassifier, LinearConfig, LinearTrainer, Loss, Reg};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::curves::Curves;
 use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
 use crate::widgets::regions::{self, RegionPlot};
+use vislab_engine::job::{Ctx, Ended, Job, JobEvent, Task};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Data {
@@ -56,17 +54,14 @@ enum Msg {
     Done(Result<(f32, f32), String>),
 }
 
-/// A training run; dropping it stops the worker.
-struct Run {
-    events: Receiver<Msg>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Run {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+impl JobEvent for Msg {
+    fn ended(end: Ended) -> Option<Self> {
+        end.error.map(|e| Msg::Done(Err(e)))
     }
 }
+
+/// A training run; dropping it stops the worker.
+type Run = Job<Msg>;
 
 pub struct LinearLab {
     data: Data,
@@ -136,7 +131,7 @@ impl LinearLab {
     /// Load a picked or dropped dataset on a worker thread.
     fn load(&mut self, source: vislab_engine::data::Source) {
         let name = format!("{} ({})", source.kind(), self.picker.path.rsplit(['/', '\\']).find(|s| !s.is_empty()).unwrap_or(""));
-        self.loading = Some(Task::spawn(move || source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
+        self.loading = Some(Task::spawn("vislab-linear", move |_| source.load().map(|l| (name, l)).map_err(|e| e.to_string())));
         self.status = "loading".into();
     }
 
@@ -211,36 +206,40 @@ impl LinearLab {
         self.first_loss = None;
         self.accuracy = None;
         self.step = 0;
-        let (tx, rx) = channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (train, test, cfg, steps, halt) = (self.train.clone(), self.test.clone(), self.config(), self.steps, stop.clone());
-        std::thread::spawn(move || {
+        let (train, test, cfg, steps) = (self.train.clone(), self.test.clone(), self.config(), self.steps);
+        let job = Job::start("vislab-linear", move |ctx: &mut Ctx<Msg, ()>| {
             let mut t = LinearTrainer::new(&train, cfg);
             let mut shown = Instant::now();
             for _ in 0..steps {
-                if halt.load(Ordering::Relaxed) {
+                if !ctx.go_on() {
                     break;
                 }
                 match t.step(&train) {
                     Ok(s) => {
-                        let _ = tx.send(Msg::Step { step: s.step, data_loss: s.data_loss, reg_loss: s.reg_loss });
+                        ctx.send(Msg::Step { step: s.step, data_loss: s.data_loss, reg_loss: s.reg_loss });
                     }
                     Err(e) => {
-                        let _ = tx.send(Msg::Done(Err(e.to_string())));
+                        ctx.send(Msg::Done(Err(e.to_string())));
                         return;
                     }
                 }
                 // a fresh picture of W a few times a second is enough
                 if shown.elapsed() > Duration::from_millis(60) {
                     shown = Instant::now();
-                    let _ = tx.send(Msg::Model(t.model.clone()));
+                    ctx.send(Msg::Model(t.model.clone()));
                 }
             }
-            let _ = tx.send(Msg::Model(t.model.clone()));
+            ctx.send(Msg::Model(t.model.clone()));
             let acc = t.model.accuracy(&train).and_then(|a| Ok((a, t.model.accuracy(&test)?)));
-            let _ = tx.send(Msg::Done(acc.map_err(|e| e.to_string())));
+            ctx.send(Msg::Done(acc.map_err(|e| e.to_string())));
         });
-        self.run = Some(Run { events: rx, stop });
+        match job {
+            Ok(j) => self.run = Some(j),
+            Err(e) => {
+                self.status = e;
+                return;
+            }
+        }
         self.status = "training".into();
     }
 
@@ -256,13 +255,13 @@ impl LinearLab {
                     self.prepare();
                 }
                 Ok(Err(e)) => self.status = e,
-                Err(()) => self.status = "the loader stopped unexpectedly".into(),
+                Err(e) => self.status = format!("the loader stopped unexpectedly: {e}"),
             }
         }
         let Some(run) = &self.run else { return };
         let mut model = None;
         let mut done = None;
-        while let Ok(m) = run.events.try_recv() {
+        while let Ok(m) = run.events().try_recv() {
             match m {
                 Msg::Step { step, data_loss, reg_loss } => {
                     self.first_loss.get_or_insert(data_loss + reg_loss);
@@ -403,7 +402,7 @@ impl Lab for LinearLab {
                 && ui.button("Stop").clicked()
                 && let Some(r) = &self.run
             {
-                r.stop.store(true, Ordering::Relaxed);
+                r.stop();
             }
         });
         if training {

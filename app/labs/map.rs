@@ -7,9 +7,9 @@ use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 use vislab_engine::detection::scene;
 use vislab_engine::metrics::coco::{self, Evaluation, STAT_NAMES};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::widgets::curves::palette;
+use vislab_engine::job::Task;
 
 /// Seed and image count of the built-in example pair.
 const EXAMPLE: (u64, usize) = (1, 12);
@@ -79,7 +79,7 @@ impl MapLab {
 
     fn run_example(&mut self) {
         let (seed, images) = EXAMPLE;
-        self.task = Some(Task::spawn(move || {
+        self.task = Some(Task::spawn("vislab-map", move |_| {
             let (gt, dt) = scene::coco_example_json(seed, images);
             evaluate_texts(format!("built-in example ({images} generated images, seed {seed})"), &gt, &dt)
         }));
@@ -88,7 +88,7 @@ impl MapLab {
 
     fn run_files(&mut self) {
         let (gt, dt) = (self.gt_path.clone(), self.dt_path.clone());
-        self.task = Some(Task::spawn(move || {
+        self.task = Some(Task::spawn("vislab-map", move |_| {
             let gt_text = read(&gt, "ground truth")?;
             let dt_text = read(&dt, "detections")?;
             let name = |p: &str| std::path::Path::new(p.trim()).file_name().map_or_else(|| p.to_owned(), |n| n.to_string_lossy().into_owned());
@@ -109,7 +109,7 @@ impl MapLab {
             }
             // what was shown stays shown
             Ok(Err(e)) => self.status = e,
-            Err(()) => self.status = "the evaluation stopped unexpectedly".into(),
+            Err(e) => self.status = format!("the evaluation stopped unexpectedly: {e}"),
         }
     }
 

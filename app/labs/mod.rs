@@ -25,7 +25,6 @@ pub mod points;
 pub mod run;
 pub mod segment;
 pub mod shapes3d;
-pub mod task;
 pub mod toy2d;
 pub mod train;
 pub mod upsample;
@@ -92,33 +91,41 @@ pub trait Lab {
 
 /// Every lab, in syllabus order.
 pub fn all() -> Vec<Box<dyn Lab>> {
-    vec![
-        Box::new(datasets::DatasetsLab::new()),
-        Box::new(knn::KnnLab::new()),
-        Box::new(linear::LinearLab::new()),
-        Box::new(optimization::OptimizationLab::new()),
-        Box::new(toy2d::Toy2dLab::new()),
-        Box::new(train::TrainLab::new()),
-        Box::new(iou::IouLab::new()),
-        Box::new(nms::NmsLab::new()),
-        Box::new(map::MapLab::new()),
-        Box::new(detect::DetectLab::new()),
-        Box::new(segment::SegmentLab::new()),
-        Box::new(upsample::UpsampleLab::new()),
-        Box::new(depth::DepthLab::new()),
-        Box::new(depthpred::DepthPredLab::new()),
-        Box::new(voxels::VoxelLab::new()),
-        Box::new(points::PointsLab::new()),
-        Box::new(mesh::MeshLab::new()),
-        Box::new(convert::ConvertLab::new()),
-        Box::new(implicit::ImplicitLab::new()),
-        Box::new(gcn::GcnLab::new()),
-        Box::new(shapes3d::Shapes3dLab::new()),
-        Box::new(vae::VaeLab::new()),
-        Box::new(gan::GanLab::new()),
-        Box::new(pixelcnn::PixelCnnLab::new()),
-    ]
+    NEW.iter().map(|new| new()).collect()
 }
+
+/// A fresh lab, with its defaults, at `index` of [`all`].
+pub fn fresh(index: usize) -> Option<Box<dyn Lab>> {
+    NEW.get(index).map(|new| new())
+}
+
+/// The labs' constructors, in syllabus order.
+static NEW: [fn() -> Box<dyn Lab>; 24] = [
+    || Box::new(datasets::DatasetsLab::new()),
+    || Box::new(knn::KnnLab::new()),
+    || Box::new(linear::LinearLab::new()),
+    || Box::new(optimization::OptimizationLab::new()),
+    || Box::new(toy2d::Toy2dLab::new()),
+    || Box::new(train::TrainLab::new()),
+    || Box::new(iou::IouLab::new()),
+    || Box::new(nms::NmsLab::new()),
+    || Box::new(map::MapLab::new()),
+    || Box::new(detect::DetectLab::new()),
+    || Box::new(segment::SegmentLab::new()),
+    || Box::new(upsample::UpsampleLab::new()),
+    || Box::new(depth::DepthLab::new()),
+    || Box::new(depthpred::DepthPredLab::new()),
+    || Box::new(voxels::VoxelLab::new()),
+    || Box::new(points::PointsLab::new()),
+    || Box::new(mesh::MeshLab::new()),
+    || Box::new(convert::ConvertLab::new()),
+    || Box::new(implicit::ImplicitLab::new()),
+    || Box::new(gcn::GcnLab::new()),
+    || Box::new(shapes3d::Shapes3dLab::new()),
+    || Box::new(vae::VaeLab::new()),
+    || Box::new(gan::GanLab::new()),
+    || Box::new(pixelcnn::PixelCnnLab::new()),
+];
 
 /// Whether the path names a JSON file (detection labs read these).
 /// Whether a dropped or opened path is a dataset the data labs read: a

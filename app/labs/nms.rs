@@ -8,10 +8,10 @@ use std::sync::Arc;
 use vislab_engine::detection::scene::{self, SceneSpec};
 use vislab_engine::detection::{self as det, BBox, BoxState, Nms, ScoredBox};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::boxes::{Canvas, legend_entry};
+use vislab_engine::job::Task;
 
 const KEPT: egui::Color32 = egui::Color32::from_rgb(60, 220, 90);
 const SELECTED: egui::Color32 = egui::Color32::from_rgb(255, 230, 40);
@@ -115,7 +115,7 @@ impl NmsLab {
             self.status = "type or choose a detections JSON file first".into();
             return;
         }
-        self.loading = Some(Task::spawn(move || {
+        self.loading = Some(Task::spawn("vislab-nms", move |_| {
             let p = std::path::Path::new(&path);
             let boxes = det::load_detections(p).map_err(|e| format!("{path}: {e}"))?;
             if boxes.is_empty() {
@@ -144,7 +144,7 @@ impl NmsLab {
             }
             // what was open stays open
             Ok(Err(e)) => self.status = e,
-            Err(()) => self.status = "the loader stopped unexpectedly".into(),
+            Err(e) => self.status = format!("the loader stopped unexpectedly: {e}"),
         }
     }
 

@@ -3,46 +3,7 @@
 //! lab keeps reading its last events ("stopped" among them), so the UI
 //! thread never waits for it.
 
-use vislab_engine::segmentation::SegWorker;
-use vislab_engine::train::epoch_worker::{EpochTrainer, EpochWorker};
-
-/// What a run needs from a worker.
-pub trait Control {
-    fn pause(&self);
-    fn resume(&self);
-    fn stop(&self);
-    fn is_finished(&self) -> bool;
-}
-
-impl<T: EpochTrainer, S> Control for EpochWorker<T, S> {
-    fn pause(&self) {
-        EpochWorker::pause(self)
-    }
-    fn resume(&self) {
-        EpochWorker::resume(self)
-    }
-    fn stop(&self) {
-        EpochWorker::stop(self)
-    }
-    fn is_finished(&self) -> bool {
-        EpochWorker::is_finished(self)
-    }
-}
-
-impl Control for SegWorker {
-    fn pause(&self) {
-        SegWorker::pause(self)
-    }
-    fn resume(&self) {
-        SegWorker::resume(self)
-    }
-    fn stop(&self) {
-        SegWorker::stop(self)
-    }
-    fn is_finished(&self) -> bool {
-        SegWorker::is_finished(self)
-    }
-}
+use vislab_engine::job::Job;
 
 pub struct Run<W> {
     worker: Option<W>,
@@ -57,9 +18,9 @@ impl<W> Default for Run<W> {
     }
 }
 
-impl<W: Control> Run<W> {
+impl<E, P, R> Run<Job<E, P, R>> {
     /// A new run replaces any other (whose remaining events no longer matter).
-    pub fn start(&mut self, w: W) {
+    pub fn start(&mut self, w: Job<E, P, R>) {
         *self = Run { worker: Some(w), stopping: None, paused: false };
     }
 
@@ -109,7 +70,7 @@ impl<W: Control> Run<W> {
 
     /// Hand each worker to `drain`; finished ones are dropped after their
     /// last events were read (finished is read first, so nothing is missed).
-    pub fn poll(&mut self, mut drain: impl FnMut(&W)) {
+    pub fn poll(&mut self, mut drain: impl FnMut(&Job<E, P, R>)) {
         for slot in [&mut self.worker, &mut self.stopping] {
             if let Some(w) = slot.take() {
                 let finished = w.is_finished();

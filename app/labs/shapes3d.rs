@@ -16,13 +16,13 @@ use vislab_engine::shapes3d::{self, ModelKind, POINT_FEATURES, ShapeSet, ShapeSe
 use vislab_engine::train::report::Report;
 use vislab_engine::train::{Event, Model, TrainerHandle};
 
-use super::task::Task;
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
 use crate::render::scene::{PointVertex, Scene3d};
 use crate::render::viewport::Viewport3d;
 use crate::widgets::confusion::confusion_matrix;
 use crate::widgets::curves::Curves;
+use vislab_engine::job::Task;
 
 const POINT_RGB: [u8; 4] = [120, 170, 235, 255];
 const CRITICAL_RGB: [u8; 4] = [255, 140, 40, 255];
@@ -152,7 +152,7 @@ impl Shapes3dLab {
     fn generate(&mut self) {
         self.generated_once = true;
         let cfg = self.set_config.clone();
-        self.generating = Some(Task::spawn(move || ShapeSet::generate(&cfg, |_, _| true).map_err(|e| e.to_string())));
+        self.generating = Some(Task::spawn("vislab-shapes3d", move |ctx| ShapeSet::generate(&cfg, |_, _| !ctx.stopped()).map_err(|e| e.to_string())));
         self.status = "generating shapes".into();
     }
 
@@ -174,7 +174,7 @@ impl Shapes3dLab {
                 self.status = format!("cannot generate the shapes: {e}");
                 self.train_when_ready = false;
             }
-            Err(()) => self.status = "the shape generator stopped without a result".into(),
+            Err(e) => self.status = format!("the shape generator stopped without a result: {e}"),
         }
     }
 
@@ -305,7 +305,7 @@ impl Shapes3dLab {
         };
         let (held, chosen) = (run.held_out.clone(), self.chosen.load(Ordering::Relaxed));
         let kind = run.kind;
-        self.finishing = Some(Task::spawn(move || {
+        self.finishing = Some(Task::spawn("vislab-shapes3d", move |_| {
             let mut done = run.handle.join().map_err(|e| e.to_string())?;
             let probe = held.batch(&[0]).map_err(|e| e.to_string())?;
             let report = Report::compute(done.model.as_mut(), &held, &probe, chosen, 64).map_err(|e| e.to_string())?;
@@ -326,7 +326,7 @@ impl Shapes3dLab {
                 self.model = Some(model);
             }
             Ok(Err(e)) => self.status = format!("training ended, but: {e}"),
-            Err(()) => self.status = "the training thread ended without a result".into(),
+            Err(e) => self.status = format!("the training thread ended without a result: {e}"),
         }
     }
 

@@ -19,9 +19,9 @@ mod settings;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, channel};
 use std::time::Instant;
 
+use vislab_engine::job::Task;
 use vislab_engine::models::{Activation, Family, ModelsError};
 use vislab_engine::train::report::Report;
 use vislab_engine::train::{Event, Model, TrainerHandle};
@@ -68,10 +68,10 @@ pub struct TrainLab {
     data: Option<Splits>,
     /// Train on the first this many training images only (the command line's `--limit`).
     limit: Option<usize>,
-    loading: Option<Receiver<Result<Splits, String>>>,
+    loading: Option<Task<Result<Splits, String>>>,
     settings: Settings,
     run: Option<Run>,
-    finishing: Option<Receiver<Finish>>,
+    finishing: Option<Task<Finish>>,
     model: Option<Box<dyn Model>>,
     report: Option<Report>,
     /// Per step: training loss (EMA-smoothed) and learning rate.
@@ -142,20 +142,16 @@ impl TrainLab {
     /// Load a source on a worker thread (MNIST takes a moment to decode).
     fn load(&mut self, source: Source) {
         self.stop();
-        let (tx, rx) = channel();
         let s = source.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(Splits::load(&s));
-        });
         self.source = source;
-        self.loading = Some(rx);
+        self.loading = Some(Task::spawn("vislab-train-load", move |_| Splits::load(&s)));
         self.status = "loading data".into();
     }
 
     fn poll_loading(&mut self) {
-        let Some(rx) = &self.loading else { return };
-        let Ok(r) = rx.try_recv() else { return };
+        let Some(r) = self.loading.as_ref().and_then(|t| t.poll()) else { return };
         self.loading = None;
+        let r = r.and_then(|r| r);
         match r {
             Ok(d) => {
                 self.settings = Settings::for_image(self.settings.family, d.image);
@@ -271,21 +267,17 @@ impl TrainLab {
             return;
         };
         let (test, probe, chosen, reason) = (d.test.clone(), d.probe.clone(), self.chosen.load(Ordering::Relaxed), reason.clone());
-        let (tx, rx) = channel();
-        std::thread::spawn(move || {
-            let r = run.handle.join().map_err(|e| e.to_string()).and_then(|mut done| {
-                let report = Report::compute(done.model.as_mut(), &test, &probe, chosen, EVAL_BATCH).map_err(|e| e.to_string())?;
-                Ok((report, done.model, reason))
-            });
-            let _ = tx.send(r);
-        });
-        self.finishing = Some(rx);
+        self.finishing = Some(Task::spawn("vislab-train-report", move |_| {
+            let mut done = run.handle.join().map_err(|e| e.to_string())?;
+            let report = Report::compute(done.model.as_mut(), &test, &probe, chosen, EVAL_BATCH).map_err(|e| e.to_string())?;
+            Ok((report, done.model, reason))
+        }));
     }
 
     fn poll_finish(&mut self) {
-        let Some(rx) = &self.finishing else { return };
-        let Ok(r) = rx.try_recv() else { return };
+        let Some(r) = self.finishing.as_ref().and_then(|t| t.poll()) else { return };
         self.finishing = None;
+        let r = r.and_then(|r| r);
         match r {
             Ok((report, model, reason)) => {
                 let acc = report.confusion.accuracy();

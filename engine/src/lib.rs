@@ -23,6 +23,7 @@ pub mod geometry;
 pub mod graph;
 pub mod implicit;
 pub mod init;
+pub mod job;
 pub mod knn;
 pub mod linear;
 pub mod metrics;

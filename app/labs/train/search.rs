@@ -3,11 +3,8 @@
 //! network on a worker thread, shown as a scatter coloured by validation
 //! accuracy.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, channel};
-
 use vislab_engine::csv_file;
+use vislab_engine::job::{Ctx, Ended, Job, JobEvent};
 use vislab_engine::train::search::{SearchKind, SearchSpace, Trial, run_trial};
 
 use super::{Settings, Splits};
@@ -20,21 +17,21 @@ use crate::widgets::scatter::value_scatter;
 enum Message {
     Trial(Trial),
     Failed(String),
-    Done,
+    /// The search ended (with what failed it, if anything did).
+    Done(Option<String>),
+}
+
+impl JobEvent for Message {
+    fn ended(end: Ended) -> Option<Self> {
+        Some(Message::Done(end.error))
+    }
 }
 
 /// The running search; dropping it stops after the current trial.
 struct Running {
-    rx: Receiver<Message>,
-    cancel: Arc<AtomicBool>,
+    job: Job<Message>,
     total: usize,
     kind: SearchKind,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
 }
 
 pub struct Search {
@@ -80,38 +77,45 @@ impl Search {
             }
         };
         let points_len = points.len();
-        let (tx, rx) = channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let (stop, settings, image, train, val, epochs) = (cancel.clone(), settings.clone(), d.image, d.train.clone(), d.val.clone(), self.epochs);
-        std::thread::spawn(move || {
+        let (settings, image, train, val, epochs) = (settings.clone(), d.image, d.train.clone(), d.val.clone(), self.epochs);
+        let job = Job::start("vislab-search", move |ctx: &mut Ctx<Message, ()>| {
             for p in points {
-                if stop.load(Ordering::Relaxed) {
+                if !ctx.go_on() {
                     break;
                 }
                 let msg = settings
                     .job_for(image, &train, &val, p.lr, p.reg, epochs)
                     .and_then(|job| run_trial(p, job).map_err(|e| e.to_string()))
                     .map_or_else(Message::Failed, Message::Trial);
-                if tx.send(msg).is_err() {
-                    return;
-                }
+                ctx.send(msg);
             }
-            let _ = tx.send(Message::Done);
         });
+        let job = match job {
+            Ok(j) => j,
+            Err(e) => {
+                self.status = e;
+                return;
+            }
+        };
         let kind = self.kind;
         self.results.retain(|(k, _)| *k != kind);
         self.status.clear();
-        self.running = Some(Running { rx, cancel, total: points_len, kind });
+        self.running = Some(Running { job, total: points_len, kind });
     }
 
     fn poll(&mut self) {
         let Some(r) = &self.running else { return };
         let mut done = false;
-        while let Ok(m) = r.rx.try_recv() {
+        while let Ok(m) = r.job.events().try_recv() {
             match m {
                 Message::Trial(t) => self.results.push((r.kind, t)),
                 Message::Failed(e) => self.status = format!("a trial failed: {e}"),
-                Message::Done => done = true,
+                Message::Done(error) => {
+                    if let Some(e) = error {
+                        self.status = format!("the search failed: {e}");
+                    }
+                    done = true;
+                }
             }
         }
         if done {

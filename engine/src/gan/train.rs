@@ -14,6 +14,7 @@ use crate::model::{Model, ModelSpec};
 use crate::optim::{Adam, Optimizer};
 use crate::rng::SeededRng;
 use crate::train::Param;
+use crate::train::relu_rule;
 
 use super::GanError;
 use super::conv;
@@ -163,20 +164,9 @@ pub struct GanTrainer {
 /// layers, zero biases. DCGAN (Radford et al.): weights N(0, 0.02^2), batch
 /// norm scales 1, zero biases and shifts.
 fn init_params(model: &Model, seed: u64, stream: u64, dcgan: bool) -> Result<Vec<Param>, GanError> {
-    let mut out = Vec::new();
-    for (i, p) in model.params().into_iter().enumerate() {
-        let (layer, kind) = p.name.rsplit_once('.').unwrap_or(("", ""));
-        let init = match () {
-            _ if dcgan && p.shape.len() >= 2 => Init::Normal { std: 0.02 },
-            _ if dcgan && kind == "weight" => Init::Constant(1.0),
-            _ if p.shape.len() < 2 => Init::Zeros,
-            _ if layer.ends_with("out") => Init::KaimingNormal { gain: 1.0 },
-            _ => Init::KAIMING_RELU,
-        };
-        let value = init.sample(&p.shape, &mut SeededRng::stream(seed, stream + i as u64))?;
-        out.push(Param::new(p.name, p.shape, value));
-    }
-    Ok(out)
+    let named = model.params().into_iter().map(|p| (p.name, p.shape));
+    let (hidden, linear): (Init, fn(&str) -> bool) = if dcgan { (Init::Normal { std: 0.02 }, |_| false) } else { (Init::KAIMING_RELU, |layer| layer.ends_with("out")) };
+    Ok(crate::train::init_params(named, seed, stream, relu_rule(hidden, linear))?)
 }
 
 /// D's graph and the G-through-D graph.

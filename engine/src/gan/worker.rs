@@ -1,11 +1,12 @@
-//! A [`GanTrainer`] on its own thread for as long as the model lives.
+//! A [`GanTrainer`] as a background [`Job`] for as long as the model lives.
 //! Commands go in (a few steps of D and/or G, a run of rounds, pause,
 //! resume, stop, save), step reports and views come out; the caller never
 //! waits for the networks.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
+use std::sync::mpsc::Receiver;
+
+use crate::job::{Ctx, Ended, Job, JobEvent, Lost};
 
 use super::GanError;
 use super::frechet::FrechetRef;
@@ -63,10 +64,14 @@ enum Command {
 }
 
 pub struct GanWorker {
-    events: Receiver<GanEvent>,
-    control: Sender<(u64, Option<Command>)>,
+    job: Job<GanEvent, (u64, Option<Command>), GanTrainer>,
     sent: u64,
-    thread: Option<JoinHandle<GanTrainer>>,
+}
+
+impl JobEvent for GanEvent {
+    fn ended(end: Ended) -> Option<Self> {
+        end.error.map(GanEvent::Failed)
+    }
 }
 
 /// The thread's run state.
@@ -79,124 +84,113 @@ impl GanWorker {
     /// Start the thread; it sends a first view of the untrained networks.
     /// During a run a view follows every `view_every` rounds and the last.
     pub fn spawn(mut trainer: GanTrainer, spec: ViewSpec, view_every: usize) -> Result<Self, GanError> {
-        let (tx, events) = channel();
-        let (control, rx) = channel::<(u64, Option<Command>)>();
         let every = view_every.max(1);
-        let thread = std::thread::Builder::new()
-            .name("vislab-gan".into())
-            .spawn(move || {
-                let send_view = |t: &mut GanTrainer| {
-                    let _ = tx.send(match t.view(&spec) {
-                        Ok(v) => GanEvent::View(Box::new(v)),
-                        Err(e) => GanEvent::Failed(e.to_string()),
-                    });
-                };
-                send_view(&mut trainer);
-                let mut run = Run { left: 0, paused: false };
-                let mut done = 0u64;
-                loop {
-                    let running = run.left > 0 && !run.paused;
-                    let next = if running {
-                        match rx.try_recv() {
-                            Ok(c) => Some(c),
-                            Err(TryRecvError::Empty) => None,
-                            Err(TryRecvError::Disconnected) => break,
-                        }
-                    } else {
-                        let c = match rx.try_recv() {
-                            Ok(c) => Ok(c),
-                            Err(TryRecvError::Empty) => {
-                                let _ = tx.send(GanEvent::Idle { command: done, rounds: trainer.counts().2 });
-                                rx.recv()
-                            }
-                            Err(TryRecvError::Disconnected) => break,
-                        };
-                        match c {
-                            Ok(c) => Some(c),
-                            Err(_) => break,
-                        }
-                    };
-                    if let Some((id, cmd)) = next {
-                        done = id;
-                        let Some(cmd) = cmd else { break };
-                        match cmd {
-                            Command::Steps { d, g } => {
-                                let r = trainer.steps(d, g, &mut |s| {
-                                    let _ = tx.send(GanEvent::Step(s));
-                                });
-                                match r {
-                                    Ok(()) => send_view(&mut trainer),
-                                    Err(e) => {
-                                        let _ = tx.send(GanEvent::Failed(e.to_string()));
-                                    }
-                                }
-                            }
-                            Command::Run { rounds } => run = Run { left: rounds, paused: false },
-                            Command::Pause => run.paused = true,
-                            Command::Resume => run.paused = false,
-                            Command::Stop => {
-                                if run.left > 0 {
-                                    run.left = 0;
-                                    send_view(&mut trainer);
-                                    let _ = tx.send(GanEvent::RunEnded { rounds: trainer.counts().2, stopped: true });
-                                }
-                            }
-                            Command::SetStepsPerRound { d, g } => trainer.set_steps_per_round(d, g),
-                            Command::SetReal(r) => {
-                                if let Err(e) = trainer.set_real(r) {
-                                    let _ = tx.send(GanEvent::Failed(e.to_string()));
-                                } else if run.left == 0 || run.paused {
-                                    send_view(&mut trainer);
-                                }
-                            }
-                            Command::Save(path) => {
-                                let r = super::save(&path, &trainer).map(|()| path).map_err(|e| e.to_string());
-                                let _ = tx.send(GanEvent::Saved(r));
-                            }
-                            Command::Generate { tag, z } => {
-                                let images = trainer.generate(&z).map_err(|e| e.to_string());
-                                let _ = tx.send(GanEvent::Generated { tag, g_steps: trainer.counts().1, images });
-                            }
-                            Command::Frechet(mut reference, seed) => {
-                                let fd = reference.distance_of(&mut trainer, seed).map_err(|e| e.to_string());
-                                let (d, g, _) = trainer.counts();
-                                let _ = tx.send(GanEvent::Frechet { steps: d + g, fd, reference });
-                            }
-                        }
-                        continue;
-                    }
-                    // Running, no command waiting: one round.
-                    let r = trainer.round(&mut |s| {
-                        let _ = tx.send(GanEvent::Step(s));
-                    });
-                    if let Err(e) = r {
-                        run.left = 0;
-                        let _ = tx.send(GanEvent::Failed(e.to_string()));
-                        send_view(&mut trainer);
-                        continue;
-                    }
-                    run.left -= 1;
-                    let rounds = trainer.counts().2;
-                    if run.left == 0 || rounds.is_multiple_of(every) {
-                        send_view(&mut trainer);
-                    }
-                    if run.left == 0 {
-                        let _ = tx.send(GanEvent::RunEnded { rounds, stopped: false });
-                    }
+        let job = Job::start("vislab-gan", move |ctx: &mut Ctx<GanEvent, (u64, Option<Command>)>| {
+            let send_view = |ctx: &Ctx<GanEvent, _>, t: &mut GanTrainer| {
+                ctx.send(match t.view(&spec) {
+                    Ok(v) => GanEvent::View(Box::new(v)),
+                    Err(e) => GanEvent::Failed(e.to_string()),
+                });
+            };
+            send_view(ctx, &mut trainer);
+            let mut run = Run { left: 0, paused: false };
+            let mut done = 0u64;
+            loop {
+                let running = run.left > 0 && !run.paused;
+                if !ctx.go_on() {
+                    break;
                 }
-                trainer
-            })
-            .map_err(|e| GanError::Input(format!("cannot start the training thread: {e}")))?;
-        Ok(GanWorker { events, control, sent: 0, thread: Some(thread) })
+                let next = match ctx.next_set() {
+                    Some(c) => Some(c),
+                    None if running => None,
+                    None => {
+                        ctx.send(GanEvent::Idle { command: done, rounds: trainer.counts().2 });
+                        match ctx.wait() {
+                            Some(c) => Some(c),
+                            None => break,
+                        }
+                    }
+                };
+                if let Some((id, cmd)) = next {
+                    done = id;
+                    let Some(cmd) = cmd else { break };
+                    match cmd {
+                        Command::Steps { d, g } => {
+                            let r = trainer.steps(d, g, &mut |s| {
+                                ctx.send(GanEvent::Step(s));
+                            });
+                            match r {
+                                Ok(()) => send_view(ctx, &mut trainer),
+                                Err(e) => {
+                                    ctx.send(GanEvent::Failed(e.to_string()));
+                                }
+                            }
+                        }
+                        Command::Run { rounds } => run = Run { left: rounds, paused: false },
+                        Command::Pause => run.paused = true,
+                        Command::Resume => run.paused = false,
+                        Command::Stop => {
+                            if run.left > 0 {
+                                run.left = 0;
+                                send_view(ctx, &mut trainer);
+                                ctx.send(GanEvent::RunEnded { rounds: trainer.counts().2, stopped: true });
+                            }
+                        }
+                        Command::SetStepsPerRound { d, g } => trainer.set_steps_per_round(d, g),
+                        Command::SetReal(r) => {
+                            if let Err(e) = trainer.set_real(r) {
+                                ctx.send(GanEvent::Failed(e.to_string()));
+                            } else if run.left == 0 || run.paused {
+                                send_view(ctx, &mut trainer);
+                            }
+                        }
+                        Command::Save(path) => {
+                            let r = super::save(&path, &trainer).map(|()| path).map_err(|e| e.to_string());
+                            ctx.send(GanEvent::Saved(r));
+                        }
+                        Command::Generate { tag, z } => {
+                            let images = trainer.generate(&z).map_err(|e| e.to_string());
+                            ctx.send(GanEvent::Generated { tag, g_steps: trainer.counts().1, images });
+                        }
+                        Command::Frechet(mut reference, seed) => {
+                            let fd = reference.distance_of(&mut trainer, seed).map_err(|e| e.to_string());
+                            let (d, g, _) = trainer.counts();
+                            ctx.send(GanEvent::Frechet { steps: d + g, fd, reference });
+                        }
+                    }
+                    continue;
+                }
+                // Running, no command waiting: one round.
+                let r = trainer.round(&mut |s| {
+                    ctx.send(GanEvent::Step(s));
+                });
+                if let Err(e) = r {
+                    run.left = 0;
+                    ctx.send(GanEvent::Failed(e.to_string()));
+                    send_view(ctx, &mut trainer);
+                    continue;
+                }
+                run.left -= 1;
+                let rounds = trainer.counts().2;
+                if run.left == 0 || rounds.is_multiple_of(every) {
+                    send_view(ctx, &mut trainer);
+                }
+                if run.left == 0 {
+                    ctx.send(GanEvent::RunEnded { rounds, stopped: false });
+                }
+            }
+            trainer
+        });
+        Ok(GanWorker { job: job.map_err(GanError::Input)?, sent: 0 })
     }
 
     fn send(&mut self, c: Option<Command>) {
         self.sent += 1;
-        let _ = self.control.send((self.sent, c));
+        self.job.set((self.sent, c));
     }
 
     pub fn events(&self) -> &Receiver<GanEvent> {
-        &self.events
+        self.job.events()
     }
 
     /// Id of the last command sent; the thread has done it once an
@@ -252,18 +246,11 @@ impl GanWorker {
         self.send(Some(Command::Frechet(reference, seed)));
     }
 
-    /// End the thread and take the trainer back (None if it panicked).
-    pub fn join(mut self) -> Option<GanTrainer> {
+    /// End the thread once it has done every command sent, and take the
+    /// trainer back (Err if it panicked). Blocks: not for the UI thread,
+    /// which just drops the worker.
+    pub fn join(mut self) -> Result<GanTrainer, Lost> {
         self.send(None);
-        self.thread.take()?.join().ok()
-    }
-}
-
-impl Drop for GanWorker {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = self.control.send((self.sent + 1, None));
-            let _ = t.join();
-        }
+        self.job.join()
     }
 }

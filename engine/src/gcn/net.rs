@@ -7,8 +7,8 @@ use crate::graph::{Graph, Tensor};
 use crate::init::Init;
 use crate::model::{Model as Compiled, ModelSpec};
 use crate::nn;
-use crate::rng::SeededRng;
 use crate::train::Param;
+use crate::train::init_params;
 
 use super::GcnError;
 use super::graph::VertexGraph;
@@ -108,15 +108,11 @@ impl DeformNet {
         };
         let compiled = Compiled::compile(g, spec)?;
         let deg = vg.mean_degree().max(1.0);
-        let mut params = Vec::new();
-        for (i, p) in compiled.params().into_iter().enumerate() {
-            let out_layer = p.name.starts_with(OUTPUT_LAYER);
+        let params = init_params(compiled.params().into_iter().map(|p| (p.name, p.shape)), seed, 0, |name, shape| {
             // Kaiming's ReLU gain sqrt 2, over sqrt 2 for the two halves: 1.
-            let gain = if p.name.contains(".w1.") { 1.0 / deg } else { 1.0 } * if out_layer { 0.01 } else { 1.0 };
-            let init = if p.shape.len() < 2 { Init::Zeros } else { Init::KaimingNormal { gain } };
-            let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-            params.push(Param::new(p.name, p.shape, value));
-        }
+            let gain = if name.contains(".w1.") { 1.0 / deg } else { 1.0 } * if name.starts_with(OUTPUT_LAYER) { 0.01 } else { 1.0 };
+            if shape.len() < 2 { Init::Zeros } else { Init::KaimingNormal { gain } }
+        })?;
         Ok(DeformNet { shape, compiled, params, vertices: n })
     }
 

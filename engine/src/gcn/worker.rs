@@ -1,11 +1,8 @@
-//! A [`DeformFit`] built and trained on its own thread: events out through
-//! a channel; pause / resume / stop and new loss weights (used from the next
-//! step) in.
-
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
+//! A [`DeformFit`] built and trained as a background [`Job`]: events out;
+//! pause / resume / stop and new loss weights (used from the next step) in.
 
 use crate::geometry::Mesh;
+use crate::job::{Ctx, Ended, Job, JobEvent};
 
 use super::GcnError;
 use super::loss::{LossWeights, Terms};
@@ -35,138 +32,56 @@ pub enum DeformEvent {
     },
 }
 
-enum Command {
-    Pause,
-    Resume,
-    Stop,
-    Weights(LossWeights),
+impl JobEvent for DeformEvent {
+    fn ended(end: Ended) -> Option<Self> {
+        Some(DeformEvent::Done { stopped: end.stopped, error: end.error })
+    }
 }
 
-pub struct DeformWorker {
-    events: Receiver<DeformEvent>,
-    control: Sender<Command>,
-    thread: Option<JoinHandle<Option<DeformFit>>>,
-}
+/// The job, with new loss weights as its parameter; `join` gives the fit
+/// back (None if it failed to start).
+pub type DeformWorker = Job<DeformEvent, LossWeights, Option<DeformFit>>;
 
 impl DeformWorker {
     /// Start fitting `target` (any units: it is normalized on the thread).
     pub fn spawn(target: Mesh, config: DeformConfig, every: usize) -> Result<DeformWorker, GcnError> {
-        let (tx, events) = channel();
-        let (control, rx) = channel::<Command>();
-        let thread = std::thread::Builder::new()
-            .name("vislab-gcn".into())
-            .spawn(move || {
-                let t0 = std::time::Instant::now();
-                let mut fit = match DeformFit::new(&target, config) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        let _ = tx.send(DeformEvent::Done { stopped: false, error: Some(e.to_string()) });
-                        return None;
-                    }
-                };
-                let params = config.net.params();
-                let _ = tx.send(DeformEvent::Ready { start: Box::new(fit.start().clone()), target: Box::new(fit.target().clone()), params, seconds: t0.elapsed().as_secs_f64() });
-                let every = every.max(1);
-                let (mut paused, mut stopped, mut error) = (false, false, None);
-                let snap = |fit: &mut DeformFit| fit.snapshot().map(|s| DeformEvent::Snapshot(Box::new(s)));
-                match snap(&mut fit) {
-                    Ok(e) => {
-                        let _ = tx.send(e);
-                    }
-                    Err(e) => error = Some(e.to_string()),
+        let job = Job::start("vislab-gcn", move |ctx: &mut Ctx<DeformEvent, LossWeights>| {
+            let t0 = std::time::Instant::now();
+            let mut fit = match DeformFit::new(&target, config) {
+                Ok(f) => f,
+                Err(e) => {
+                    ctx.fail(e.to_string());
+                    return None;
                 }
-                'run: while error.is_none() && !fit.done() {
-                    // Apply queued commands, blocking while paused.
-                    loop {
-                        let cmd = if paused {
-                            rx.recv().unwrap_or(Command::Stop)
-                        } else {
-                            match rx.try_recv() {
-                                Ok(c) => c,
-                                Err(TryRecvError::Empty) => break,
-                                Err(TryRecvError::Disconnected) => Command::Stop,
-                            }
-                        };
-                        match cmd {
-                            Command::Pause => paused = true,
-                            Command::Resume => paused = false,
-                            Command::Weights(w) => {
-                                if let Err(e) = fit.set_weights(w) {
-                                    error = Some(e.to_string());
-                                    break 'run;
-                                }
-                            }
-                            Command::Stop => {
-                                stopped = true;
-                                break 'run;
-                            }
-                        }
-                    }
-                    let t = std::time::Instant::now();
-                    match fit.train_step() {
-                        Ok(terms) => {
-                            let _ = tx.send(DeformEvent::Step { step: fit.step(), terms, seconds: t.elapsed().as_secs_f64() });
-                        }
-                        Err(e) => {
-                            error = Some(e.to_string());
-                            break;
-                        }
-                    }
-                    if fit.step().is_multiple_of(every) || fit.done() {
-                        match snap(&mut fit) {
-                            Ok(e) => {
-                                let _ = tx.send(e);
-                            }
-                            Err(e) => {
-                                error = Some(e.to_string());
-                                break;
-                            }
-                        }
-                    }
-                }
-                let _ = tx.send(DeformEvent::Done { stopped, error });
-                Some(fit)
-            })
-            .map_err(|e| GcnError::Input(format!("cannot start the training thread: {e}")))?;
-        Ok(DeformWorker { events, control, thread: Some(thread) })
-    }
-
-    pub fn events(&self) -> &Receiver<DeformEvent> {
-        &self.events
-    }
-
-    pub fn pause(&self) {
-        let _ = self.control.send(Command::Pause);
-    }
-
-    pub fn resume(&self) {
-        let _ = self.control.send(Command::Resume);
-    }
-
-    pub fn stop(&self) {
-        let _ = self.control.send(Command::Stop);
+            };
+            let params = config.net.params();
+            ctx.send(DeformEvent::Ready { start: Box::new(fit.start().clone()), target: Box::new(fit.target().clone()), params, seconds: t0.elapsed().as_secs_f64() });
+            if let Err(e) = steps(&mut fit, ctx, every.max(1)) {
+                ctx.fail(e.to_string());
+            }
+            Some(fit)
+        });
+        job.map_err(GcnError::Input)
     }
 
     /// Loss weights from the next step on.
     pub fn set_weights(&self, w: LossWeights) {
-        let _ = self.control.send(Command::Weights(w));
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
-    /// Wait for the thread and take the fit back (None if it failed to start or panicked).
-    pub fn join(mut self) -> Option<DeformFit> {
-        self.thread.take()?.join().ok().flatten()
+        self.set(w);
     }
 }
 
-impl Drop for DeformWorker {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = self.control.send(Command::Stop);
-            let _ = t.join();
+fn steps(fit: &mut DeformFit, ctx: &mut Ctx<DeformEvent, LossWeights>, every: usize) -> Result<(), GcnError> {
+    ctx.send(DeformEvent::Snapshot(Box::new(fit.snapshot()?)));
+    while !fit.done() && ctx.go_on() {
+        while let Some(w) = ctx.next_set() {
+            fit.set_weights(w)?;
+        }
+        let t = std::time::Instant::now();
+        let terms = fit.train_step()?;
+        ctx.send(DeformEvent::Step { step: fit.step(), terms, seconds: t.elapsed().as_secs_f64() });
+        if fit.step().is_multiple_of(every) || fit.done() {
+            ctx.send(DeformEvent::Snapshot(Box::new(fit.snapshot()?)));
         }
     }
+    Ok(())
 }

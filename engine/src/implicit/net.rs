@@ -14,8 +14,8 @@ use crate::graph::{Dim, Graph, LeafKind, Tensor, batch_dim};
 use crate::init::Init;
 use crate::model::{Model as Compiled, ModelSpec};
 use crate::nn::{self, Linear};
-use crate::rng::SeededRng;
 use crate::train::Param;
+use crate::train::{init_params, relu_rule};
 
 use super::ImplicitError;
 
@@ -134,17 +134,7 @@ impl OccupancyNet {
         let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![], state_updates: vec![] };
         let train = Compiled::compile(g, spec)?;
         let forward = Forward::new(&shape)?;
-        let mut params = Vec::new();
-        for (i, p) in train.params().into_iter().enumerate() {
-            let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
-            let init = match () {
-                _ if p.shape.len() < 2 => Init::Zeros,
-                _ if layer == OUTPUT_LAYER => Init::KaimingNormal { gain: 1.0 },
-                _ => Init::KAIMING_RELU,
-            };
-            let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-            params.push(Param::new(p.name, p.shape, value));
-        }
+        let params = init_params(train.params().into_iter().map(|p| (p.name, p.shape)), seed, 0, relu_rule(Init::KAIMING_RELU, |layer| layer == OUTPUT_LAYER))?;
         Ok(OccupancyNet { shape, train, forward, params })
     }
 

@@ -257,7 +257,7 @@ fn the_worker_streams_steps_and_evaluations_and_stops() {
         fit.train_step().unwrap();
     }
     assert_eq!(fit.iou().unwrap().iou, evals[1].2);
-    let back = w.join().unwrap();
+    let back = w.join().unwrap().expect("the fit started");
     assert_eq!(back.step(), 20);
 
     // Stop ends a long run early; pause holds it.
@@ -271,7 +271,7 @@ fn the_worker_streams_steps_and_evaluations_and_stops() {
     w.stop();
     let done = w.events().iter().find_map(|e| if let FitEvent::Done { stopped, .. } = e { Some(stopped) } else { None });
     assert_eq!(done, Some(true));
-    assert!(w.join().unwrap().step() < 100_000);
+    assert!(w.join().unwrap().unwrap().step() < 100_000);
 }
 
 #[test]

@@ -1,11 +1,9 @@
-//! An [`OccupancyFit`] built and trained on its own thread: labelling the
+//! An [`OccupancyFit`] built and trained as a background [`Job`]: labelling the
 //! points, training and marching cubes all happen there, events come out
 //! through a channel, pause / resume / stop / resolution go in.
 
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
-
 use crate::geometry::Mesh;
+use crate::job::{Ctx, Ended, Job, JobEvent};
 
 use super::ImplicitError;
 use super::train::{Evaluation, FitConfig, OccupancyFit};
@@ -33,128 +31,56 @@ pub enum FitEvent {
     },
 }
 
-enum Command {
-    Pause,
-    Resume,
-    Stop,
-    Resolution(usize),
+impl JobEvent for FitEvent {
+    fn ended(end: Ended) -> Option<Self> {
+        Some(FitEvent::Done { stopped: end.stopped, error: end.error })
+    }
 }
 
-pub struct FitWorker {
-    events: Receiver<FitEvent>,
-    control: Sender<Command>,
-    thread: Option<JoinHandle<Option<OccupancyFit>>>,
-}
+/// The job, with a new marching-cubes resolution as its parameter; `join`
+/// gives the fit back (None if it failed to start).
+pub type FitWorker = Job<FitEvent, usize, Option<OccupancyFit>>;
 
 impl FitWorker {
     /// Start fitting `target` (any units: it is normalized on the thread),
     /// evaluating every `eval_every` steps with marching cubes at `resolution`.
     pub fn spawn(target: Mesh, config: FitConfig, eval_every: usize, resolution: usize) -> Result<FitWorker, ImplicitError> {
-        let (tx, events) = channel();
-        let (control, rx) = channel::<Command>();
-        let thread = std::thread::Builder::new()
-            .name("vislab-implicit".into())
-            .spawn(move || {
-                let t0 = std::time::Instant::now();
-                let mut fit = match OccupancyFit::new(&target, config) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        let _ = tx.send(FitEvent::Done { stopped: false, error: Some(e.to_string()) });
-                        return None;
-                    }
-                };
-                let p = fit.points();
-                let _ = tx.send(FitEvent::Ready { points: p.len(), inside_fraction: p.inside_fraction(), test: fit.solid().test_name(), seconds: t0.elapsed().as_secs_f64() });
-                let (mut paused, mut resolution) = (false, resolution);
-                let every = eval_every.max(1);
-                let (mut stopped, mut error) = (false, None);
-                'run: while !fit.done() {
-                    // Apply queued commands, blocking while paused.
-                    loop {
-                        let cmd = if paused {
-                            rx.recv().unwrap_or(Command::Stop)
-                        } else {
-                            match rx.try_recv() {
-                                Ok(c) => c,
-                                Err(TryRecvError::Empty) => break,
-                                Err(TryRecvError::Disconnected) => Command::Stop,
-                            }
-                        };
-                        match cmd {
-                            Command::Pause => paused = true,
-                            Command::Resume => paused = false,
-                            Command::Resolution(r) => resolution = r,
-                            Command::Stop => {
-                                stopped = true;
-                                break 'run;
-                            }
-                        }
-                    }
-                    let t = std::time::Instant::now();
-                    match fit.train_step() {
-                        Ok(loss) => {
-                            let _ = tx.send(FitEvent::Step { step: fit.step(), loss, seconds: t.elapsed().as_secs_f64() });
-                        }
-                        Err(e) => {
-                            error = Some(e.to_string());
-                            break;
-                        }
-                    }
-                    if fit.step().is_multiple_of(every) || fit.done() {
-                        match fit.evaluate(resolution) {
-                            Ok(ev) => {
-                                let _ = tx.send(FitEvent::Eval(Box::new(ev)));
-                            }
-                            Err(e) => {
-                                error = Some(e.to_string());
-                                break;
-                            }
-                        }
-                    }
+        let job = Job::start("vislab-implicit", move |ctx: &mut Ctx<FitEvent, usize>| {
+            let t0 = std::time::Instant::now();
+            let mut fit = match OccupancyFit::new(&target, config) {
+                Ok(f) => f,
+                Err(e) => {
+                    ctx.fail(e.to_string());
+                    return None;
                 }
-                let _ = tx.send(FitEvent::Done { stopped, error });
-                Some(fit)
-            })
-            .map_err(|e| ImplicitError::Input(format!("cannot start the training thread: {e}")))?;
-        Ok(FitWorker { events, control, thread: Some(thread) })
-    }
-
-    pub fn events(&self) -> &Receiver<FitEvent> {
-        &self.events
-    }
-
-    pub fn pause(&self) {
-        let _ = self.control.send(Command::Pause);
-    }
-
-    pub fn resume(&self) {
-        let _ = self.control.send(Command::Resume);
-    }
-
-    pub fn stop(&self) {
-        let _ = self.control.send(Command::Stop);
+            };
+            let p = fit.points();
+            ctx.send(FitEvent::Ready { points: p.len(), inside_fraction: p.inside_fraction(), test: fit.solid().test_name(), seconds: t0.elapsed().as_secs_f64() });
+            if let Err(e) = steps(&mut fit, ctx, eval_every.max(1), resolution) {
+                ctx.fail(e.to_string());
+            }
+            Some(fit)
+        });
+        job.map_err(ImplicitError::Input)
     }
 
     /// Marching-cubes resolution for the next evaluations.
     pub fn set_resolution(&self, resolution: usize) {
-        let _ = self.control.send(Command::Resolution(resolution));
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
-    /// Wait for the thread and take the fit back (None if it failed to start or panicked).
-    pub fn join(mut self) -> Option<OccupancyFit> {
-        self.thread.take()?.join().ok().flatten()
+        self.set(resolution);
     }
 }
 
-impl Drop for FitWorker {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = self.control.send(Command::Stop);
-            let _ = t.join();
+fn steps(fit: &mut OccupancyFit, ctx: &mut Ctx<FitEvent, usize>, every: usize, mut resolution: usize) -> Result<(), ImplicitError> {
+    while !fit.done() && ctx.go_on() {
+        while let Some(r) = ctx.next_set() {
+            resolution = r;
+        }
+        let t = std::time::Instant::now();
+        let loss = fit.train_step()?;
+        ctx.send(FitEvent::Step { step: fit.step(), loss, seconds: t.elapsed().as_secs_f64() });
+        if fit.step().is_multiple_of(every) || fit.done() {
+            ctx.send(FitEvent::Eval(Box::new(fit.evaluate(resolution)?)));
         }
     }
+    Ok(())
 }

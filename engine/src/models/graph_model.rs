@@ -12,9 +12,9 @@ use crate::graph::{Graph, Tensor};
 use crate::init::Init;
 use crate::model::{Model as Compiled, ModelSpec, Probe};
 use crate::nn::{self, Mode};
-use crate::train::{LayerProbe, Model, ModelError, Param, StepOutput};
+use crate::train::{LayerProbe, Model, ModelError, Param, StepOutput, reinit, relu_rule};
 
-use super::{ModelsError, init_params_with};
+use super::ModelsError;
 
 /// A classifier graph before compilation: inputs `x` `[B, ...sample_shape]`
 /// (or the same values flattened) and `labels` are added by
@@ -85,7 +85,7 @@ impl GraphModel {
             let len = compiled.state(&name)?.len();
             params.push(Param::buffer(name, vec![len], vec![0.0; len]));
         }
-        init_params_with(&mut params, seed, &output_layer, hidden_init)?;
+        reinit(&mut params, seed, 0, relu_rule(hidden_init, |layer| layer == output_layer))?;
         Ok(GraphModel { compiled, params, sample_shape, classes })
     }
 

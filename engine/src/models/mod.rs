@@ -21,9 +21,7 @@ pub use net::{Activation, Family, LayerGeometry, NetSpec, Network, receptive_fie
 pub use resnet::ResNet;
 
 use crate::error::EngineError;
-use crate::init::{Init, InitError};
-use crate::rng::SeededRng;
-use crate::train::Param;
+use crate::init::InitError;
 
 /// Checkpoint metadata key naming the architecture (an [`Arch::name`]).
 pub const META_ARCH: &str = "vislab.arch";
@@ -76,25 +74,6 @@ impl Arch {
         };
         GraphModel::new(net, seed)
     }
-}
-
-/// Initial values for `params` (in order, one seeded stream each, so adding
-/// a layer does not change the others): `hidden` for the weights of every
-/// layer but the output one (the name prefix `output`, no ReLU after it),
-/// which gets Kaiming with gain 1.
-pub(crate) fn init_params_with(params: &mut [Param], seed: u64, output: &str, hidden: Init) -> Result<(), InitError> {
-    for (i, p) in params.iter_mut().enumerate() {
-        let (layer, kind) = p.name.rsplit_once('.').unwrap_or(("", p.name.as_str()));
-        let init = match kind {
-            "weight" if p.shape.len() >= 2 && layer == output => Init::KaimingNormal { gain: 1.0 },
-            "weight" if p.shape.len() >= 2 => hidden,
-            // Norm scales and running variances.
-            "weight" | "running_var" => Init::Constant(1.0),
-            _ => Init::Zeros,
-        };
-        p.value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

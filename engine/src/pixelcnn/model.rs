@@ -7,8 +7,8 @@ use crate::graph::Graph;
 use crate::init::Init;
 use crate::model::{Model as Compiled, ModelSpec};
 use crate::nn;
-use crate::rng::SeededRng;
 use crate::train::Param;
+use crate::train::{init_params, relu_rule};
 
 use super::PixelCnnError;
 use super::net::{self, INPUT_X, LAYER_OUT, PixelCnnShape};
@@ -37,17 +37,7 @@ impl PixelCnn {
             state_updates: vec![],
         };
         let model = Compiled::compile(g, spec)?;
-        let mut params = Vec::new();
-        for (i, p) in model.params().into_iter().enumerate() {
-            let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
-            let init = match () {
-                _ if p.shape.len() < 2 => Init::Zeros,
-                _ if layer == LAYER_OUT => Init::KaimingNormal { gain: 1.0 },
-                _ => Init::KAIMING_RELU,
-            };
-            let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-            params.push(Param::new(p.name, p.shape, value));
-        }
+        let params = init_params(model.params().into_iter().map(|p| (p.name, p.shape)), seed, 0, relu_rule(Init::KAIMING_RELU, |layer| layer == LAYER_OUT))?;
         Ok(PixelCnn { shape, model, params })
     }
 

@@ -1,17 +1,15 @@
-//! Raster-order sampling on its own thread, so drawing a 28x28 image (784
+//! Raster-order sampling as a background [`Job`], so drawing a 28x28 image (784
 //! forward passes) never freezes the UI. The thread owns a copy of the model
 //! and the canvases; the caller asks for more pixels and gets copies of the
 //! [`Sampler`] back as it goes.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
 use super::PixelCnnError;
 use super::model::PixelCnn;
 use super::net::PixelCnnShape;
 use super::sample::Sampler;
+use crate::job::{Ctx, Ended, Job, JobEvent};
 
 /// How often a long request reports the canvases drawn so far.
 const PROGRESS_EVERY: Duration = Duration::from_millis(60);
@@ -24,10 +22,14 @@ pub enum SampleEvent {
     Failed(String),
 }
 
+impl JobEvent for SampleEvent {
+    fn ended(end: Ended) -> Option<Self> {
+        end.error.map(SampleEvent::Failed)
+    }
+}
+
 pub struct SampleWorker {
-    requests: Sender<usize>,
-    events: Receiver<SampleEvent>,
-    cancel: Arc<AtomicBool>,
+    job: Job<SampleEvent, usize>,
     in_flight: usize,
 }
 
@@ -35,26 +37,18 @@ impl SampleWorker {
     /// Start sampling `sampler` with a model of `shape` holding `weights`
     /// (in the order of [`PixelCnn::params`]).
     pub fn spawn(shape: PixelCnnShape, weights: Vec<Vec<f32>>, sampler: Sampler) -> Result<SampleWorker, PixelCnnError> {
-        let (requests, requests_rx) = channel::<usize>();
-        let (events_tx, events) = channel();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let stop = cancel.clone();
-        std::thread::Builder::new()
-            .name("pixelcnn-sampler".into())
-            .spawn(move || {
-                if let Err(e) = serve(shape, weights, sampler, &requests_rx, &events_tx, &stop) {
-                    let _ = events_tx.send(SampleEvent::Failed(e.to_string()));
-                }
-            })
-            .map_err(|e| PixelCnnError::Input(format!("cannot start the sampling thread: {e}")))?;
-        Ok(SampleWorker { requests, events, cancel, in_flight: 0 })
+        let job = Job::start("pixelcnn-sampler", move |ctx: &mut Ctx<SampleEvent, usize>| {
+            if let Err(e) = serve(shape, weights, sampler, ctx) {
+                ctx.fail(e.to_string());
+            }
+        });
+        Ok(SampleWorker { job: job.map_err(PixelCnnError::Input)?, in_flight: 0 })
     }
 
     /// Draw `pixels` more pixels of every sample (`usize::MAX`: all of them).
     pub fn request(&mut self, pixels: usize) {
-        if self.requests.send(pixels).is_ok() {
-            self.in_flight += 1;
-        }
+        self.job.set(pixels);
+        self.in_flight += 1;
     }
 
     /// Requests sent and not yet done.
@@ -64,7 +58,7 @@ impl SampleWorker {
 
     /// Everything the thread sent since the last call.
     pub fn poll(&mut self) -> Vec<SampleEvent> {
-        let events: Vec<SampleEvent> = self.events.try_iter().collect();
+        let events: Vec<SampleEvent> = self.job.events().try_iter().collect();
         for e in &events {
             match e {
                 SampleEvent::Done(_) => self.in_flight = self.in_flight.saturating_sub(1),
@@ -76,21 +70,7 @@ impl SampleWorker {
     }
 }
 
-impl Drop for SampleWorker {
-    /// The thread notices and ends on its own; nothing waits for it.
-    fn drop(&mut self) {
-        self.cancel.store(true, Ordering::Relaxed);
-    }
-}
-
-fn serve(
-    shape: PixelCnnShape,
-    weights: Vec<Vec<f32>>,
-    mut sampler: Sampler,
-    requests: &Receiver<usize>,
-    events: &Sender<SampleEvent>,
-    cancel: &AtomicBool,
-) -> Result<(), PixelCnnError> {
+fn serve(shape: PixelCnnShape, weights: Vec<Vec<f32>>, mut sampler: Sampler, ctx: &mut Ctx<SampleEvent, usize>) -> Result<(), PixelCnnError> {
     let mut model = PixelCnn::new(shape, 0)?;
     for (p, w) in model.params_mut().iter_mut().zip(weights) {
         if p.value.len() != w.len() {
@@ -98,22 +78,20 @@ fn serve(
         }
         p.value = w;
     }
-    // ends when the owner is dropped (the channel closes) or cancels
-    while let Ok(pixels) = requests.recv() {
+    // Ends when the owner is dropped (a stop).
+    while let Some(pixels) = ctx.wait() {
         let mut reported = Instant::now();
         for _ in 0..pixels {
-            if cancel.load(Ordering::Relaxed) || !sampler.step(&mut model)? {
+            if ctx.stopped() || !sampler.step(&mut model)? {
                 break;
             }
             if reported.elapsed() >= PROGRESS_EVERY {
                 reported = Instant::now();
-                if events.send(SampleEvent::Progress(sampler.clone())).is_err() {
-                    return Ok(());
-                }
+                ctx.send(SampleEvent::Progress(sampler.clone()));
             }
         }
-        if cancel.load(Ordering::Relaxed) || events.send(SampleEvent::Done(sampler.clone())).is_err() {
-            return Ok(());
+        if !ctx.stopped() {
+            ctx.send(SampleEvent::Done(sampler.clone()));
         }
     }
     Ok(())

@@ -16,8 +16,8 @@ use crate::graph::{Graph, Tensor, batch_dim};
 use crate::init::Init;
 use crate::model::{Model, ModelSpec};
 use crate::nn::{self, BatchNorm, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Mode, Pool2d};
-use crate::rng::SeededRng;
 use crate::train::Param;
+use crate::train::relu_rule;
 
 use super::SegError;
 
@@ -146,19 +146,7 @@ pub fn unet(g: &mut Graph, s: &UNetShape, pass: &mut Pass, x: Tensor) -> Result<
 /// Seeded initial weights of a compiled U-Net: Kaiming (gain sqrt 2) before
 /// ReLUs, gain 1 for the layer named `head`, biases zero, BatchNorm scales one.
 pub fn init_params(compiled: &Model, head: &str, seed: u64) -> Result<Vec<Param>, crate::init::InitError> {
-    let mut params = Vec::new();
-    for (i, p) in compiled.params().into_iter().enumerate() {
-        let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
-        let init = match () {
-            _ if p.name.ends_with("_bn.weight") => Init::Constant(1.0),
-            _ if p.shape.len() < 2 => Init::Zeros,
-            _ if layer == head => Init::KaimingNormal { gain: 1.0 },
-            _ => Init::KAIMING_RELU,
-        };
-        let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-        params.push(Param::new(p.name, p.shape, value));
-    }
-    Ok(params)
+    crate::train::init_params(compiled.params().into_iter().map(|p| (p.name, p.shape)), seed, 0, relu_rule(Init::KAIMING_RELU, |layer| layer == head))
 }
 
 /// The compiled U-Net and its weights.

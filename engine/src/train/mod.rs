@@ -12,5 +12,5 @@ pub mod search;
 pub mod trainer;
 
 pub use metrics_csv::{EpochMetrics, MetricsCsv};
-pub use model::{LayerProbe, Model, ModelError, Param, StepOutput};
+pub use model::{LayerProbe, Model, ModelError, Param, StepOutput, init_params, reinit, relu_rule};
 pub use trainer::{EarlyStopping, Event, Finished, Job, Progress, SampleHook, StopReason, Timings, TrainConfig, TrainError, TrainerHandle, evaluate, progress_of, save_training};

@@ -8,6 +8,8 @@
 //! by implementing [`Model`].
 
 use crate::data::Batch;
+use crate::init::{Init, InitError};
+use crate::rng::SeededRng;
 
 /// Errors a model reports from its steps. Boxed so that any error type
 /// converts with `?`.
@@ -48,6 +50,43 @@ impl Param {
     /// dims (linear and conv weights), not biases or norm scales.
     pub fn is_weight_matrix(&self) -> bool {
         self.trainable && self.shape.len() >= 2
+    }
+}
+
+/// Where every network's parameters start. Parameter `i` of the list draws
+/// from its own seeded stream `stream + i`, so adding a layer leaves the
+/// others' values alone; `rule` picks each one's initializer from its name
+/// and shape ([`relu_rule`] for most networks).
+pub fn init_params(named: impl IntoIterator<Item = (String, Vec<usize>)>, seed: u64, stream: u64, rule: impl Fn(&str, &[usize]) -> Init) -> Result<Vec<Param>, InitError> {
+    let mut params: Vec<Param> = named.into_iter().map(|(name, shape)| Param::new(name, shape, Vec::new())).collect();
+    reinit(&mut params, seed, stream, rule)?;
+    Ok(params)
+}
+
+/// [`init_params`] on parameters (and buffers) that exist already.
+pub fn reinit(params: &mut [Param], seed: u64, stream: u64, rule: impl Fn(&str, &[usize]) -> Init) -> Result<(), InitError> {
+    for (i, p) in params.iter_mut().enumerate() {
+        p.value = rule(&p.name, &p.shape).sample(&p.shape, &mut SeededRng::stream(seed, stream + i as u64))?;
+        if p.trainable {
+            p.grad = vec![0.0; p.value.len()];
+        }
+    }
+    Ok(())
+}
+
+/// The rule for ReLU networks: `hidden` for the weights (two dims or more)
+/// of layers a ReLU follows, Kaiming with gain 1 for the layers `linear`
+/// names (outputs and heads: no ReLU after them), 1 for norm scales and
+/// running variances, 0 for biases, shifts and running means.
+pub fn relu_rule(hidden: Init, linear: impl Fn(&str) -> bool) -> impl Fn(&str, &[usize]) -> Init {
+    move |name, shape| {
+        let (layer, kind) = name.rsplit_once('.').unwrap_or(("", name));
+        match kind {
+            _ if shape.len() >= 2 && linear(layer) => Init::KaimingNormal { gain: 1.0 },
+            _ if shape.len() >= 2 => hidden,
+            "weight" | "running_var" => Init::Constant(1.0),
+            _ => Init::Zeros,
+        }
     }
 }
 

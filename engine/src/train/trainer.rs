@@ -16,8 +16,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
-use std::thread::JoinHandle;
 use std::time::Instant;
 
 use super::checkpoint::{self, Checkpoint, CheckpointError};
@@ -27,6 +25,7 @@ use super::prefetch::Prefetch;
 use super::{Model, ModelError, StepOutput};
 use crate::data::augment::Augment;
 use crate::data::{DataError, Dataset};
+use crate::job::{self, Ctx, Ended, JobEvent, Lost};
 use crate::optim::{Optimizer, Regularizer, Schedule, clip_grad_norm};
 use crate::rng::SeededRng;
 
@@ -177,10 +176,10 @@ pub enum TrainError {
     Config(String),
     #[error(transparent)]
     Data(#[from] DataError),
-    #[error("cannot start the training thread: {0}")]
-    Thread(std::io::Error),
-    #[error("the training thread panicked")]
-    Panicked,
+    #[error("{0}")]
+    Thread(String),
+    #[error(transparent)]
+    Lost(#[from] Lost),
 }
 
 /// The end of a run: the model (with the weights described by `reason`)
@@ -230,60 +229,21 @@ fn lap(acc: &mut f64, t: &mut Instant) {
     *t = now;
 }
 
-enum Command {
-    Pause,
-    Resume,
-    Stop,
-    SetLr(f32),
-}
+/// The run as a background job: pause, resume, stop, and the learning
+/// rate as its parameter; `join` gives the [`Finished`] run back.
+pub type TrainerHandle<S = ()> = job::Job<Event<S>, f32, Finished>;
 
-pub struct TrainerHandle<S = ()> {
-    events: Receiver<Event<S>>,
-    control: Sender<Command>,
-    thread: Option<JoinHandle<Finished>>,
+impl<S: Send + 'static> JobEvent for Event<S> {
+    /// The run sends its own end (stopped or failed); only a panic is left.
+    fn ended(end: Ended) -> Option<Self> {
+        end.error.map(|message| Event::Failed { message })
+    }
 }
 
 impl<S> TrainerHandle<S> {
-    pub fn events(&self) -> &Receiver<Event<S>> {
-        &self.events
-    }
-
-    pub fn pause(&self) {
-        let _ = self.control.send(Command::Pause);
-    }
-
-    pub fn resume(&self) {
-        let _ = self.control.send(Command::Resume);
-    }
-
-    /// Stop after the current step.
-    pub fn stop(&self) {
-        let _ = self.control.send(Command::Stop);
-    }
-
     /// Change the schedule's base learning rate from the next step on.
     pub fn set_lr(&self, lr: f32) {
-        let _ = self.control.send(Command::SetLr(lr));
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.thread.as_ref().is_none_or(|t| t.is_finished())
-    }
-
-    /// Wait for the run to end (it is not stopped: call `stop` first to
-    /// cut it short).
-    pub fn join(mut self) -> Result<Finished, TrainError> {
-        let t = self.thread.take().ok_or(TrainError::Panicked)?;
-        t.join().map_err(|_| TrainError::Panicked)
-    }
-}
-
-impl<S> Drop for TrainerHandle<S> {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = self.control.send(Command::Stop);
-            let _ = t.join();
-        }
+        self.set(lr);
     }
 }
 
@@ -322,11 +282,7 @@ impl<S> Job<S> {
         S: Send + 'static,
     {
         check_config(&self.config, &self.train, self.val.as_deref())?;
-        let (event_tx, events) = channel();
-        let (control, control_rx) = channel();
-        let worker = Worker { job: self, events: event_tx, control: control_rx, paused: false };
-        let thread = std::thread::Builder::new().name("vislab-trainer".into()).spawn(move || worker.run()).map_err(TrainError::Thread)?;
-        Ok(TrainerHandle { events, control, thread: Some(thread) })
+        job::Job::start("vislab-trainer", move |ctx: &mut Ctx<Event<S>, f32>| Worker { job: self, ctx }.run()).map_err(TrainError::Thread)
     }
 }
 
@@ -349,39 +305,28 @@ fn check_config(c: &TrainConfig, train: &Dataset, val: Option<&Dataset>) -> Resu
     Ok(())
 }
 
-struct Worker<S> {
+struct Worker<'a, S> {
     job: Job<S>,
-    events: Sender<Event<S>>,
-    control: Receiver<Command>,
-    paused: bool,
+    ctx: &'a mut Ctx<Event<S>, f32>,
 }
 
-impl<S> Worker<S> {
+impl<S> Worker<'_, S> {
     fn send(&self, e: Event<S>) {
-        // The receiver may be gone (UI closed): keep going until stopped.
-        let _ = self.events.send(e);
+        self.ctx.send(e);
     }
 
-    /// Apply pending commands; block while paused. Err on stop.
+    /// Apply pending commands (a new learning rate); block while paused.
+    /// Err on stop.
     fn poll(&mut self) -> Result<(), StopReason> {
-        loop {
-            let cmd = if self.paused {
-                self.control.recv().unwrap_or(Command::Stop)
-            } else {
-                match self.control.try_recv() {
-                    Ok(c) => c,
-                    Err(TryRecvError::Empty) => return Ok(()),
-                    Err(TryRecvError::Disconnected) => Command::Stop,
-                }
-            };
-            match cmd {
-                Command::Pause => self.paused = true,
-                Command::Resume => self.paused = false,
-                Command::Stop => return Err(StopReason::Requested),
-                Command::SetLr(lr) if lr.is_finite() && lr >= 0.0 => self.job.config.schedule.base_lr = lr,
-                Command::SetLr(_) => {}
+        if !self.ctx.go_on() {
+            return Err(StopReason::Requested);
+        }
+        while let Some(lr) = self.ctx.next_set() {
+            if lr.is_finite() && lr >= 0.0 {
+                self.job.config.schedule.base_lr = lr;
             }
         }
+        Ok(())
     }
 
     fn run(mut self) -> Finished {
@@ -500,7 +445,7 @@ impl<S> Worker<S> {
             if let Some(hook) = &mut self.job.samples
                 && let Some(data) = hook(self.job.model.as_mut(), *progress)
             {
-                let _ = self.events.send(Event::Samples { epoch: progress.epoch, step: progress.step, data });
+                self.send(Event::Samples { epoch: progress.epoch, step: progress.step, data });
             }
             if let Some(p) = &self.job.config.checkpoint {
                 save_training(p, self.job.model.as_ref(), self.job.optimizer.as_ref(), *progress).map_err(|e| fail(format!("saving checkpoint: {e}")))?;

@@ -16,6 +16,7 @@ use crate::optim::{Adam, Optimizer};
 use crate::rng::SeededRng;
 use crate::train::Param;
 use crate::train::epoch_worker::EpochTrainer;
+use crate::train::{init_params, relu_rule};
 use crate::vae::Flow;
 
 use super::{Downsampled, Plane};
@@ -68,12 +69,9 @@ impl DeconvUpsampler {
         let loss = nn::mse(&mut g, pred, y)?;
         let spec = ModelSpec { loss, train_outputs: vec![], eval_outputs: vec![(OUT_PRED.into(), pred)], state_updates: vec![] };
         let compiled = Model::compile(g, spec)?;
-        let mut params = vec![];
-        for (i, p) in compiled.params().into_iter().enumerate() {
-            let init = if p.shape.len() < 2 { Init::Zeros } else { Init::KaimingNormal { gain: 1.0 } };
-            let value = init.sample(&p.shape, &mut SeededRng::stream(cfg.seed, i as u64)).map_err(|e| EngineError::Shape(e.to_string()))?;
-            params.push(Param::new(p.name, p.shape, value));
-        }
+        // One linear layer: no ReLU follows it.
+        let params = init_params(compiled.params().into_iter().map(|p| (p.name, p.shape)), cfg.seed, 0, relu_rule(Init::KAIMING_RELU, |_| true))
+            .map_err(|e| EngineError::Shape(e.to_string()))?;
         Ok(DeconvUpsampler { scale: s, input: (in_h, in_w), compiled, params })
     }
 

@@ -11,8 +11,8 @@ use crate::graph::{Graph, LeafKind};
 use crate::init::Init;
 use crate::model::{Model as Compiled, ModelSpec};
 use crate::nn;
-use crate::rng::SeededRng;
 use crate::train::Param;
+use crate::train::{init_params, relu_rule};
 
 use super::VaeError;
 use super::net::{self, HEADS, INPUT_EPS, INPUT_X, VaeShape};
@@ -103,17 +103,7 @@ impl Vae {
         };
         let full = Compiled::compile(g, spec)?;
         let decoder = Decoder::new(&shape)?;
-        let mut params = Vec::new();
-        for (i, p) in full.params().into_iter().enumerate() {
-            let layer = p.name.rsplit_once('.').map_or("", |(l, _)| l);
-            let init = match () {
-                _ if p.shape.len() < 2 => Init::Zeros,
-                _ if HEADS.contains(&layer) => Init::KaimingNormal { gain: 1.0 },
-                _ => Init::KAIMING_RELU,
-            };
-            let value = init.sample(&p.shape, &mut SeededRng::stream(seed, i as u64))?;
-            params.push(Param::new(p.name, p.shape, value));
-        }
+        let params = init_params(full.params().into_iter().map(|p| (p.name, p.shape)), seed, 0, relu_rule(Init::KAIMING_RELU, |layer| HEADS.contains(&layer)))?;
         Ok(Vae { shape, full, decoder, params })
     }
 
