@@ -10,6 +10,7 @@ use egui_plot::{Bar, BarChart, Legend, Plot};
 use vislab_engine::data::augment::{self, Augment};
 use vislab_engine::data::split::{self, ChannelStats};
 use vislab_engine::data::{Dataset, Loaded, Source};
+use vislab_engine::job::Task;
 use vislab_engine::rng::SeededRng;
 
 use super::{Lab, LabInfo};
@@ -17,7 +18,6 @@ use crate::render::image::ScalarImage;
 use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
 use crate::widgets::regions::class_color;
-use vislab_engine::job::Task;
 
 const PER_PAGE: usize = 36;
 

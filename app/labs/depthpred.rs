@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use vislab_engine::depthpred::{DepthEvent, DepthMetrics, DepthSet, DepthTrainConfig, DepthTrainer, DepthWorker, EpochReport, Objects, Prediction, SynthConfig};
 use vislab_engine::geometry::{Aabb, PointCloud};
+use vislab_engine::job::Task;
 
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
@@ -21,7 +22,6 @@ use crate::render::scene::Scene3d;
 use crate::render::viewport::{ColorMode, Viewport3d};
 use crate::widgets::curves::Curves;
 use crate::widgets::legend::{fmt_value, legend};
-use vislab_engine::job::Task;
 
 /// Held-out examples predicted at every view and offered in the browser.
 pub const SHOWN: usize = 8;

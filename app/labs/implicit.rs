@@ -10,6 +10,7 @@ use vislab_engine::geometry::{Aabb, Asset, Mesh, scenes, shapes};
 use vislab_engine::implicit::data::{self, BOX_HALF};
 use vislab_engine::implicit::train::{self, MAX_RESOLUTION};
 use vislab_engine::implicit::{FitConfig, FitEvent, FitWorker, NetShape, OccupancyNet, SampleConfig};
+use vislab_engine::job::Task;
 
 use super::{Lab, LabInfo};
 use crate::render::colormap::Colormap;
@@ -19,7 +20,6 @@ use crate::render::viewport::Viewport3d;
 use crate::widgets::curves::Curves;
 use crate::widgets::gallery::UNIT_RANGE;
 use crate::widgets::legend::legend;
-use vislab_engine::job::Task;
 
 /// Built-in targets: (name, title).
 pub const TARGETS: [(&str, &str); 4] = [("torus", "Torus"), ("sphere", "Sphere"), ("cube", "Cube"), ("teapot", "Utah teapot")];

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use egui_plot::{FilledArea, Legend, Line, Plot, PlotPoints, Points, VLine};
 use vislab_engine::data::{Dataset, Loaded, Source};
+use vislab_engine::job::{Ctx, Ended, Job, JobEvent, Task};
 use vislab_engine::knn::{self, CvPoint, Distance, Knn, KnnError, Neighbour};
 
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
-use vislab_engine::job::{Ctx, Ended, Job, JobEvent, Task};
 
 /// The cross-validation curve covers k = 1..=MAX_K.
 const MAX_K: usize = 20;

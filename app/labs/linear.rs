@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use vislab_engine::data::split::ChannelStats;
 use vislab_engine::data::toy2d::{self, Toy};
 use vislab_engine::data::{Dataset, Loaded, Source};
+use vislab_engine::job::{Ctx, Ended, Job, JobEvent, Task};
 use vislab_engine::linear::{self, LinearClassifier, LinearConfig, LinearTrainer, Loss, Reg};
 
 use super::{Lab, LabInfo};
@@ -18,7 +19,6 @@ use crate::widgets::curves::Curves;
 use crate::widgets::data_picker::DataPicker;
 use crate::widgets::gallery;
 use crate::widgets::regions::{self, RegionPlot};
-use vislab_engine::job::{Ctx, Ended, Job, JobEvent, Task};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Data {

@@ -5,11 +5,11 @@
 
 use egui_plot::{Corner, Legend, Line, Plot, PlotPoints};
 use vislab_engine::detection::scene;
+use vislab_engine::job::Task;
 use vislab_engine::metrics::coco::{self, Evaluation, STAT_NAMES};
 
 use super::{Lab, LabInfo};
 use crate::widgets::curves::palette;
-use vislab_engine::job::Task;
 
 /// Seed and image count of the built-in example pair.
 const EXAMPLE: (u64, usize) = (1, 12);

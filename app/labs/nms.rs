@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use vislab_engine::detection::scene::{self, SceneSpec};
 use vislab_engine::detection::{self as det, BBox, BoxState, Nms, ScoredBox};
+use vislab_engine::job::Task;
 
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::boxes::{Canvas, legend_entry};
-use vislab_engine::job::Task;
 
 const KEPT: egui::Color32 = egui::Color32::from_rgb(60, 220, 90);
 const SELECTED: egui::Color32 = egui::Color32::from_rgb(255, 230, 40);

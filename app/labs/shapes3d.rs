@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use vislab_engine::data::Dataset;
 use vislab_engine::geometry::Aabb;
+use vislab_engine::job::Task;
 use vislab_engine::shapes3d::{self, ModelKind, POINT_FEATURES, ShapeSet, ShapeSetConfig, ShapesTrainConfig, class_names, critical_points};
 use vislab_engine::train::report::Report;
 use vislab_engine::train::{Event, Model, TrainerHandle};
@@ -22,7 +23,6 @@ use crate::render::scene::{PointVertex, Scene3d};
 use crate::render::viewport::Viewport3d;
 use crate::widgets::confusion::confusion_matrix;
 use crate::widgets::curves::Curves;
-use vislab_engine::job::Task;
 
 const POINT_RGB: [u8; 4] = [120, 170, 235, 255];
 const CRITICAL_RGB: [u8; 4] = [255, 140, 40, 255];

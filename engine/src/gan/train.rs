@@ -13,8 +13,7 @@ use crate::init::Init;
 use crate::model::{Model, ModelSpec};
 use crate::optim::{Adam, Optimizer};
 use crate::rng::SeededRng;
-use crate::train::Param;
-use crate::train::relu_rule;
+use crate::train::{Param, relu_rule};
 
 use super::GanError;
 use super::conv;

@@ -16,8 +16,7 @@ use crate::graph::{Graph, Tensor, batch_dim};
 use crate::init::Init;
 use crate::model::{Model, ModelSpec};
 use crate::nn::{self, BatchNorm, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig, Mode, Pool2d};
-use crate::train::Param;
-use crate::train::relu_rule;
+use crate::train::{Param, relu_rule};
 
 use super::SegError;
 
