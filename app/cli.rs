@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crate::commands::eval::EvalArgs;
+use crate::commands::export::ExportArgs;
 use crate::commands::metrics::Metric;
 use crate::commands::train_args::TrainArgs;
-use crate::commands::train_classifier::EvalArgs;
 
 #[derive(Parser, Debug)]
 #[command(name = "vislab", version, about = "A desktop lab for deep learning for computer vision: with no subcommand, the app", args_conflicts_with_subcommands = true)]
@@ -29,6 +30,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Test-split accuracy and loss of a `vislab train --model mlp|cnn` checkpoint
     Eval(EvalArgs),
+    /// PyTorch code for a checkpoint: model.py, weights.safetensors (its exact state dict) and train.py for torchrun
+    Export(ExportArgs),
     /// Compare two shapes or score COCO detections; prints JSON
     Metrics {
         #[command(subcommand)]
@@ -171,7 +174,7 @@ mod tests {
     #[test]
     fn help_lists_every_subcommand_and_every_flag_with_its_default() {
         let Err(Exit::Print(top)) = p("--help") else { panic!("no help") };
-        for sub in ["train", "eval", "metrics", "bench"] {
+        for sub in ["train", "eval", "metrics", "export", "bench"] {
             assert!(top.lines().any(|l| l.trim_start().starts_with(sub)), "{sub} missing from\n{top}");
         }
         let Err(Exit::Print(train)) = p("train --help") else { panic!("no train help") };

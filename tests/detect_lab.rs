@@ -83,6 +83,19 @@ fn sliders_re_decode_and_pause_resume_stop() {
     // a looser NMS keeps at least as many boxes
     lab.set_decoding(0.05, 0.9);
     assert!(lab.shown_detections().len() >= many);
+    // the trained model, saved with the lab's settings, scores the epoch's AP
+    // again in `vislab eval` and exports to PyTorch with its data
+    let dir = std::env::temp_dir().join(format!("vislab-detect-lab-{}", std::process::id()));
+    let status = vislab::labs::pytorch::to_folder(&dir, |p| lab.save(p));
+    assert!(status.starts_with("exported the detector"), "{status}");
+    for f in ["model.py", "weights.safetensors", "train.py", "data.safetensors"] {
+        assert!(dir.join(f).is_file(), "{f}: {status}");
+    }
+    let ck = dir.join(vislab::labs::pytorch::CHECKPOINT);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vislab")).args(["eval", "--checkpoint", ck.to_str().unwrap()]).output().unwrap();
+    let line = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(line.trim(), format!("ap {:.4} ap50 {:.4} ap75 {:.4}", epoch[0], epoch[1], epoch[2]), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::remove_dir_all(&dir).ok();
 
     lab.set_run(384, 20, 3);
     lab.start();

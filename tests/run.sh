@@ -31,6 +31,7 @@ export XDG_RUNTIME_DIR
 
 # Style and lints first: they fail in seconds where the tests take minutes.
 cargo fmt --all --check
+python3 tests/import_cycles.py engine/src app
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 cargo test --workspace --locked "$@"

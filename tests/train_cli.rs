@@ -166,5 +166,21 @@ fn detector_writes_its_metrics_and_rejects_bad_sizes() {
     let (a, b) = (row(lines[1]), row(lines[2]));
     assert!((a[1] - (a[2] + a[3] + 2.0 * a[4])).abs() < 1e-3 * a[1], "{csv}");
     assert!(b[1] < a[1], "{csv}");
+    // eval redraws the held-out shapes from the recipe and scores them as training did
+    let ck = out.join("model.safetensors").display().to_string();
+    let e = vislab(&["eval", "--checkpoint", &ck]);
+    assert!(e.status.success(), "{}", stderr(&e));
+    let last = String::from_utf8_lossy(&o.stdout).lines().last().unwrap_or_default().to_string();
+    assert!(last.starts_with("ap "), "{last}");
+    assert_eq!(String::from_utf8_lossy(&e.stdout).trim(), last);
+    // the export carries the shapes (vislab draws them) with vislab's targets
+    let pt = out.join("pt");
+    let x = vislab(&["export", "--pytorch", pt.to_str().unwrap(), "--checkpoint", &ck]);
+    assert!(x.status.success(), "{}", stderr(&x));
+    let data = vislab_engine::train::checkpoint::load(&pt.join("data.safetensors")).unwrap();
+    let shape = |n: &str| data.tensor(n).map(|t| t.shape.clone()).unwrap_or_default();
+    assert_eq!(shape("train.x"), [64, 3, 32, 32]);
+    assert_eq!(shape("train.classes"), [64, 3, 3, 8, 8]);
+    assert_eq!(shape("test.x"), [64, 3, 32, 32]);
     assert_fails(&["train", "--model", "detector", "--size", "20"], "invalid value '20' for '--size <S>' [possible values: 16, 32, 64, 128]");
 }

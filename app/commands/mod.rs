@@ -2,6 +2,8 @@
 //! parsed by [`crate::cli`]. Each returns `Ok` or a one-line message.
 
 pub mod data_spec;
+pub mod eval;
+pub mod export;
 pub mod metrics;
 pub mod progress;
 pub mod train_args;
@@ -28,7 +30,17 @@ pub fn run(command: &Command, matches: &ArgMatches) -> Result<(), String> {
                 _ => train_classifier::train(args),
             }
         }
-        Command::Eval(args) => train_classifier::eval(args),
+        Command::Eval(args) => {
+            let input = eval::EvalInput::load(args)?;
+            match input.arch.as_str() {
+                "vae" => train_vae::eval(&input),
+                "pixelcnn" => train_pixelcnn::eval(&input),
+                "gan-mlp" | "gan-dcgan" => train_gan::eval(&input),
+                "detector" => train_detector::eval(&input),
+                _ => train_classifier::eval(&input),
+            }
+        }
+        Command::Export(args) => export::run(args),
         Command::Metrics { metric } => metrics::run(metric),
         Command::Bench => crate::bench::run(),
     }

@@ -2,6 +2,7 @@
 //! flags under its heading in `--help`, and a flag given to a model that
 //! does not read it refused by name.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, RangedU64ValueParser, TypedValueParser};
@@ -195,8 +196,71 @@ impl TrainArgs {
         DataSpec::parse(spec, FolderOptions { size: self.image_size, grayscale: self.grayscale })
     }
 
+    /// The run's recipe for the checkpoint (`vislab.train.<flag>` for every
+    /// flag the model reads), so `vislab export` can write the same run for
+    /// PyTorch. `resolved` gives the values a model chose where the flag was
+    /// left out; the other flags come from the parse.
+    pub fn recipe(&self, resolved: &[(&str, String)]) -> BTreeMap<String, String> {
+        let list = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        reads(&self.model)
+            .iter()
+            .map(|&id| {
+                let given = match id {
+                    "data" => opt(self.data.as_deref().map(absolute_data)),
+                    "image_size" => self.image_size.to_string(),
+                    "grayscale" => self.grayscale.to_string(),
+                    "epochs" => opt(self.epochs.map(|v| v.to_string())),
+                    "batch" => opt(self.batch.map(|v| v.to_string())),
+                    "lr" => opt(self.lr.map(|v| v.to_string())),
+                    "schedule" => opt(self.schedule.clone()),
+                    "seed" => opt(self.seed.map(|v| v.to_string())),
+                    "limit" => opt(self.limit.map(|v| v.to_string())),
+                    "out" => self.out().display().to_string(),
+                    "optimizer" => opt(self.optimizer.clone()),
+                    "augment" => opt(self.augment.map(|a| a.to_string())),
+                    "latent" => self.latent.to_string(),
+                    "hidden" => list(&self.hidden),
+                    "conv" => list(&self.conv),
+                    "binarize" => opt(self.binarize.clone()),
+                    "channels" => self.channels.to_string(),
+                    "layers" => self.layers.to_string(),
+                    "images" => self.images.to_string(),
+                    "size" => self.size.to_string(),
+                    "objects" => self.objects.to_string(),
+                    "anchors" => self.anchors.to_string(),
+                    "rounds" => self.rounds.to_string(),
+                    "lr_d" => self.lr_d.to_string(),
+                    "lr_g" => self.lr_g.to_string(),
+                    "loss" => self.loss.clone(),
+                    "smoothing" => self.smoothing.to_string(),
+                    "noise" => self.noise.to_string(),
+                    "g_channels" => self.g_channels.to_string(),
+                    "d_channels" => self.d_channels.to_string(),
+                    "log_every" => self.log_every.to_string(),
+                    "fd_classifier" => opt(self.fd_classifier.as_ref().map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()).display().to_string())),
+                    "no_fd" => self.no_fd.to_string(),
+                    _ => String::new(),
+                };
+                let value = resolved.iter().find(|(k, _)| *k == id).map_or(given, |(_, v)| v.clone());
+                (format!("{RECIPE}{id}"), value)
+            })
+            .collect()
+    }
+
     pub fn out(&self) -> PathBuf {
         self.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(&self.model))
+    }
+}
+
+/// Metadata key prefix of the recipe.
+pub const RECIPE: &str = "vislab.train.";
+
+/// `KIND:PATH` with the path made absolute, so the recipe works from any folder.
+pub(crate) fn absolute_data(spec: &str) -> String {
+    match spec.split_once(':') {
+        Some((kind, path)) => format!("{kind}:{}", std::path::absolute(path).map_or_else(|_| path.to_string(), |p| p.display().to_string())),
+        None => spec.to_string(),
     }
 }
 
@@ -251,6 +315,18 @@ mod tests {
         assert!(train("--model vae --data digits --optimizer sgd").unwrap_err().starts_with("--optimizer is not a flag of --model vae"));
         let t = train("--model gan --data digits --rounds 5 --no-fd --lr-g 0.001").unwrap();
         assert_eq!((t.rounds, t.no_fd, t.lr_g, t.batch), (5, true, 0.001, None));
+    }
+
+    #[test]
+    fn the_recipe_holds_every_flag_the_model_reads() {
+        let t = train("--model cnn --data digits --augment flip,shift=2").unwrap();
+        let r = t.recipe(&[("lr", "0.001".into()), ("epochs", "9".into())]);
+        assert_eq!(r.len(), super::reads("cnn").len());
+        let get = |k: &str| r[&format!("vislab.train.{k}")].as_str();
+        assert_eq!([get("data"), get("epochs"), get("lr"), get("augment"), get("limit"), get("image_size")], ["digits", "9", "0.001", "flip,shift=2", "", "32"]);
+        let g = train("--model gan --data mnist:rel/dir --rounds 7").unwrap().recipe(&[]);
+        assert_eq!(g["vislab.train.rounds"], "7");
+        assert!(g["vislab.train.data"].starts_with("mnist:/") && g["vislab.train.data"].ends_with("rel/dir"), "{}", g["vislab.train.data"]);
     }
 
     #[test]

@@ -2,22 +2,20 @@
 //! the classifiers on any dataset the engine's `Source` opens (MNIST,
 //! Fashion-MNIST, CIFAR-10/100, image folders, the built-in digits), with a
 //! progress bar on stderr, `metrics.csv` and a safetensors checkpoint that
-//! `eval` rebuilds the model from.
+//! `eval` rebuilds the model from (as it rebuilds a training lab's MLP, CNN
+//! or ResNet).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Args;
 use vislab_engine::data::Dataset;
-use vislab_engine::data::image_folder::FolderOptions;
-use vislab_engine::models::{Arch, META_ARCH};
+use vislab_engine::init::Init;
+use vislab_engine::models::{Arch, META_ARCH, META_CLASSES, META_IMAGE, NetSpec};
 use vislab_engine::optim::Schedule;
 use vislab_engine::registry;
 use vislab_engine::train::checkpoint;
 use vislab_engine::train::{Event, Job, Model, StopReason, TrainConfig, evaluate};
 
-use super::data_spec::DataSpec;
+use super::eval::EvalInput;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;
 
@@ -25,25 +23,9 @@ use super::train_args::TrainArgs;
 /// `metrics.csv` row exactly only with the same batches.
 const EVAL_BATCH: usize = 1000;
 
-/// Checkpoint metadata key naming the dataset the model was trained on.
+/// Checkpoint metadata key of the dataset kind the model was trained on
+/// (with the image shape and class count, what `vislab export` builds from).
 const META_DATA: &str = "vislab.data";
-
-/// `vislab eval`'s flags.
-#[derive(Args, Debug, Clone)]
-pub struct EvalArgs {
-    /// A checkpoint written by `vislab train --model mlp|cnn`
-    #[arg(long, value_name = "FILE")]
-    pub checkpoint: PathBuf,
-    /// The dataset whose test split is scored (as for vislab train)
-    #[arg(long, value_name = "SPEC")]
-    pub data: String,
-    /// Side the images of a folder are resized to
-    #[arg(long, value_name = "N", default_value_t = 32)]
-    pub image_size: usize,
-    /// Read a folder's images as one grey channel
-    #[arg(long)]
-    pub grayscale: bool,
-}
 
 /// `[channels, height, width]` of a dataset's samples (`[H, W]` is one channel).
 fn image_shape(d: &Dataset) -> Result<[usize; 3], String> {
@@ -70,7 +52,8 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         train = train.take(n);
     }
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-    let model = arch.build_for(image_shape(&train)?, train.num_classes(), seed).map_err(|e| e.to_string())?;
+    let (image, classes) = (image_shape(&train)?, train.num_classes());
+    let model = arch.build_for(image, classes, seed).map_err(|e| e.to_string())?;
     let steps_per_epoch = train.num_batches(batch, false);
     let mut cfg = TrainConfig::new(epochs, batch, Schedule::new(lr, schedule.decay(steps_per_epoch)));
     cfg.seed = seed;
@@ -116,9 +99,22 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
         StopReason::Failed(m) => return Err(format!("training failed: {m}")),
         _ => {}
     }
-    let meta = BTreeMap::from([
+    let resolved = [
+        ("epochs", epochs.to_string()),
+        ("batch", batch.to_string()),
+        ("lr", lr.to_string()),
+        ("optimizer", optimizer.name.to_string()),
+        ("schedule", schedule.name.to_string()),
+        ("seed", seed.to_string()),
+        ("augment", augment.to_string()),
+    ];
+    let mut meta = args.recipe(&resolved);
+    let [c, h, w] = image;
+    meta.extend([
         (META_ARCH.to_string(), arch.name().to_string()),
         (META_DATA.to_string(), data.kind.to_string()),
+        (META_IMAGE.to_string(), format!("{c},{h},{w}")),
+        (META_CLASSES.to_string(), classes.to_string()),
         ("epoch".to_string(), fin.progress.epoch.to_string()),
         ("step".to_string(), fin.progress.step.to_string()),
     ]);
@@ -132,17 +128,16 @@ pub fn train(args: &TrainArgs) -> Result<(), String> {
     Ok(())
 }
 
-pub fn eval(args: &EvalArgs) -> Result<(), String> {
-    let path = args.checkpoint.as_path();
-    let data = DataSpec::parse(&args.data, FolderOptions { size: args.image_size, grayscale: args.grayscale })?;
-    let ck = checkpoint::load(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let arch = ck.meta.get(META_ARCH).ok_or_else(|| format!("{}: no {META_ARCH} metadata; not written by vislab train", path.display()))?;
+/// Score a classifier checkpoint: `vislab train --model mlp|cnn`'s, or a
+/// training lab's MLP, CNN or ResNet, rebuilt from its metadata.
+pub fn eval(input: &EvalInput) -> Result<(), String> {
+    let data = input.data()?;
     let (_, test) = data.load()?;
-    let image = image_shape(&test)?;
-    let mut model = Arch::parse(arch).and_then(|a| a.build_for(image, test.num_classes(), 0)).map_err(|e| e.to_string())?;
-    ck.apply(model.params_mut()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = NetSpec::from_meta(input.meta(), image_shape(&test)?, test.num_classes()).map_err(|e| input.err(e))?;
+    let mut model = spec.model(0, Init::KAIMING_RELU).map_err(|e| input.err(e))?;
+    input.ck.apply(model.params_mut()).map_err(|e| input.err(e))?;
     let s = evaluate(&mut model, &test, EVAL_BATCH).map_err(|e| format!("evaluation failed: {e}"))?;
     let acc = s.correct as f32 / s.count.max(1) as f32;
-    println!("test_acc {acc} test_loss {} ({}/{} correct, {arch} on {})", s.loss, s.correct, s.count, data.kind);
+    println!("test_acc {acc} test_loss {} ({}/{} correct, {} on {})", s.loss, s.correct, s.count, input.arch, data.kind);
     Ok(())
 }

@@ -1,14 +1,16 @@
 //! `vislab train --model detector`: the single-stage detector on the seeded
 //! synthetic shapes (the detect lab's). `metrics.csv` holds the mean loss
-//! terms per epoch and the held-out COCO AP, AP50, AP75.
+//! terms per epoch and the held-out COCO AP, AP50, AP75; `model.safetensors`
+//! the weights with the run's recipe, which `vislab eval` scores again.
 
 use std::sync::Arc;
 
 use vislab_engine::csv_file::CsvLog;
-use vislab_engine::detection::detector::{DetEpoch, DetSet, DetTrainConfig, DetTrainer};
+use vislab_engine::detection::detector::{DetEpoch, DetTrainConfig, DetTrainer, saved};
 use vislab_engine::train::epoch_worker::EpochTrainer;
 use vislab_engine::vae::Flow;
 
+use super::eval::EvalInput;
 use super::progress::ProgressBar;
 use super::train_args::TrainArgs;
 
@@ -20,16 +22,22 @@ fn row(r: &DetEpoch) -> [String; 9] {
     [r.epoch.to_string(), loss(l.total), loss(l.objectness), loss(l.class), loss(l.boxes), ap(r.coco[0]), ap(r.coco[1]), ap(r.coco[2]), format!("{:.3}", r.seconds)]
 }
 
+/// The run's configuration from its flags.
+fn config(epochs: Option<usize>, seed: u64, anchors: usize, batch: Option<usize>, lr: Option<f32>) -> DetTrainConfig {
+    let mut config = DetTrainConfig::new(epochs.unwrap_or(8), seed);
+    config.anchors = anchors;
+    config.batch_size = batch.unwrap_or(16);
+    config.lr = lr.unwrap_or(3e-3);
+    config
+}
+
 pub fn train(a: &TrainArgs) -> Result<(), String> {
     let (images, size, objects) = (a.images, a.size, a.objects);
     let seed = a.seed.unwrap_or(1);
-    let mut config = DetTrainConfig::new(a.epochs.unwrap_or(8), seed);
-    config.anchors = a.anchors;
-    config.batch_size = a.batch.unwrap_or(16);
-    config.lr = a.lr.unwrap_or(3e-3);
+    let config = config(a.epochs, seed, a.anchors, a.batch, a.lr);
     let out = a.out();
-    let train = Arc::new(DetSet::synthetic(images, size, objects, seed));
-    let val = Arc::new(DetSet::synthetic(64, size, objects, seed + 1000));
+    let (train, val) = saved::sets(images, size, objects, seed);
+    let (train, val) = (Arc::new(train), Arc::new(val));
     let mut trainer = DetTrainer::new(train, val, config.clone()).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     let csv_path = out.join("metrics.csv");
@@ -51,9 +59,38 @@ pub fn train(a: &TrainArgs) -> Result<(), String> {
         last = Some(r);
     }
     bar.clear();
+    let resolved = [("epochs", config.epochs.to_string()), ("batch", config.batch_size.to_string()), ("lr", config.lr.to_string()), ("seed", seed.to_string())];
+    let mut meta = a.recipe(&resolved);
+    meta.insert("epoch".into(), trainer.epoch().to_string());
+    let path = out.join("model.safetensors");
+    saved::save(&path, &trainer, &meta).map_err(|e| e.to_string())?;
     if let Some(r) = last {
-        println!("ap {:.4} ap50 {:.4} ap75 {:.4}", r.coco[0], r.coco[1], r.coco[2]);
+        print_ap(&r.coco);
     }
-    eprintln!("wrote {}", csv_path.display());
+    eprintln!("wrote {} and {}", csv_path.display(), path.display());
+    Ok(())
+}
+
+fn print_ap(coco: &[f64; 12]) {
+    println!("ap {:.4} ap50 {:.4} ap75 {:.4}", coco[0], coco[1], coco[2]);
+}
+
+/// `vislab eval` of a detector checkpoint: COCO AP on the held-out
+/// images of its run (redrawn from the recipe), as training printed it.
+pub fn eval(input: &EvalInput) -> Result<(), String> {
+    let num = |k: &str| {
+        input.recipe(k).ok_or_else(|| input.err(format!("no vislab.train.{k} in the checkpoint"))).and_then(|v| v.parse::<usize>().map_err(|e| input.err(format!("{k}: {e}"))))
+    };
+    let model = saved::model_of(&input.ck).map_err(|e| input.err(e))?;
+    let (size, objects, seed) = (num("size")?, num("objects")?, num("seed")? as u64);
+    if size != model.shape().image {
+        return Err(input.err(format!("the recipe's --size {size} is not the network's {} px", model.shape().image)));
+    }
+    let (train, val) = saved::sets(1, size, objects, seed);
+    let config = config(Some(1), seed, model.shape().anchors, input.recipe("batch").and_then(|b| b.parse().ok()), None);
+    let mut trainer = DetTrainer::new(Arc::new(train), Arc::new(val), config).map_err(|e| e.to_string())?;
+    trainer.model = model;
+    let (coco, _) = trainer.evaluate().map_err(|e| format!("evaluation failed: {e}"))?;
+    print_ap(&coco);
     Ok(())
 }

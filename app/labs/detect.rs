@@ -10,18 +10,17 @@
 use super::run::Run;
 use std::sync::Arc;
 
+use vislab_engine::detection::detector::saved::{self, HELD_OUT};
 use vislab_engine::detection::detector::{AnchorGrid, CLASSES, DecodeConfig, DetEpoch, DetSet, DetTrainConfig, DetTrainer, DetWorker, GRID, detections, evaluate};
 use vislab_engine::detection::{BBox, ScoredBox};
 use vislab_engine::train::epoch_worker::WorkerEvent;
 
+use super::pytorch;
 use super::segment::class_colour;
 use super::{Lab, LabInfo};
 use crate::render::image::ScalarImage;
 use crate::widgets::boxes::{Canvas, legend_entry};
 use crate::widgets::curves::Curves;
-
-/// Held-out images (another seed than the training ones).
-const HELD_OUT: usize = 64;
 
 fn colour(category: i64) -> egui::Color32 {
     let [r, g, b, _] = class_colour(category.max(1) as usize, CLASSES.len() + 1);
@@ -50,6 +49,10 @@ pub struct DetectLab {
     /// The settings the sets were made with.
     data_key: (usize, usize, usize, u64),
     run: Run<DetWorker<Vec<f32>>>,
+    /// The trainer of the last run once it ended (what is saved and
+    /// exported), and the data settings it ran on.
+    trained: Option<DetTrainer>,
+    run_data: (usize, usize, usize, u64),
     steps: usize,
     steps_per_epoch: usize,
     epoch: usize,
@@ -101,6 +104,8 @@ impl DetectLab {
             val: Arc::new(DetSet::synthetic(0, 32, 1, 0)),
             data_key: (0, 0, 0, 0),
             run: Run::default(),
+            trained: None,
+            run_data: (0, 0, 0, 0),
             steps: 0,
             steps_per_epoch: 1,
             epoch: 0,
@@ -126,11 +131,11 @@ impl DetectLab {
         (self.train_images, self.size, self.max_objects, self.seed)
     }
 
-    /// The seeded training set and the held-out one (seed + 1000).
+    /// The seeded training and held-out sets, as `vislab train` draws them.
     fn make_data(&mut self) {
         self.data_key = self.wanted_data();
-        self.train = Arc::new(DetSet::synthetic(self.train_images, self.size, self.max_objects, self.seed));
-        self.val = Arc::new(DetSet::synthetic(HELD_OUT, self.size, self.max_objects, self.seed + 1000));
+        let (train, val) = saved::sets(self.train_images, self.size, self.max_objects, self.seed);
+        (self.train, self.val) = (Arc::new(train), Arc::new(val));
         self.pictures = vec![None; self.val.len()];
         self.raw = None;
         self.decoded = None;
@@ -173,6 +178,7 @@ impl DetectLab {
         match started {
             Ok((w, steps)) => {
                 self.run.start(w);
+                (self.trained, self.run_data) = (None, self.data_key);
                 self.steps_per_epoch = steps.max(1);
                 self.loss.clear();
                 self.map.clear();
@@ -200,8 +206,12 @@ impl DetectLab {
     /// Apply the worker's events (the tests call it in a loop).
     pub fn update(&mut self) {
         let mut run = std::mem::take(&mut self.run);
-        run.poll(|w| self.drain(w));
+        let mut trained = None;
+        run.poll_results(|w| self.drain(w), |t| trained = Some(t));
         self.run = run;
+        if trained.is_some() {
+            self.trained = trained;
+        }
     }
 
     fn drain(&mut self, w: &DetWorker<Vec<f32>>) {
@@ -236,6 +246,24 @@ impl DetectLab {
                 }
             }
         }
+    }
+
+    /// Save the last run's model with the lab's settings as its recipe.
+    pub fn save(&self, path: &std::path::Path) -> Result<(), String> {
+        let t = self.trained.as_ref().ok_or("no trained model yet")?;
+        let c = t.config();
+        let (images, size, objects, seed) = self.run_data;
+        let recipe = pytorch::recipe(&[
+            ("images", images.to_string()),
+            ("size", size.to_string()),
+            ("objects", objects.to_string()),
+            ("seed", seed.to_string()),
+            ("epochs", c.epochs.to_string()),
+            ("batch", c.batch_size.to_string()),
+            ("lr", c.lr.to_string()),
+            ("anchors", c.anchors.to_string()),
+        ]);
+        saved::save(path, t, &recipe).map_err(|e| e.to_string())
     }
 
     pub fn report(&self) -> Option<&DetEpoch> {
@@ -364,6 +392,22 @@ impl Lab for DetectLab {
                 if ui.button("Stop").clicked() {
                     self.stop();
                 }
+            }
+        });
+        ui.horizontal(|ui| {
+            let ready = self.trained.is_some() && !training;
+            if ui.add_enabled(ready, egui::Button::new("Save checkpoint")).on_disabled_hover_text("after a run ends").clicked()
+                && let Some(path) = rfd::FileDialog::new().set_file_name("detector.safetensors").add_filter("safetensors", &["safetensors"]).save_file()
+            {
+                self.status = match self.save(&path) {
+                    Ok(()) => format!("saved {}", path.display()),
+                    Err(e) => format!("cannot save {}: {e}", path.display()),
+                };
+            }
+            if pytorch::button(ui, ready)
+                && let Some(status) = pytorch::with_dialog(|p| self.save(p))
+            {
+                self.status = status;
             }
         });
         if training {

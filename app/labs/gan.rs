@@ -17,6 +17,7 @@ use vislab_engine::gan::{self, ConvShape, GanConfig, GanLoss, GanShape, GanTrain
 use vislab_engine::models::Activation;
 
 use super::gan_images::{FdData, ImageViews};
+use super::pytorch;
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
 use crate::widgets::data_picker::DataPicker;
@@ -145,6 +146,8 @@ pub struct GanLab {
     export: PngExport,
     regions: Regions,
     status: String,
+    /// The folder an "Export to PyTorch" waits on the worker's save for.
+    exporting: Option<std::path::PathBuf>,
 }
 
 impl Default for GanLab {
@@ -201,6 +204,7 @@ impl GanLab {
             export: PngExport::default(),
             regions: Regions::default(),
             status: String::new(),
+            exporting: None,
         };
         lab.reset();
         lab
@@ -340,9 +344,11 @@ impl GanLab {
                     self.status = if stopped { format!("stopped after {rounds} rounds") } else { format!("finished ({rounds} rounds)") };
                 }
                 GanEvent::Saved(r) => {
-                    self.status = match r {
-                        Ok(p) => format!("saved {}", p.display()),
-                        Err(e) => format!("cannot save: {e}"),
+                    let export = self.exporting.take_if(|dir| r.as_ref().is_ok_and(|p| *p == dir.join(pytorch::CHECKPOINT)));
+                    self.status = match (r, export) {
+                        (Ok(_), Some(dir)) => pytorch::to_folder(&dir, |_| Ok(())),
+                        (Ok(p), None) => format!("saved {}", p.display()),
+                        (Err(e), _) => format!("cannot save: {e}"),
                     }
                 }
                 GanEvent::Failed(e) => {
@@ -419,8 +425,49 @@ impl GanLab {
 
     fn save(&mut self) {
         let Some(path) = rfd::FileDialog::new().set_file_name("gan.safetensors").add_filter("safetensors", &["safetensors"]).save_file() else { return };
+        let recipe = self.recipe();
         if let Some(w) = &mut self.worker {
-            w.save(path);
+            w.save(path, recipe);
+        }
+    }
+
+    /// The lab's settings as `vislab train --model gan` records them; the
+    /// data only for images (the points' distributions live in the lab).
+    fn recipe(&self) -> std::collections::BTreeMap<String, String> {
+        let data = match (self.dist, &self.folder) {
+            (Dist::Digits, _) => "digits".to_string(),
+            (Dist::Folder, Some(_)) => {
+                let path = std::path::absolute(self.picker.path.trim()).unwrap_or_default();
+                Source::detect(&path, Default::default()).map(|s| s.spec()).unwrap_or_default()
+            }
+            _ => String::new(),
+        };
+        let limit = if self.dist == Dist::Folder { FOLDER_IMAGES.to_string() } else { String::new() };
+        let loss = if self.loss == GanLoss::LeastSquares { "ls" } else { "ns" };
+        pytorch::recipe(&[
+            ("data", data),
+            ("limit", limit),
+            ("rounds", self.rounds.to_string()),
+            ("batch", self.batch.to_string()),
+            ("lr_d", self.lr_d.to_string()),
+            ("lr_g", self.lr_g.to_string()),
+            ("loss", loss.into()),
+            ("smoothing", if self.smoothing { self.smooth_amount } else { 0.0 }.to_string()),
+            ("noise", self.noise.to_string()),
+            ("g_channels", self.g_channels.to_string()),
+            ("d_channels", self.d_channels.to_string()),
+            ("seed", self.seed.to_string()),
+        ])
+    }
+
+    /// Ask for a folder; the worker saves the checkpoint there and the
+    /// export follows when it says it has (see `poll`).
+    fn export_pytorch(&mut self) {
+        let Some(dir) = rfd::FileDialog::new().set_title("Export to PyTorch: pick or make an empty folder").pick_folder() else { return };
+        let recipe = self.recipe();
+        if let Some(w) = &mut self.worker {
+            w.save(dir.join(pytorch::CHECKPOINT), recipe);
+            self.exporting = Some(dir);
         }
     }
 
@@ -768,6 +815,9 @@ impl Lab for GanLab {
         ui.horizontal(|ui| {
             if ui.add_enabled(has_model, egui::Button::new("Save checkpoint")).clicked() {
                 self.save();
+            }
+            if pytorch::button(ui, has_model && self.dist.images()) {
+                self.export_pytorch();
             }
             if ui.add_enabled(!running, egui::Button::new("Load checkpoint")).clicked() {
                 self.load();

@@ -9,6 +9,8 @@ use vislab_engine::data::{Dataset, Source, digits};
 
 pub struct ImageData {
     pub name: String,
+    /// The `--data` spec that reads the same files (for exported recipes).
+    pub spec: String,
     pub side: usize,
     pub train: Arc<Dataset>,
     pub test: Arc<Dataset>,
@@ -19,7 +21,7 @@ impl ImageData {
     pub fn digits() -> Result<ImageData, String> {
         let d = digits::load().map_err(|e| e.to_string())?;
         let (train, test) = d.split(300, 0).map_err(|e| e.to_string())?;
-        Ok(ImageData { name: "built-in digits 8x8".into(), side: digits::SIDE, train: Arc::new(train), test: Arc::new(test) })
+        Ok(ImageData { name: "built-in digits 8x8".into(), spec: "digits".into(), side: digits::SIDE, train: Arc::new(train), test: Arc::new(test) })
     }
 
     /// The first `limit` training images of an MNIST-format folder, and
@@ -36,7 +38,8 @@ impl ImageData {
             return Err(format!("images of {} pixels are not square", train.sample_len()));
         }
         let kind = Source::detect(dir, Default::default()).map_or("mnist", |s| s.kind());
-        Ok(ImageData { name: format!("{kind} {} ({} training, {} test images)", dir.display(), train.len(), test.len()), side, train: Arc::new(train), test: Arc::new(test) })
+        let spec = format!("{kind}:{}", std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()).display());
+        Ok(ImageData { name: format!("{kind} {} ({} training, {} test images)", dir.display(), train.len(), test.len()), spec, side, train: Arc::new(train), test: Arc::new(test) })
     }
 }
 

@@ -22,6 +22,7 @@ pub mod nms;
 pub mod optimization;
 pub mod pixelcnn;
 pub mod points;
+pub mod pytorch;
 pub mod run;
 pub mod segment;
 pub mod shapes3d;

@@ -11,6 +11,7 @@ use vislab_engine::pixelcnn::{self, PixelCnn, PixelCnnShape, PixelCnnTrainConfig
 use vislab_engine::vae::Binarize;
 
 use super::image_data::{ImageData, is_idx_folder};
+use super::pytorch;
 use super::{Lab, LabInfo};
 use crate::widgets::curves::Curves;
 use crate::widgets::export::PngExport;
@@ -269,6 +270,16 @@ impl PixelCnnLab {
         };
     }
 
+    /// The model and this lab's recipe as PyTorch code, in a folder the user picks.
+    fn export_pytorch(&mut self) {
+        let (Some(m), Some(d)) = (&self.model, &self.data) else { return };
+        let pairs = pytorch::image_run(d, self.mnist_limit, (self.epochs, self.batch, self.lr, self.seed), self.binarize.name());
+        let recipe = pytorch::recipe(&pairs);
+        if let Some(status) = pytorch::with_dialog(|p| pixelcnn::save(p, m, None, &recipe).map_err(|e| e.to_string())) {
+            self.status = status;
+        }
+    }
+
     fn load(&mut self) {
         let Some(path) = rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]).pick_file() else { return };
         self.load_checkpoint(&path);
@@ -449,6 +460,9 @@ impl Lab for PixelCnnLab {
         ui.horizontal(|ui| {
             if ui.add_enabled(self.model.is_some(), egui::Button::new("Save checkpoint")).clicked() {
                 self.save();
+            }
+            if pytorch::button(ui, self.model.is_some()) {
+                self.export_pytorch();
             }
             if ui.add_enabled(!training && self.data.is_some(), egui::Button::new("Load checkpoint")).clicked() {
                 self.load();

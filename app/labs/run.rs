@@ -70,13 +70,21 @@ impl<E, P, R> Run<Job<E, P, R>> {
 
     /// Hand each worker to `drain`; finished ones are dropped after their
     /// last events were read (finished is read first, so nothing is missed).
-    pub fn poll(&mut self, mut drain: impl FnMut(&Job<E, P, R>)) {
+    pub fn poll(&mut self, drain: impl FnMut(&Job<E, P, R>)) {
+        self.poll_results(drain, |_| {});
+    }
+
+    /// [`Run::poll`], handing what each finished worker returns (the
+    /// trained model) to `done`; a finished thread joins at once.
+    pub fn poll_results(&mut self, mut drain: impl FnMut(&Job<E, P, R>), mut done: impl FnMut(R)) {
         for slot in [&mut self.worker, &mut self.stopping] {
             if let Some(w) = slot.take() {
                 let finished = w.is_finished();
                 drain(&w);
                 if !finished {
                     *slot = Some(w);
+                } else if let Ok(r) = w.join() {
+                    done(r);
                 }
             }
         }

@@ -16,7 +16,8 @@ mod inspect;
 mod search;
 mod settings;
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -24,7 +25,7 @@ use std::time::Instant;
 use vislab_engine::job::Task;
 use vislab_engine::models::{Activation, Family, ModelsError};
 use vislab_engine::train::report::Report;
-use vislab_engine::train::{Event, Model, TrainerHandle};
+use vislab_engine::train::{Event, Model, TrainerHandle, checkpoint};
 
 pub use data::Splits;
 use settings::Settings;
@@ -59,11 +60,14 @@ struct Run {
     epoch: usize,
 }
 
-/// What the finishing thread hands back: the final report and the model.
-type Finish = Result<(Report, Box<dyn Model>, String), String>;
+/// What the finishing thread hands back: the final report, the model, why
+/// it stopped and the epochs and steps it trained.
+type Finish = Result<(Report, Box<dyn Model>, String, [usize; 2]), String>;
 
 pub struct TrainLab {
     source: Source,
+    /// Where the loaded data came from (None: handed over by [`TrainLab::set_data`]).
+    loaded: Option<Source>,
     picker: DataPicker,
     data: Option<Splits>,
     /// Train on the first this many training images only (the command line's `--limit`).
@@ -73,6 +77,9 @@ pub struct TrainLab {
     run: Option<Run>,
     finishing: Option<Task<Finish>>,
     model: Option<Box<dyn Model>>,
+    /// The trained model's checkpoint metadata: its network and recipe
+    /// (the settings may change after the run).
+    model_meta: BTreeMap<String, String>,
     report: Option<Report>,
     /// Per step: training loss (EMA-smoothed) and learning rate.
     step_loss: Curves,
@@ -108,6 +115,7 @@ impl TrainLab {
         let image = data.as_ref().map_or([1, 8, 8], |d| d.image);
         TrainLab {
             source: Source::Digits,
+            loaded: data.as_ref().map(|_| Source::Digits),
             picker: DataPicker::default(),
             data,
             limit: None,
@@ -116,6 +124,7 @@ impl TrainLab {
             run: None,
             finishing: None,
             model: None,
+            model_meta: BTreeMap::new(),
             report: None,
             step_loss: Curves::new("train-step-loss", "step", "loss").smoothed(0.9),
             lr_curve: Curves::new("train-lr", "step", "learning rate"),
@@ -157,6 +166,7 @@ impl TrainLab {
                 self.settings = Settings::for_image(self.settings.family, d.image);
                 self.status = format!("{}: {} training, {} validation, {} test images", d.title, d.train.len(), if d.val_is_test { 0 } else { d.val.len() }, d.test.len());
                 self.data = Some(d);
+                self.loaded = Some(self.source.clone());
                 self.clear_results();
             }
             // keep what was loaded
@@ -180,7 +190,8 @@ impl TrainLab {
         self.stop();
         let Some(d) = &self.data else { return };
         let s = &self.settings;
-        let built = s.spec(d.image, d.train.num_classes()).build().map_err(ModelsError::from).and_then(|net| {
+        let spec = s.spec(d.image, d.train.num_classes());
+        let built = spec.build().map_err(ModelsError::from).and_then(|net| {
             let geometry = net.geometry.clone();
             Ok((net.into_model(s.seed, s.init.init)?, geometry))
         });
@@ -191,10 +202,15 @@ impl TrainLab {
                 return;
             }
         };
-        let train = match self.limit {
-            Some(n) if n < d.train.len() => Arc::new(d.train.take(n)),
-            _ => d.train.clone(),
+        let (train, limit) = match self.limit {
+            Some(n) if n < d.train.len() => (Arc::new(d.train.take(n)), Some(n)),
+            _ => (d.train.clone(), None),
         };
+        let mut meta = spec.to_meta();
+        meta.extend(s.recipe(self.loaded.as_ref(), limit));
+        if let Some(source) = &self.loaded {
+            meta.insert("vislab.data".into(), source.kind().into());
+        }
         let steps_per_epoch = train.num_batches(s.batch, false);
         let (test, probe, chosen) = (d.test.clone(), d.probe.clone(), self.chosen.clone());
         let hook = Box::new(move |m: &mut dyn Model, _| Report::compute(m, &test, &probe, chosen.load(Ordering::Relaxed), EVAL_BATCH).ok());
@@ -203,6 +219,7 @@ impl TrainLab {
         match job.spawn() {
             Ok(handle) => {
                 self.clear_results();
+                self.model_meta = meta;
                 self.visuals.geometry = geometry;
                 self.run = Some(Run { handle, started: Instant::now(), paused: false, total_steps, step: 0, epoch: 0 });
                 self.status = "training".into();
@@ -270,7 +287,7 @@ impl TrainLab {
         self.finishing = Some(Task::spawn("vislab-train-report", move |_| {
             let mut done = run.handle.join().map_err(|e| e.to_string())?;
             let report = Report::compute(done.model.as_mut(), &test, &probe, chosen, EVAL_BATCH).map_err(|e| e.to_string())?;
-            Ok((report, done.model, reason))
+            Ok((report, done.model, reason, [done.progress.epoch, done.progress.step]))
         }));
     }
 
@@ -279,7 +296,7 @@ impl TrainLab {
         self.finishing = None;
         let r = r.and_then(|r| r);
         match r {
-            Ok((report, model, reason)) => {
+            Ok((report, model, reason, [epoch, step])) => {
                 let acc = report.confusion.accuracy();
                 self.status = format!("{} ({reason}); test accuracy {:.2}%", self.status, 100.0 * acc);
                 if let Some(d) = &self.data {
@@ -287,6 +304,7 @@ impl TrainLab {
                 }
                 self.report = Some(report);
                 self.model = Some(model);
+                self.model_meta.extend([("epoch".to_string(), epoch.to_string()), ("step".to_string(), step.to_string())]);
             }
             Err(e) => self.status = format!("training ended, but: {e}"),
         }
@@ -465,16 +483,19 @@ impl TrainLab {
                 let names = self.data.as_ref().map_or(vec![], |d| d.names.clone());
                 save_text(&mut self.status, "confusion.csv", &r.confusion.to_csv(&names));
             }
-            if let Some(m) = &self.model
+            if self.model.is_some()
                 && ui.button("model checkpoint").clicked()
                 && let Some(path) = rfd::FileDialog::new().set_file_name("model.safetensors").add_filter("safetensors", &["safetensors"]).save_file()
             {
-                // the weights early stopping kept, or those of the last epoch
-                let meta = std::collections::BTreeMap::from([("vislab.network".to_string(), self.settings.family.name().to_string())]);
-                self.status = match vislab_engine::train::checkpoint::save(&path, m.params(), None, &meta) {
+                self.status = match self.save_model(&path) {
                     Ok(()) => format!("saved {}", path.display()),
-                    Err(e) => format!("could not save {}: {e}", path.display()),
+                    Err(e) => e,
                 };
+            }
+            if crate::labs::pytorch::button(ui, self.model.is_some())
+                && let Some(status) = crate::labs::pytorch::with_dialog(|path| self.save_model(path))
+            {
+                self.status = status;
             }
             if let Some(rect) = self.plots_rect
                 && ui.button("view PNG").clicked()
@@ -521,6 +542,27 @@ impl TrainLab {
 
 /// Driving the lab without its UI (tests, scripts).
 impl TrainLab {
+    /// Save the trained model as the "model checkpoint" button does: the
+    /// weights early stopping kept, or those of the last epoch, with the
+    /// network and recipe `vislab eval` and `vislab export` read.
+    pub fn save_model(&self, path: &Path) -> Result<(), String> {
+        let m = self.model.as_ref().ok_or("no trained model to save")?;
+        checkpoint::save(path, m.params(), None, &self.model_meta).map_err(|e| format!("could not save {}: {e}", path.display()))
+    }
+
+    /// "Export to PyTorch…" into `dir`: the checkpoint and the exported
+    /// model.py, weights and train.py; a one-line status.
+    pub fn export_pytorch(&self, dir: &Path) -> String {
+        crate::labs::pytorch::to_folder(dir, |path| self.save_model(path))
+    }
+
+    /// The layers' activation, batch norm and dropout (the MLP and CNN use
+    /// all three, the ResNet dropout only).
+    pub fn set_layers(&mut self, activation: Activation, batch_norm: bool, dropout: f32) {
+        let s = &mut self.settings;
+        (s.activation, s.batch_norm, s.dropout) = (activation, batch_norm, dropout);
+    }
+
     /// Choose the architecture (with its defaults for the loaded images),
     /// the number of epochs and the seed.
     pub fn configure(&mut self, family: Family, epochs: usize, seed: u64) {
@@ -535,6 +577,7 @@ impl TrainLab {
         self.settings = Settings::for_image(self.settings.family, splits.image);
         self.status = format!("{}: {} training images", splits.title, splits.train.len());
         self.data = Some(splits);
+        self.loaded = None;
         self.clear_results();
     }
 
@@ -738,5 +781,59 @@ impl Lab for TrainLab {
 
     fn busy(&self) -> bool {
         self.training() || self.loading.is_some() || self.search.running()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use vislab_engine::models::NetSpec;
+
+    use super::*;
+    use crate::commands::eval::{EvalArgs, EvalInput};
+    use crate::commands::train_classifier;
+    use crate::labs::pytorch::CHECKPOINT;
+
+    /// A lab-made ResNet (batch norm throughout) with dropout, four epochs on
+    /// the digits, exported to PyTorch: its checkpoint holds the network and
+    /// the recipe as `vislab train` writes them, so the export bundles the
+    /// digits and `vislab eval` rebuilds the network from the file alone.
+    /// With VISLAB_LAB_EXPORT=DIR the export stays in DIR, for
+    /// tests/pytorch_export/classifier.sh to check with torch.
+    #[test]
+    fn a_lab_resnet_exports_to_pytorch() {
+        let keep = std::env::var_os("VISLAB_LAB_EXPORT").map(PathBuf::from);
+        let dir = keep.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("vislab-lab-export-{}", std::process::id())));
+        let mut lab = TrainLab::new();
+        lab.configure(Family::ResNet, 4, 2);
+        lab.set_layers(Activation::Relu, true, 0.2);
+        assert_eq!(lab.export_pytorch(&dir), "export to PyTorch failed: no trained model to save");
+        lab.train_now();
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while lab.busy() {
+            assert!(Instant::now() < deadline, "still training: {}", lab.status());
+            lab.update();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let status = lab.export_pytorch(&dir);
+        assert!(status.starts_with("exported the resnet"), "{status} ({})", lab.status());
+        for f in [CHECKPOINT, "model.py", "weights.safetensors", "train.py", "data.safetensors"] {
+            assert!(dir.join(f).is_file(), "{f} in {}", dir.display());
+        }
+        let ck = checkpoint::load(&dir.join(CHECKPOINT)).unwrap();
+        let want = NetSpec { widths: vec![8, 16], hidden: 64, dropout: 0.2, batch_norm: true, ..NetSpec::default_for(Family::ResNet, [1, 8, 8], 10) };
+        assert_eq!(NetSpec::from_meta(&ck.meta, [0; 3], 0).unwrap(), want);
+        assert_eq!(ck.tensors.len(), lab.model.as_ref().map_or(0, |m| m.params().len()));
+        let get = |k: &str| ck.meta[&format!("vislab.train.{k}")].as_str();
+        let recipe = ["data", "epochs", "batch", "lr", "optimizer", "schedule", "seed", "augment", "limit", "l2"].map(get);
+        assert_eq!(recipe, ["digits", "4", "32", "0.003", "adam", "cosine", "2", "none", "", "0"]);
+        let steps = lab.splits().map_or(0, |d| d.train.len().div_ceil(32));
+        assert_eq!((ck.meta["epoch"].as_str(), ck.meta["step"].parse::<usize>().ok()), ("4", Some(4 * steps)));
+        let input = EvalInput::load(&EvalArgs { checkpoint: dir.join(CHECKPOINT), data: None, image_size: None, grayscale: false }).unwrap();
+        train_classifier::eval(&input).unwrap();
+        if keep.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 }

@@ -13,6 +13,7 @@ use vislab_engine::vae::worker::{VaeEvent, VaeWorker};
 use vislab_engine::vae::{self, Binarize, Elbo, Vae, VaeShape, VaeTrainConfig, VaeTrainer};
 
 use super::image_data::{ImageData, is_idx_folder};
+use super::pytorch;
 use super::{Lab, LabInfo};
 use crate::widgets::curves::{Curves, palette};
 use crate::widgets::export::PngExport;
@@ -343,6 +344,17 @@ impl VaeLab {
         };
     }
 
+    /// The model and this lab's recipe as PyTorch code, in a folder the user picks.
+    fn export_pytorch(&mut self) {
+        let (Some(m), Some(d)) = (&self.model, &self.data) else { return };
+        let mut pairs = pytorch::image_run(d, self.mnist_limit, (self.epochs, self.batch, self.lr, self.seed), self.binarize.name());
+        pairs.push(("schedule", "constant".into()));
+        let recipe = pytorch::recipe(&pairs);
+        if let Some(status) = pytorch::with_dialog(|p| vae::save(p, m, None, &recipe).map_err(|e| e.to_string())) {
+            self.status = status;
+        }
+    }
+
     fn load(&mut self) {
         let Some(path) = rfd::FileDialog::new().add_filter("safetensors", &["safetensors"]).pick_file() else { return };
         self.load_checkpoint(&path);
@@ -524,6 +536,9 @@ impl Lab for VaeLab {
         ui.horizontal(|ui| {
             if ui.add_enabled(self.model.is_some(), egui::Button::new("Save checkpoint")).clicked() {
                 self.save();
+            }
+            if pytorch::button(ui, self.model.is_some()) {
+                self.export_pytorch();
             }
             if ui.add_enabled(!training && self.data.is_some(), egui::Button::new("Load checkpoint")).clicked() {
                 self.load();

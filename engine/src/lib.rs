@@ -17,6 +17,7 @@ pub mod data;
 pub mod depthpred;
 pub mod detection;
 pub mod error;
+pub mod export;
 pub mod gan;
 pub mod gcn;
 pub mod geometry;

@@ -2,14 +2,18 @@
 //! optimizer, schedule, regularization, batch, epochs, early stopping),
 //! and the jobs built from it for the lab and its search.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use vislab_engine::data::Dataset;
 use vislab_engine::data::augment::Augment;
+use vislab_engine::data::image_folder::FolderOptions;
+use vislab_engine::data::{Dataset, Source};
 use vislab_engine::models::{Activation, Family, NetSpec};
 use vislab_engine::optim::{Penalty, Regularizer, Schedule};
 use vislab_engine::registry::{self, InitKind, OptimizerKind, ScheduleKind};
 use vislab_engine::train::{EarlyStopping, Job, Model, TrainConfig};
+
+use crate::commands::train_args::{RECIPE, absolute_data};
 
 /// Everything the user chooses before training.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +91,35 @@ impl Settings {
             })
             .collect();
         NetSpec { family: self.family, image, classes, widths, hidden: self.hidden, activation: self.activation, batch_norm: self.batch_norm, dropout: self.dropout }
+    }
+
+    /// The run's recipe for its checkpoint, under the `vislab.train.*` keys
+    /// `vislab train --model mlp|cnn` writes (and the lab's `l2`), so
+    /// `vislab eval` and `vislab export` read a lab run as one of theirs.
+    /// `source` is None for data handed over by another loader.
+    pub(super) fn recipe(&self, source: Option<&Source>, limit: Option<usize>) -> BTreeMap<String, String> {
+        let folder = match source {
+            Some(Source::Folder(_, o)) => *o,
+            _ => FolderOptions::default(),
+        };
+        let num = |n: Option<usize>| n.map_or(String::new(), |n| n.to_string());
+        [
+            ("data", source.map_or(String::new(), |s| absolute_data(&s.spec()))),
+            ("image_size", folder.size.to_string()),
+            ("grayscale", folder.grayscale.to_string()),
+            ("epochs", self.epochs.to_string()),
+            ("batch", self.batch.to_string()),
+            ("lr", self.lr.to_string()),
+            ("schedule", self.decay.name.to_string()),
+            ("seed", self.seed.to_string()),
+            ("limit", num(limit)),
+            ("optimizer", self.optimizer.name.to_string()),
+            ("augment", self.augment.to_string()),
+            ("l2", self.l2.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("{RECIPE}{k}"), v))
+        .collect()
     }
 
     pub(super) fn regularizer(&self) -> Option<Regularizer> {

@@ -82,6 +82,15 @@ impl Source {
         })
     }
 
+    /// The `--data` spelling that parses back to this source (the path as
+    /// given), for checkpoints' recipes.
+    pub fn spec(&self) -> String {
+        match self {
+            Source::Digits => "digits".into(),
+            Source::Mnist(p) | Source::FashionMnist(p) | Source::Cifar(p, _) | Source::Folder(p, _) => format!("{}:{}", self.kind(), p.display()),
+        }
+    }
+
     /// Short name for titles and checkpoints.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -144,6 +153,14 @@ impl Loaded {
 mod tests {
     use super::*;
     use crate::data::cifar::tests::{cifar10_dir, record, scratch};
+
+    #[test]
+    fn specs_round_trip() {
+        let o = FolderOptions::default();
+        for spec in ["digits", "mnist:/d/m", "fashion-mnist:/d/f", "cifar10:/d/c", "cifar100:/d/c", "cifar100-coarse:/d/c", "folder:/d/i"] {
+            assert_eq!(Source::parse(spec, o).unwrap().spec(), spec);
+        }
+    }
 
     #[test]
     fn specs_parse_and_load() {

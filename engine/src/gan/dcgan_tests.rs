@@ -82,7 +82,7 @@ fn dcgan_learns_the_digits_and_round_trips() {
     // Measured: 6.22 -> 4.41 (reals to their nearest other real: 1.86).
     assert!(after.distance < 0.8 * before.distance, "distance {} -> {}", before.distance, after.distance);
     let path = std::env::temp_dir().join(format!("vislab-dcgan-{}.safetensors", std::process::id()));
-    save(&path, &t).unwrap();
+    save(&path, &t, &BTreeMap::new()).unwrap();
     let ck = crate::train::checkpoint::load(&path).unwrap();
     assert_eq!(ck.meta.get("vislab.gan.conv").map(String::as_str), Some("8,32,16"));
     assert!(ck.tensor("g_bn2.running_var").is_some() && ck.tensor("g_up1.weight").unwrap().shape == vec![32, 16, 4, 4]);

@@ -68,8 +68,9 @@ fn sizes(v: &[usize]) -> String {
 }
 
 /// Save both networks' weights (PyTorch-style names, `g_*` and `d_*`) with
-/// their shapes, the loss and the step counts in the metadata.
-pub fn save(path: &std::path::Path, t: &GanTrainer) -> Result<(), GanError> {
+/// their shapes, the loss and the step counts in the metadata, with the
+/// caller's `extra` entries (the training recipe).
+pub fn save(path: &std::path::Path, t: &GanTrainer, extra: &BTreeMap<String, String>) -> Result<(), GanError> {
     let c = t.config();
     let (d, g, r) = t.counts();
     let arch = if c.shape.conv.is_some() { "gan-dcgan" } else { "gan-mlp" };
@@ -85,6 +86,7 @@ pub fn save(path: &std::path::Path, t: &GanTrainer) -> Result<(), GanError> {
         (META_LOSS.to_string(), c.loss.name().to_string()),
         (META_STEPS.to_string(), format!("{d},{g},{r}")),
     ]);
+    meta.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     if let Some(k) = c.shape.conv {
         meta.insert(META_CONV.to_string(), format!("{},{},{}", k.side, k.g_channels, k.d_channels));
     }

@@ -240,7 +240,7 @@ fn checkpoint_round_trip_and_worker_match_the_trainer() {
     for _ in 0..5 {
         t.round(&mut |_| {}).unwrap();
     }
-    save(&path, &t).unwrap();
+    save(&path, &t, &BTreeMap::new()).unwrap();
     let mut back = load(&path, &GanConfig::new(small_shape(), 9), RealDist::gaussians()).unwrap();
     assert_eq!(back.config().shape, ring_config(9).shape, "the shape comes from the file");
     assert_eq!(back.counts(), (5, 5, 5));
@@ -311,7 +311,7 @@ fn image_gan_on_the_digits_learns_and_round_trips() {
     assert!(t.set_real(RealDist::ring()).is_err());
     assert!(GanTrainer::new(GanConfig::new(shape, 1), RealDist::ring()).is_err());
     let path = std::env::temp_dir().join(format!("vislab-gan-digits-{}.safetensors", std::process::id()));
-    save(&path, &t).unwrap();
+    save(&path, &t, &BTreeMap::new()).unwrap();
     let mut back = load(&path, &ring_config(1), real).unwrap();
     assert!(back.config().shape.tanh_out && back.config().shape.data == 64);
     assert_eq!(back.view(&spec).unwrap(), after);
@@ -369,14 +369,14 @@ fn worker_pauses_resumes_stops_and_saves() {
     };
     assert!(stopped >= paused_at && stopped < 1_000_000, "{paused_at} then {stopped}");
     let path = std::env::temp_dir().join(format!("vislab-gan-worker-{}.safetensors", std::process::id()));
-    w.save(path.clone());
+    w.save(path.clone(), BTreeMap::new());
     let saved = loop {
         if let GanEvent::Saved(r) = w.events().recv_timeout(Duration::from_secs(60)).unwrap() {
             break r;
         }
     };
     assert_eq!(saved.as_deref(), Ok(path.as_path()));
-    w.save(std::path::PathBuf::from("/nonexistent-dir/x.safetensors"));
+    w.save(std::path::PathBuf::from("/nonexistent-dir/x.safetensors"), BTreeMap::new());
     let failed = loop {
         if let GanEvent::Saved(r) = w.events().recv_timeout(Duration::from_secs(60)).unwrap() {
             break r;

@@ -3,6 +3,7 @@
 //! resume, stop, save), step reports and views come out; the caller never
 //! waits for the networks.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
@@ -51,15 +52,27 @@ pub enum GanEvent {
 
 #[derive(Debug)]
 enum Command {
-    Steps { d: usize, g: usize },
-    Run { rounds: usize },
+    Steps {
+        d: usize,
+        g: usize,
+    },
+    Run {
+        rounds: usize,
+    },
     Pause,
     Resume,
     Stop,
-    SetStepsPerRound { d: usize, g: usize },
+    SetStepsPerRound {
+        d: usize,
+        g: usize,
+    },
     SetReal(RealDist),
-    Save(PathBuf),
-    Generate { tag: u64, z: Vec<f32> },
+    /// Save to the path with these extra metadata entries (a recipe).
+    Save(PathBuf, BTreeMap<String, String>),
+    Generate {
+        tag: u64,
+        z: Vec<f32>,
+    },
     Frechet(Box<FrechetRef>, u64),
 }
 
@@ -144,8 +157,8 @@ impl GanWorker {
                                 send_view(ctx, &mut trainer);
                             }
                         }
-                        Command::Save(path) => {
-                            let r = super::save(&path, &trainer).map(|()| path).map_err(|e| e.to_string());
+                        Command::Save(path, extra) => {
+                            let r = super::save(&path, &trainer, &extra).map(|()| path).map_err(|e| e.to_string());
                             ctx.send(GanEvent::Saved(r));
                         }
                         Command::Generate { tag, z } => {
@@ -231,8 +244,8 @@ impl GanWorker {
         self.send(Some(Command::SetReal(real)));
     }
 
-    pub fn save(&mut self, path: PathBuf) {
-        self.send(Some(Command::Save(path)));
+    pub fn save(&mut self, path: PathBuf, extra: BTreeMap<String, String>) {
+        self.send(Some(Command::Save(path, extra)));
     }
 
     /// G's images for noise `z` `[n, noise]` (answered between rounds).

@@ -17,7 +17,9 @@ pub mod resnet;
 pub use cnn::Cnn;
 pub use graph_model::{Classifier, GraphModel};
 pub use mlp::Mlp;
-pub use net::{Activation, Family, LayerGeometry, NetSpec, Network, receptive_fields};
+pub use net::{
+    Activation, Family, LayerGeometry, META_ACTIVATION, META_BATCH_NORM, META_CLASSES, META_DROPOUT, META_HIDDEN, META_IMAGE, META_WIDTHS, NetSpec, Network, receptive_fields,
+};
 pub use resnet::ResNet;
 
 use crate::error::EngineError;
@@ -30,6 +32,9 @@ pub const META_ARCH: &str = "vislab.arch";
 pub enum ModelsError {
     #[error("unknown model '{0}' (expected one of: mlp, cnn, vae)")]
     UnknownArch(String),
+    /// A checkpoint's metadata that describes no network.
+    #[error("{0}")]
+    Meta(String),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]

@@ -7,13 +7,25 @@
 //! [`super::Mlp`] and [`super::Cnn`] of the same sizes: same parameter
 //! names, order and initial values, hence the same training run.
 
+use std::collections::BTreeMap;
+
 use crate::error::EngineError;
 use crate::graph::{Graph, Tensor, batch_dim};
 use crate::init::Init;
 use crate::model::Probe;
 use crate::nn::{self, BatchNorm, Conv2d, Conv2dConfig, Dropout, Linear, Mode, Pool2d};
 
-use super::{Classifier, GraphModel, ModelsError, ResNet};
+use super::{Classifier, GraphModel, META_ARCH, ModelsError, ResNet};
+
+/// Checkpoint metadata of a network (besides [`META_ARCH`], its family's
+/// [`Family::arch`]): its input `C,H,W`, class count and [`NetSpec`] fields.
+pub const META_IMAGE: &str = "vislab.image";
+pub const META_CLASSES: &str = "vislab.classes";
+pub const META_WIDTHS: &str = "vislab.net.widths";
+pub const META_HIDDEN: &str = "vislab.net.hidden";
+pub const META_ACTIVATION: &str = "vislab.net.activation";
+pub const META_BATCH_NORM: &str = "vislab.net.batch_norm";
+pub const META_DROPOUT: &str = "vislab.net.dropout";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
@@ -37,6 +49,22 @@ impl Activation {
             Activation::Elu => "ELU",
             Activation::Gelu => "GELU",
         }
+    }
+
+    /// The name checkpoints record (and the exported model.py reads).
+    pub fn key(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky_relu",
+            Activation::Tanh => "tanh",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Elu => "elu",
+            Activation::Gelu => "gelu",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Activation> {
+        Activation::ALL.into_iter().find(|a| a.key() == key)
     }
 
     pub fn apply(self, g: &mut Graph, x: Tensor) -> Result<Tensor, EngineError> {
@@ -67,6 +95,20 @@ impl Family {
             Family::Cnn => "CNN",
             Family::ResNet => "small ResNet",
         }
+    }
+
+    /// Its checkpoints' `vislab.arch`: the command line's `mlp` and `cnn`
+    /// are the MLP and CNN families' defaults.
+    pub fn arch(self) -> &'static str {
+        match self {
+            Family::Mlp => "mlp",
+            Family::Cnn => "cnn",
+            Family::ResNet => "resnet",
+        }
+    }
+
+    pub fn from_arch(arch: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.arch() == arch)
     }
 }
 
@@ -176,6 +218,58 @@ impl NetSpec {
             Family::Cnn => self.cnn(),
             Family::ResNet => ResNet { image: self.image, stages: self.widths.clone(), dropout: self.dropout, classes: self.classes }.network(),
         }
+    }
+
+    /// The checkpoint metadata that rebuilds this network ([`NetSpec::from_meta`]).
+    pub fn to_meta(&self) -> BTreeMap<String, String> {
+        let [c, h, w] = self.image;
+        let widths = self.widths.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        [
+            (META_ARCH, self.family.arch().to_string()),
+            (META_IMAGE, format!("{c},{h},{w}")),
+            (META_CLASSES, self.classes.to_string()),
+            (META_WIDTHS, widths),
+            (META_HIDDEN, self.hidden.to_string()),
+            (META_ACTIVATION, self.activation.key().to_string()),
+            (META_BATCH_NORM, self.batch_norm.to_string()),
+            (META_DROPOUT, self.dropout.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// The network a checkpoint's metadata describes. `image` and `classes`
+    /// (the data it is scored on) stand in where the metadata has none, and
+    /// the family's default where it has no `vislab.net.*` keys: what
+    /// `vislab train --model mlp|cnn` checkpoints hold.
+    pub fn from_meta(meta: &BTreeMap<String, String>, image: [usize; 3], classes: usize) -> Result<NetSpec, ModelsError> {
+        let arch = meta.get(META_ARCH).map_or("", String::as_str);
+        let family = Family::from_arch(arch).ok_or_else(|| ModelsError::Meta(format!("{META_ARCH} '{arch}' is not a classifier (mlp, cnn or resnet)")))?;
+        let bad = |key: &str, v: &str| ModelsError::Meta(format!("{key}: cannot read '{v}'"));
+        let list = |key: &str, v: &str| v.split(',').map(|n| n.trim().parse::<usize>().map_err(|_| bad(key, v))).collect::<Result<Vec<_>, _>>();
+        let image = match meta.get(META_IMAGE) {
+            Some(v) => list(META_IMAGE, v)?.try_into().map_err(|_| bad(META_IMAGE, v))?,
+            None => image,
+        };
+        let classes = meta.get(META_CLASSES).map_or(Ok(classes), |v| v.parse().map_err(|_| bad(META_CLASSES, v)))?;
+        let mut spec = NetSpec::default_for(family, image, classes);
+        if let Some(v) = meta.get(META_WIDTHS) {
+            spec.widths = list(META_WIDTHS, v)?;
+        }
+        if let Some(v) = meta.get(META_HIDDEN) {
+            spec.hidden = v.parse().map_err(|_| bad(META_HIDDEN, v))?;
+        }
+        if let Some(v) = meta.get(META_ACTIVATION) {
+            spec.activation = Activation::from_key(v).ok_or_else(|| bad(META_ACTIVATION, v))?;
+        }
+        if let Some(v) = meta.get(META_BATCH_NORM) {
+            spec.batch_norm = v.parse().map_err(|_| bad(META_BATCH_NORM, v))?;
+        }
+        if let Some(v) = meta.get(META_DROPOUT) {
+            spec.dropout = v.parse().map_err(|_| bad(META_DROPOUT, v))?;
+        }
+        Ok(spec)
     }
 
     /// Build and compile with `init` for the hidden weights.

@@ -1,5 +1,7 @@
 //! Tests of the configurable networks, the ResNet, probes and receptive fields.
 
+use std::collections::BTreeMap;
+
 use super::*;
 use crate::data::Batch;
 use crate::init::Init;
@@ -147,4 +149,51 @@ fn small_init_collapses_tanh_activations() {
     let xavier = ratio(Init::XAVIER_NORMAL);
     assert!(small < 1e-4, "small init ratio {small}");
     assert!(xavier > 0.1, "xavier ratio {xavier}");
+}
+
+/// Every family's spec, with every field off its default, comes back from
+/// the metadata it writes; the image and classes passed in are only used
+/// where the metadata has none.
+#[test]
+fn specs_round_trip_through_checkpoint_metadata() {
+    let specs = [
+        NetSpec { widths: vec![40, 20, 10], hidden: 7, activation: Activation::Gelu, batch_norm: true, dropout: 0.3, ..NetSpec::default_for(Family::Mlp, [1, 8, 8], 10) },
+        NetSpec { widths: vec![4], hidden: 9, activation: Activation::LeakyRelu, dropout: 0.125, ..NetSpec::default_for(Family::Cnn, [3, 9, 7], 4) },
+        NetSpec { widths: vec![8, 16, 32], dropout: 0.5, ..NetSpec::default_for(Family::ResNet, [3, 32, 32], 100) },
+    ];
+    for spec in specs {
+        let meta = spec.to_meta();
+        assert_eq!(meta[META_ARCH], spec.family.arch());
+        assert_eq!(NetSpec::from_meta(&meta, [5, 5, 5], 2).unwrap(), spec);
+    }
+    let meta = NetSpec::default_for(Family::Cnn, [3, 9, 7], 4).to_meta();
+    let want = [("vislab.arch", "cnn"), ("vislab.image", "3,9,7"), ("vislab.classes", "4"), ("vislab.net.widths", "16,32"), ("vislab.net.hidden", "128")];
+    for (k, v) in want {
+        assert_eq!(meta[k], v, "{k}");
+    }
+    assert_eq!((meta[META_ACTIVATION].as_str(), meta[META_BATCH_NORM].as_str(), meta[META_DROPOUT].as_str()), ("relu", "false", "0"));
+    for a in Activation::ALL {
+        assert_eq!(Activation::from_key(a.key()), Some(a));
+    }
+}
+
+/// A `vislab train --model mlp|cnn` checkpoint records only `vislab.arch`
+/// (older ones) or also the image and classes: it reads as the family's
+/// default, the command line's network, parameter for parameter.
+#[test]
+fn command_line_checkpoints_read_as_their_architecture() {
+    for arch in Arch::ALL {
+        let only_arch = BTreeMap::from([(META_ARCH.to_string(), arch.name().to_string())]);
+        let spec = NetSpec::from_meta(&only_arch, [3, 12, 12], 7).unwrap();
+        let named = arch.build_for([3, 12, 12], 7, 1).unwrap();
+        let ours = spec.model(1, Init::KAIMING_RELU).unwrap();
+        assert_eq!(ours.params(), named.params(), "{}", arch.name());
+        let with_shape = BTreeMap::from([(META_ARCH.to_string(), arch.name().to_string()), (META_IMAGE.to_string(), "1,28,28".into()), (META_CLASSES.to_string(), "10".into())]);
+        assert_eq!(NetSpec::from_meta(&with_shape, [3, 12, 12], 7).unwrap().image, [1, 28, 28]);
+    }
+    let meta = |k: &str, v: &str| BTreeMap::from([(META_ARCH.to_string(), "mlp".to_string()), (k.to_string(), v.to_string())]);
+    let err = |m: BTreeMap<String, String>| NetSpec::from_meta(&m, [1, 8, 8], 10).unwrap_err().to_string();
+    assert_eq!(err(meta(META_ARCH, "vae")), "vislab.arch 'vae' is not a classifier (mlp, cnn or resnet)");
+    assert_eq!(err(meta(META_ACTIVATION, "swish")), "vislab.net.activation: cannot read 'swish'");
+    assert_eq!(err(meta(META_IMAGE, "28,28")), "vislab.image: cannot read '28,28'");
 }

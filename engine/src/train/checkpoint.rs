@@ -172,7 +172,8 @@ impl Checkpoint {
 
     /// Copy the stored values into `params`. Strict, like PyTorch's
     /// `load_state_dict`: every name must be present on both sides with the
-    /// same shape, else nothing is changed and the error lists the problems.
+    /// same shape (BatchNorm's `num_batches_tracked` aside, which a model
+    /// without it ignores), else nothing is changed and the error lists the problems.
     pub fn apply(&self, params: &mut [Param]) -> Result<(), CheckpointError> {
         let mut problems = Vec::new();
         for p in params.iter() {
@@ -182,7 +183,8 @@ impl Checkpoint {
                 Some(_) => {}
             }
         }
-        for t in &self.tensors {
+        // PyTorch's BatchNorm step counters have no place in vislab's models
+        for t in self.tensors.iter().filter(|t| !is_counter(&t.name)) {
             if !params.iter().any(|p| p.name == t.name) {
                 problems.push(format!("unexpected {}", t.name));
             }
@@ -314,6 +316,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(from_bytes(&ours).unwrap(), ck);
+        // a model without the counter takes the rest strictly
+        let mut model = vec![Param::new("fc.weight", vec![2, 2], vec![0.0; 4]), Param::new("fc.bias", vec![2], vec![0.0; 2])];
+        ck.apply(&mut model).unwrap();
+        assert_eq!(model[1].value, vec![10.0, -10.0]);
+        model.push(Param::new("fc2.bias", vec![1], vec![0.0]));
+        assert!(ck.apply(&mut model).unwrap_err().to_string().contains("missing fc2.bias"));
     }
 
     #[test]

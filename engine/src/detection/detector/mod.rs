@@ -3,6 +3,7 @@
 //! - [`anchors`]: the anchor grid, box encoding, anchor-object matching;
 //! - [`net`]: the CNN, its head and its three-term loss;
 //! - [`decode`]: raw outputs to detections (threshold, NMS) and COCO mAP;
+//! - [`saved`]: the command line's sets, checkpoints and export bundle;
 //! - [`train`]: Adam over seeded batches, mAP on held-out images per
 //!   epoch, and the epoch worker that runs it on a thread.
 
@@ -10,6 +11,7 @@ pub mod anchors;
 pub mod data;
 pub mod decode;
 pub mod net;
+pub mod saved;
 pub mod train;
 
 pub use anchors::{AnchorGrid, MatchConfig, Targets, assign, decode as decode_box, encode};

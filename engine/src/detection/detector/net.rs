@@ -159,6 +159,11 @@ impl DetectorModel {
         let spec = ModelSpec { loss, train_outputs, eval_outputs: vec![(OUT_RAW.into(), eval)], state_updates: updates };
         let compiled = Model::compile(g, spec)?;
         let mut params = init_params(&compiled, HEAD, seed)?;
+        // BatchNorm's running statistics travel with the weights (checkpoints)
+        for name in compiled.state_names() {
+            let value = compiled.state(&name)?.to_vec();
+            params.push(Param::buffer(name, vec![value.len()], value));
+        }
         if let Some(bias) = params.iter_mut().find(|p| p.name == "head.bias") {
             for a in 0..shape.anchors {
                 bias.value[a * shape.per_anchor()] = OBJECTNESS_PRIOR;
@@ -179,8 +184,9 @@ impl DetectorModel {
         &mut self.params
     }
 
+    /// Trainable values (the running statistics not counted).
     pub fn param_count(&self) -> usize {
-        self.params.iter().map(|p| p.value.len()).sum()
+        self.params.iter().filter(|p| p.trainable).map(|p| p.value.len()).sum()
     }
 
     fn load(&mut self, x: &[f32], n: usize) -> Result<(), DetectorError> {
@@ -190,7 +196,15 @@ impl DetectorModel {
         }
         self.compiled.set_batch(n)?;
         for p in &self.params {
-            self.compiled.set_param(&p.name, &p.value)?;
+            if p.trainable {
+                self.compiled.set_param(&p.name, &p.value)?;
+            } else {
+                let dst = self.compiled.state_mut(&p.name)?;
+                if dst.len() != p.value.len() {
+                    return Err(DetectorError::Input(format!("buffer {} has {} values, expected {}", p.name, p.value.len(), dst.len())));
+                }
+                dst.copy_from_slice(&p.value);
+            }
         }
         self.compiled.set_input("x", x)?;
         Ok(())
@@ -208,9 +222,10 @@ impl DetectorModel {
         self.compiled.set_input("classes", &cat(|t| &t.classes))?;
         let total = self.compiled.train_step()?;
         for p in &mut self.params {
-            let g = self.compiled.grad(&p.name)?;
-            p.grad.clear();
-            p.grad.extend_from_slice(g);
+            // gradients of the weights, the updated running statistics of the buffers
+            let (src, dst) = if p.trainable { (self.compiled.grad(&p.name)?, &mut p.grad) } else { (self.compiled.state(&p.name)?, &mut p.value) };
+            dst.clear();
+            dst.extend_from_slice(src);
         }
         let term = |m: &Model, name: &str| m.output(name).ok().and_then(|v| v.first().copied()).unwrap_or(f32::NAN);
         Ok(LossTerms { objectness: term(&self.compiled, TERMS[0]), class: term(&self.compiled, TERMS[1]), boxes: term(&self.compiled, TERMS[2]), total })

@@ -92,6 +92,10 @@ impl DetTrainer {
         Ok(DetTrainer { model, optimizer: Adam::new(config.lr), train, val, targets, grid, config, epoch: 0, step: 0 })
     }
 
+    pub fn optimizer(&self) -> &Adam {
+        &self.optimizer
+    }
+
     pub fn config(&self) -> &DetTrainConfig {
         &self.config
     }
@@ -106,6 +110,10 @@ impl DetTrainer {
 
     pub fn done(&self) -> bool {
         self.epoch >= self.config.epochs
+    }
+
+    pub fn train_set(&self) -> &Arc<DetSet> {
+        &self.train
     }
 
     pub fn val_set(&self) -> &Arc<DetSet> {
