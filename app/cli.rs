@@ -28,7 +28,7 @@ pub struct Cli {
 pub enum Command {
     /// Train a model headless: metrics.csv and a checkpoint (vislab train --help lists every model's flags)
     Train(TrainArgs),
-    /// Test-split accuracy and loss of a `vislab train --model mlp|cnn` checkpoint
+    /// Score any checkpoint on its test data: accuracy and loss, NELBO, NLL, the GAN's FD, the detector's COCO AP
     Eval(EvalArgs),
     /// PyTorch code for a checkpoint: model.py, weights.safetensors (its exact state dict) and train.py for torchrun
     Export(ExportArgs),

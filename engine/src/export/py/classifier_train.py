@@ -5,6 +5,7 @@
 
 def evaluate(model, x, y, dist, batch=1000):
     """Test loss and accuracy over the whole split, each rank scoring its share."""
+    sync_buffers(model, dist)
     model.eval()
     loss, correct = 0.0, 0
     share = torch.arange(len(x)).tensor_split(dist.world)[dist.rank]

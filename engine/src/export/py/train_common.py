@@ -282,6 +282,15 @@ def ddp(module, dist):
     return torch.nn.parallel.DistributedDataParallel(module, device_ids=ids)
 
 
+def sync_buffers(module, dist):
+    """Rank 0's buffers (BatchNorm's running statistics) on every rank: DDP
+    sends them at each forward, before that step's update, so after the last
+    step the other ranks hold the previous ones."""
+    if dist.world > 1:
+        for b in module.buffers():
+            torch_dist.broadcast(b, 0)
+
+
 def fresh_or_loaded(args, dist):
     """build() on the device, from --init's weights when given."""
     torch.manual_seed(args.seed)
