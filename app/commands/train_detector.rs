@@ -88,8 +88,8 @@ pub fn eval(input: &EvalInput) -> Result<(), String> {
     }
     let (train, val) = saved::sets(1, size, objects, seed);
     let config = config(Some(1), seed, model.shape().anchors, input.recipe("batch").and_then(|b| b.parse().ok()), None);
-    let mut trainer = DetTrainer::new(Arc::new(train), Arc::new(val), config).map_err(|e| e.to_string())?;
-    trainer.model = model;
+    // the checkpoint's network, not a freshly compiled one
+    let mut trainer = DetTrainer::with_model(model, Arc::new(train), Arc::new(val), config);
     let (coco, _) = trainer.evaluate().map_err(|e| format!("evaluation failed: {e}"))?;
     print_ap(&coco);
     Ok(())

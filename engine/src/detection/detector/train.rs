@@ -87,9 +87,16 @@ impl DetTrainer {
         }
         let shape = DetectorShape { image: train.size, anchors: config.anchors, classes: CLASSES.len(), base: config.base, box_weight: config.box_weight };
         let model = DetectorModel::new(shape, config.seed)?;
-        let grid = AnchorGrid::new(train.size, GRID, config.anchors);
+        Ok(DetTrainer::with_model(model, train, val, config))
+    }
+
+    /// A trainer around an existing model (a checkpoint's, to score it),
+    /// its anchors taken from the model's shape.
+    pub fn with_model(model: DetectorModel, train: Arc<DetSet>, val: Arc<DetSet>, mut config: DetTrainConfig) -> Self {
+        config.anchors = model.shape().anchors;
+        let grid = AnchorGrid::new(model.shape().image, GRID, config.anchors);
         let targets = train.objects.iter().map(|o| assign(&grid, o, CLASSES.len(), &config.matching)).collect();
-        Ok(DetTrainer { model, optimizer: Adam::new(config.lr), train, val, targets, grid, config, epoch: 0, step: 0 })
+        DetTrainer { model, optimizer: Adam::new(config.lr), train, val, targets, grid, config, epoch: 0, step: 0 }
     }
 
     pub fn optimizer(&self) -> &Adam {
